@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "./load.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "siphon-config-" });
+Deno.writeTextFileSync(`${dir}/app.py`, "pass\n");
+Deno.mkdirSync(`${dir}/data`);
+const parse = (text: string, env: Record<string, string> = { PORT: "9000" }) =>
+  parseConfig(text, { file: "http.yaml", dir, env, cores: 3 });
+
+Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
+  const c = parse(
+    'script: app.py\nservers:\n  - listen: 127.0.0.1:${PORT}\n  - listen: "[::1]:${P2:-81}"\n' +
+      "routes:\n  - path: /u/{id:int}\n    methods: [get, Post]\n    handler: get_user\n" +
+      "python:\n  mounts:\n    - host: data\n",
+  );
+  assert.equal(c.script, `${dir}/app.py`);
+  assert.equal(c.workers, 3);
+  assert.equal(c.shutdown_grace_ms, 10000);
+  assert.deepEqual(c.log, { level: "info", format: "pretty" });
+  assert.deepEqual(c.servers[0], {
+    listen: { text: "127.0.0.1:9000", hostname: "127.0.0.1", port: 9000 },
+    max_body_bytes: 1048576,
+    request_timeout_ms: 30000,
+    max_inflight: 1024,
+  });
+  assert.deepEqual(c.servers[1].listen, { text: "[::1]:81", hostname: "::1", port: 81 });
+  assert.deepEqual(c.routes, [{
+    path: "/u/{id:int}",
+    methods: ["GET", "POST"],
+    handler: "get_user",
+    source: "http.yaml:6:5",
+  }]);
+  assert.deepEqual(c.python.mounts, [{ host: `${dir}/data`, mode: "ro" }]);
+});
+
+Deno.test("parseConfig() reads numbers and booleans written through ${VAR}", () => {
+  const c = parse(
+    "script: app.py\nworkers: ${W:-2}\nservers:\n  - listen: localhost:8080\n" +
+      "    max_body_bytes: ${MAX}\nclients:\n  api:\n    base_url: https://api.example.com\n" +
+      "    http2_prior_knowledge: ${H2}\n",
+    { MAX: "512", H2: "true" },
+  );
+  assert.equal(c.workers, 2);
+  assert.equal(c.servers[0].max_body_bytes, 512);
+  assert.equal(c.clients.api.http2_prior_knowledge, true);
+  assert.equal(c.clients.api.timeout_ms, 5000);
+});
+
+/** Each malformed document and the exact message it must produce. */
+const malformed: [string, string][] = [
+  [
+    'script: app.py\nservers:\n  - listen: "8080"\n',
+    'http.yaml:3:13: servers[0].listen: expected "host:port" with a port from 1 to 65535, got "8080"',
+  ],
+  ["servers:\n  - listen: 127.0.0.1:8080\n", "http.yaml:1:1: script: required key is missing"],
+  ["script: app.py\n", "http.yaml:1:1: servers: required key is missing"],
+  ["script: app.py\nservers: []\n", "http.yaml:2:10: servers: expected at least 1 item"],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:0\n",
+    'http.yaml:3:13: servers[0].listen: expected "host:port" with a port from 1 to 65535, got "127.0.0.1:0"',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    max_body_byte: 10\n",
+    'http.yaml:4:5: servers[0].max_body_byte: unknown key "max_body_byte"; did you mean "max_body_bytes"?',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    max_body_bytes: -1\n",
+    "http.yaml:4:21: servers[0].max_body_bytes: expected a whole number >= 0, got -1",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    request_timeout_ms: soon\n",
+    'http.yaml:4:25: servers[0].request_timeout_ms: expected a whole number >= 1, got "soon"',
+  ],
+  [
+    "script: app.py\nworkers: many\nservers:\n  - listen: 127.0.0.1:8080\n",
+    'http.yaml:2:10: workers: expected "auto" or a whole number from 1 to 1024, got "many"',
+  ],
+  [
+    "script: app.py\nworkers: 0\nservers:\n  - listen: 127.0.0.1:8080\n",
+    'http.yaml:2:10: workers: expected "auto" or a whole number from 1 to 1024, got 0',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nlog: { level: loud }\n",
+    'http.yaml:4:15: log.level: expected one of debug, info, warning, error, got "loud"',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nlog: { format: xml }\n",
+    'http.yaml:4:16: log.format: expected one of pretty, json, got "xml"',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: users\n    handler: h\n",
+    'http.yaml:5:11: routes[0].path: path must start with "/", got "users"',
+  ],
+  [
+    'script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: "/u/{id:float}"\n    handler: h\n',
+    'http.yaml:5:19: routes[0].path: unknown parameter type "float" in {id:float}; use one of str, int, uuid',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: /u/{id}\n    handler: get-user\n",
+    'http.yaml:6:14: routes[0].handler: expected the name of a function in the script, like get_user, got "get-user"',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: /u/{id}\n    handler: a\n  - path: /u/{name}\n    handler: b\n",
+    "http.yaml:7:11: routes[1].path: Cannot add route GET /u/{name} (http.yaml:7:5): it can never be told apart from GET /u/{id} (http.yaml:5:5); change one path or method",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: /u\n    methods: []\n    handler: a\n",
+    "http.yaml:6:14: routes[0].methods: expected at least 1 item",
+  ],
+  [
+    'script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: /u\n    methods: ["GET /"]\n    handler: a\n',
+    'http.yaml:6:15: routes[0].methods[0]: expected an HTTP method like GET, got "GET /"',
+  ],
+  [
+    "script: missing.py\nservers:\n  - listen: 127.0.0.1:8080\n",
+    `http.yaml:1:9: script: file not found: ${dir}/missing.py (relative paths resolve against ${dir})`,
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: ${NOPE}\n",
+    "http.yaml:3:13: servers[0].listen: environment variable NOPE is not set; set it or write ${NOPE:-default}",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n  - listen: 127.0.0.1:8080\n",
+    "http.yaml:4:13: servers[1].listen: same address as servers[0]",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nclients:\n  api:\n    base_url: ftp://x\n",
+    'http.yaml:6:15: clients.api.base_url: expected an http:// or https:// URL, got "ftp://x"',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nclients:\n  api:\n    base_url: https://x\n    verify: nope.pem\n",
+    `http.yaml:7:13: clients.api.verify: file not found: ${dir}/nope.pem (relative paths resolve against ${dir})`,
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\npython:\n  mounts:\n    - host: nowhere\n",
+    `http.yaml:6:13: python.mounts[0].host: folder not found: ${dir}/nowhere (relative paths resolve against ${dir})`,
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\npython:\n  mounts:\n    - host: data\n      mode: rx\n",
+    'http.yaml:7:13: python.mounts[0].mode: expected one of ro, rw, got "rx"',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nadmin: { listen: 127.0.0.1:9091 }\n",
+    "http.yaml:4:1: admin: the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nscrpt: x\n",
+    'http.yaml:4:1: scrpt: unknown key "scrpt"; did you mean "script"?',
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    tls: { cert_path: a.pem }\n",
+    "http.yaml:4:10: servers[0].tls.key_path: required key is missing",
+  ],
+  [
+    "script: [app.py\n",
+    "http.yaml:2:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+  ],
+  ["- just\n- a list\n", "http.yaml:1:1: expected a mapping of keys like script: and servers:"],
+  [
+    "script: app.py\nshutdown_grace_ms: 1.5\nservers:\n  - listen: 127.0.0.1:8080\n",
+    "http.yaml:2:20: shutdown_grace_ms: expected a whole number >= 0, got 1.5",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    trusted_proxies: [10.0.0.0/8]\n",
+    "http.yaml:4:5: servers[0].trusted_proxies: X-Forwarded-For handling is not in this version yet; remove the key (req.client is the socket peer)",
+  ],
+  [
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nclients:\n  api:\n    base_url: https://x\n    http2_prior_knowledge: maybe\n",
+    'http.yaml:7:28: clients.api.http2_prior_knowledge: expected true or false, got "maybe"',
+  ],
+];
+
+Deno.test(`parseConfig() rejects ${malformed.length} malformed documents with exact messages`, () => {
+  for (const [text, message] of malformed) {
+    assert.throws(() => parse(text), (e: unknown) => {
+      assert.ok(e instanceof ConfigError, text);
+      assert.equal(e.message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("parseConfig() reports every problem, one line each, in file order", () => {
+  assert.throws(
+    () => parse("script: app.py\nworkers: x\nservers:\n  - listen: nope\n    max_inflight: 0\n"),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.message.split("\n"), [
+        'http.yaml:2:10: workers: expected "auto" or a whole number from 1 to 1024, got "x"',
+        'http.yaml:4:13: servers[0].listen: expected "host:port" with a port from 1 to 65535, got "nope"',
+        "http.yaml:5:19: servers[0].max_inflight: expected a whole number >= 1, got 0",
+      ]);
+      return true;
+    },
+  );
+});

@@ -1,0 +1,163 @@
+/**
+ * The http.yaml schema (zod). Keys carry their units; defaults live here and nowhere else.
+ *
+ * Boundary: shape and ranges only. Cross-field checks that need the file system or the route
+ * parser (script exists, templates parse, listeners unique) are in `load.ts`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** A whole number; a numeric string (from `${VAR}` expansion) is accepted too. */
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z.unknown().transform((v, ctx) => {
+    const n = typeof v === "number"
+      ? v
+      : typeof v === "string" && /^\s*-?\d+\s*$/.test(v)
+      ? Number(v)
+      : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      ctx.addIssue({ code: "custom", message: `expected a whole number ${range}, got ${show(v)}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
+/** A boolean; `"true"`/`"false"` strings (from `${VAR}` expansion) are accepted too. */
+const flag = z.unknown().transform((v, ctx) => {
+  if (typeof v === "boolean") return v;
+  if (v === "true" || v === "false") return v === "true";
+  ctx.addIssue({ code: "custom", message: `expected true or false, got ${show(v)}` });
+  return z.NEVER;
+});
+
+const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** `host:port`, with `[v6]:port` for IPv6. Port 0 is refused: every worker binds the same port. */
+const listen = z.string().transform((v, ctx) => {
+  const m = LISTEN.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected "host:port" with a port from 1 to 65535, got ${show(v)}`,
+    });
+    return z.NEVER;
+  }
+  return { text: v, hostname: m[1].replace(/^\[|\]$/g, ""), port };
+});
+
+const METHOD = /^[A-Za-z]+$/;
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const tls = z.strictObject({
+  cert_path: z.string().min(1),
+  key_path: z.string().min(1),
+});
+
+const server = z.strictObject({
+  listen,
+  max_body_bytes: wholeNumber(0).default(1048576),
+  request_timeout_ms: wholeNumber(1).default(30000),
+  max_inflight: wholeNumber(1).default(1024),
+  tls: tls.optional(),
+});
+
+const route = z.strictObject({
+  path: z.string(),
+  methods: z.array(z.string().regex(METHOD, { error: "expected an HTTP method like GET" }))
+    .min(1).transform((ms) => [...new Set(ms.map((m) => m.toUpperCase()))]).default(["GET"]),
+  handler: z.string().regex(IDENT, {
+    error: "expected the name of a function in the script, like get_user",
+  }),
+});
+
+const client = z.strictObject({
+  base_url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+  timeout_ms: wholeNumber(1).default(5000),
+  verify: z.string().optional(),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  pool_size: wholeNumber(1).default(16),
+  http2_prior_knowledge: flag.default(false),
+});
+
+const mount = z.strictObject({
+  host: z.string().min(1),
+  mode: z.enum(["ro", "rw"]).default("ro"),
+});
+
+/** The whole of http.yaml. */
+export const configSchema = z.strictObject({
+  script: z.string().min(1),
+  workers: z.unknown().transform((v, ctx): "auto" | number => {
+    if (v === "auto" || v === undefined) return "auto";
+    const n = typeof v === "number"
+      ? v
+      : typeof v === "string" && /^\d+$/.test(v)
+      ? Number(v)
+      : NaN;
+    if (Number.isInteger(n) && n >= 1 && n <= 1024) return n;
+    ctx.addIssue({
+      code: "custom",
+      message: `expected "auto" or a whole number from 1 to 1024, got ${show(v)}`,
+    });
+    return z.NEVER;
+  }).default("auto"),
+  shutdown_grace_ms: wholeNumber(0).default(10000),
+  log: z.strictObject({
+    level: z.enum(["debug", "info", "warning", "error"]).default("info"),
+    format: z.enum(["pretty", "json"]).default("pretty"),
+  }).default({ level: "info", format: "pretty" }),
+  servers: z.array(server).min(1),
+  routes: z.array(route).default([]),
+  clients: z.record(z.string().regex(IDENT), client).default({}),
+  python: z.strictObject({ mounts: z.array(mount).default([]) }).default({ mounts: [] }),
+});
+
+/** http.yaml after validation and defaults, before paths are resolved. */
+export type RawConfig = z.output<typeof configSchema>;
+
+/** Keys that belong to features not yet in this version, with what to do about them. */
+export const NOT_YET: Readonly<Record<string, string>> = {
+  admin:
+    "the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
+  trusted_proxies:
+    "X-Forwarded-For handling is not in this version yet; remove the key (req.client is the socket peer)",
+  client_ca: "mutual TLS is not in this version yet; remove the key",
+  cache: "siphon.cache is not in this version yet; remove the key",
+};
+
+/**
+ * The keys an object at `path` accepts, for "did you mean" suggestions.
+ *
+ * @param path a field path from a validation issue
+ * @returns the known keys there, or `[]` when the path does not lead to an object
+ */
+export function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  // deno-lint-ignore no-explicit-any
+  let node: any = configSchema;
+  for (const key of [...path, null]) {
+    for (let guard = 0; guard < 8; guard++) {
+      const def = node?.def ?? node?._zod?.def;
+      if (!def) return [];
+      if (def.type === "optional" || def.type === "default" || def.type === "nullable") {
+        node = def.innerType;
+      } else if (def.type === "pipe") node = def.in;
+      else break;
+    }
+    const def = node.def;
+    if (key === null) return def.type === "object" ? Object.keys(def.shape) : [];
+    if (def.type === "object") node = def.shape[key as string];
+    else if (def.type === "array") node = def.element;
+    else if (def.type === "record") node = def.valueType;
+    else return [];
+  }
+  return [];
+}
+
+function show(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
