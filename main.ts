@@ -1,0 +1,89 @@
+/**
+ * siphon-deno command line: `serve`, `check`, `--version`. Parses flags, calls src/, and maps
+ * errors to exit codes (0 ok, 1 runtime failure, 2 bad usage or config).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "./src/config/load.ts";
+import { createLogger } from "./src/log.ts";
+import { Supervisor } from "./src/supervisor/supervisor.ts";
+import { VERSION } from "./src/version.ts";
+
+const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
+
+Usage:
+  siphon-deno serve [--config http.yaml]   start the server (default config: ./http.yaml)
+  siphon-deno check [--config http.yaml]   validate the config and exit
+  siphon-deno --version | --help
+`;
+
+async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c", default: "http.yaml" },
+        version: { type: "boolean", short: "V" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    console.log(`siphon-deno ${VERSION}`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || !command) {
+    (values.help ? console.log : console.error)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (command !== "serve" && command !== "check") {
+    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = await loadConfig(values.config!);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  if (command === "check") {
+    console.log(
+      `${values.config}: ok (${config.servers.length} listener(s), ${config.routes.length} ` +
+        `route(s) in http.yaml, ${config.workers} worker(s))`,
+    );
+    return 0;
+  }
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  let supervisor: Supervisor;
+  try {
+    supervisor = await Supervisor.start({ config, log });
+  } catch (e) {
+    log.error(`Cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  const stopped = new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = () => {
+      if (++signals > 1) Deno.exit(130);
+      supervisor.stop().then(resolve);
+    };
+    Deno.addSignalListener("SIGINT", onSignal);
+    Deno.addSignalListener("SIGTERM", onSignal);
+  });
+  await stopped;
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,44 @@
+/**
+ * Every message between the supervisor (main thread) and a worker: one tagged union per
+ * direction. Nothing else crosses the thread boundary; requests never do.
+ *
+ * @module
+ */
+import type { Config } from "./config/load.ts";
+
+/** Shared memory the supervisor's watchdog reads and writes for one worker. */
+export interface WorkerControl {
+  /** Int32[0]: Pyodide's interrupt flag; the watchdog stores 2 to raise KeyboardInterrupt. */
+  interrupt: SharedArrayBuffer;
+  /** Float64[0]: earliest deadline (epoch ms) of the worker's in-flight requests, 0 if none;
+   * Float64[1]: last time (epoch ms) the worker's event loop turned. */
+  clock: SharedArrayBuffer;
+}
+
+/** Supervisor → worker. */
+export type ToWorker =
+  | {
+    type: "boot";
+    id: number;
+    config: Config;
+    /** Memory snapshot bytes (shared), or null for a cold load. */
+    snapshot: Uint8Array | null;
+    control: WorkerControl;
+    env: Record<string, string>;
+  }
+  | { type: "listen" }
+  | { type: "stop"; graceMs: number };
+
+/** Worker → supervisor. */
+export type FromWorker =
+  | { type: "prepared"; id: number; python: "snapshot" | "cold"; ms: number }
+  | { type: "listening"; id: number }
+  | { type: "fatal"; id: number; message: string }
+  | { type: "stopped"; id: number };
+
+/** Supervisor → snapshot builder, and its answers. */
+export type ToSnapshotBuilder = { type: "build" };
+/** Snapshot builder → supervisor. */
+export type FromSnapshotBuilder =
+  | { type: "snapshot"; bytes: Uint8Array; ms: number }
+  | { type: "fatal"; message: string };

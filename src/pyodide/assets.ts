@@ -1,0 +1,85 @@
+/**
+ * Where Pyodide and the siphon Python package live, and the snapshot cache key.
+ *
+ * Every path is relative to `import.meta.dirname`, so the same code works under `deno run` and
+ * inside a `deno compile` binary (where these files are embedded).
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname!, "..", "..");
+
+/** Folder holding `pyodide.asm.wasm`, `python_stdlib.zip` and `pyodide-lock.json`. */
+export const PYODIDE_DIR = join(ROOT, "node_modules", "pyodide") + "/";
+
+/** Folder of the `siphon` Python package that scripts import. */
+export const SIPHON_PACKAGE_DIR = join(ROOT, "workers", "python", "siphon");
+
+/** Where the siphon package is written inside Pyodide's file system. */
+export const SIPHON_PYTHON_ROOT = "/lib/siphon";
+
+/** Modules imported before a memory snapshot, so restored workers start with them loaded. */
+export const PRELOAD_MODULES: readonly string[] = [
+  "siphon",
+  "siphon._bridge",
+  "siphon._runtime",
+  "asyncio",
+  "json",
+  "re",
+  "base64",
+  "hashlib",
+  "hmac",
+  "datetime",
+  "uuid",
+  "urllib.parse",
+];
+
+/** One file of the siphon package. */
+export interface PackageFile {
+  name: string;
+  text: string;
+}
+
+/**
+ * Reads the siphon package's `.py` files, sorted by name.
+ *
+ * @returns the files
+ */
+export async function readSiphonPackage(): Promise<PackageFile[]> {
+  const files: PackageFile[] = [];
+  for await (const entry of Deno.readDir(SIPHON_PACKAGE_DIR)) {
+    if (!entry.isFile || !entry.name.endsWith(".py")) continue;
+    files.push({
+      name: entry.name,
+      text: await Deno.readTextFile(join(SIPHON_PACKAGE_DIR, entry.name)),
+    });
+  }
+  return files.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The installed Pyodide version, from its package.json.
+ *
+ * @returns e.g. `314.0.7`
+ */
+export async function pyodideVersion(): Promise<string> {
+  const pkg = JSON.parse(await Deno.readTextFile(join(PYODIDE_DIR, "package.json")));
+  return String(pkg.version);
+}
+
+/**
+ * The snapshot cache key: a snapshot only fits the exact Pyodide build, siphon package and
+ * preload list that made it.
+ *
+ * @param version Pyodide version
+ * @param files the siphon package
+ * @returns a file name like `pyodide-314.0.7-1a2b3c4d5e6f7a8b.snapshot`
+ */
+export async function snapshotKey(version: string, files: readonly PackageFile[]): Promise<string> {
+  const text = [version, PRELOAD_MODULES.join(","), ...files.map((f) => `${f.name}\0${f.text}`)]
+    .join("\x01");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `pyodide-${version}-${hex.slice(0, 16)}.snapshot`;
+}

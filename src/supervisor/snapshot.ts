@@ -1,0 +1,114 @@
+/**
+ * The Pyodide memory snapshot cache: one file per (Pyodide version, siphon package, preload
+ * list), built on the host at first start by a short-lived worker and reused afterwards.
+ *
+ * Why on the host and never shipped: every restore of one snapshot starts with the same hash and
+ * RNG state, so each installation makes its own (see FACTS.md, "Memory snapshots").
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Logger } from "../log.ts";
+import type { FromSnapshotBuilder, ToSnapshotBuilder } from "../protocol.ts";
+import { pyodideVersion, readSiphonPackage, snapshotKey } from "../pyodide/assets.ts";
+
+/** Options for {@link obtainSnapshot}. */
+export interface SnapshotOptions {
+  log: Logger;
+  /** Cache folder. @default $SIPHON_CACHE_DIR, else $XDG_CACHE_HOME/siphon-deno, else ~/.cache/siphon-deno */
+  cacheDir?: string;
+  /** Give up building after this long. @default 180000 */
+  buildTimeoutMs?: number;
+}
+
+/** The snapshot bytes in shared memory (one copy for every worker), and where they came from. */
+export interface Snapshot {
+  bytes: Uint8Array;
+  origin: "cache" | "built";
+  path: string;
+}
+
+/**
+ * The default cache folder.
+ *
+ * @param env the environment to read
+ * @returns an absolute folder path
+ */
+export function defaultCacheDir(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string {
+  if (env.SIPHON_CACHE_DIR) return env.SIPHON_CACHE_DIR;
+  const base = env.XDG_CACHE_HOME || join(env.HOME || "/tmp", ".cache");
+  return join(base, "siphon-deno");
+}
+
+/**
+ * Reads the cached snapshot, building and caching it first when missing. Returns null (the
+ * workers then load cold) when `SIPHON_SNAPSHOT=off` or the build fails; a failure is logged
+ * as a warning, never fatal.
+ *
+ * @param options logger, cache folder, build timeout
+ * @returns the snapshot, or null for a cold start
+ */
+export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot | null> {
+  if (Deno.env.get("SIPHON_SNAPSHOT") === "off") {
+    options.log.info("SIPHON_SNAPSHOT=off: workers load Pyodide cold");
+    return null;
+  }
+  const dir = options.cacheDir ?? defaultCacheDir();
+  const path = join(dir, await snapshotKey(await pyodideVersion(), await readSiphonPackage()));
+  try {
+    return { bytes: shared(await Deno.readFile(path)), origin: "cache", path };
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      options.log.warning(`Cannot read the snapshot cache ${path}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    const t0 = performance.now();
+    const bytes = await build(options.buildTimeoutMs ?? 180000);
+    await Deno.mkdir(dir, { recursive: true });
+    const tmp = `${path}.${Deno.pid}.tmp`;
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+    options.log.info(
+      `built the Python snapshot in ${Math.round(performance.now() - t0)} ms: ${path}`,
+    );
+    return { bytes: shared(bytes), origin: "built", path };
+  } catch (e) {
+    options.log.warning(
+      `Cannot build the Python snapshot (${(e as Error).message}); workers load Pyodide cold. ` +
+        `Check that ${dir} is writable, or set SIPHON_CACHE_DIR.`,
+    );
+    return null;
+  }
+}
+
+function shared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
+  return out;
+}
+
+function build(timeoutMs: number): Promise<Uint8Array> {
+  const worker = new Worker(new URL("../../workers/snapshot_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  let cleanup = () => worker.terminate();
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    worker.onmessage = (e: MessageEvent<FromSnapshotBuilder>) => {
+      if (e.data.type === "snapshot") resolve(e.data.bytes);
+      else reject(new Error(e.data.message));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      reject(new Error(e.message));
+    };
+    worker.postMessage({ type: "build" } satisfies ToSnapshotBuilder);
+    cleanup = () => {
+      clearTimeout(timer);
+      worker.terminate();
+    };
+  }).finally(() => cleanup());
+}

@@ -1,0 +1,102 @@
+/**
+ * Test helpers that start the real server (`main.ts serve`) as a child process on free
+ * 127.0.0.1 ports, wait for it to say it is serving, and stop it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dirname!, "..");
+/** Shared snapshot cache for the test run, inside the repo (git-ignored). */
+export const CACHE_DIR = join(ROOT, ".cache", "test-snapshots");
+
+/** A port that was free a moment ago. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A running server process. */
+export interface Server {
+  /** Everything the server wrote to stderr so far. */
+  logs(): string;
+  /** SIGTERM, then wait for exit. */
+  stop(): Promise<{ code: number; logs: string }>;
+}
+
+/** Options for {@link startServer} and {@link runToExit}. */
+export interface RunOptions {
+  config: string;
+  env?: Record<string, string>;
+  /** Wait this long for "serving". @default 120000 */
+  readyTimeoutMs?: number;
+  command?: "serve" | "check";
+}
+
+function spawn(options: RunOptions) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", options.command ?? "serve", "--config", options.config],
+    cwd: ROOT,
+    env: { SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) sink.text += decoder.decode(chunk, { stream: true });
+}
+
+/**
+ * Starts the server and resolves once it logs that it is serving.
+ *
+ * @throws {Error} with the server's output when it exits or does not get ready in time
+ */
+export async function startServer(options: RunOptions): Promise<Server> {
+  const child = spawn(options);
+  const err = { text: "" };
+  const out = { text: "" };
+  const pumps = Promise.all([collect(child.stderr, err), collect(child.stdout, out)]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120000);
+  while (!err.text.includes("] serving ")) {
+    if (exited || Date.now() > deadline) {
+      if (!exited) child.kill("SIGKILL");
+      await status;
+      await pumps;
+      throw new Error(`server did not start:\n${err.text}${out.text}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    logs: () => err.text,
+    stop: async () => {
+      if (!exited) child.kill("SIGTERM");
+      const s = await status;
+      await pumps;
+      return { code: s.code, logs: err.text };
+    },
+  };
+}
+
+/**
+ * Runs the CLI to completion (for configs that must be refused).
+ *
+ * @returns exit code and stderr+stdout
+ */
+export async function runToExit(options: RunOptions): Promise<{ code: number; output: string }> {
+  const child = spawn(options);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.readyTimeoutMs ?? 120000);
+  const result = await child.output();
+  clearTimeout(timer);
+  const d = new TextDecoder();
+  return { code: result.code, output: d.decode(result.stderr) + d.decode(result.stdout) };
+}

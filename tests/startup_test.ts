@@ -1,0 +1,128 @@
+/**
+ * Starting the real server: what it refuses (and says), and both Python load paths.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { freePort, runToExit, startServer } from "./_server.ts";
+
+/** Writes an http.yaml + app.py pair into a fresh folder. */
+function project(app: string, extraYaml = ""): { config: string; dir: string; port: number } {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-start-" });
+  const port = freePort();
+  Deno.writeTextFileSync(join(dir, "app.py"), app);
+  Deno.writeTextFileSync(
+    join(dir, "http.yaml"),
+    `script: app.py\nworkers: 2\nservers:\n  - listen: 127.0.0.1:${port}\n${extraYaml}`,
+  );
+  return { config: join(dir, "http.yaml"), dir, port };
+}
+
+async function assertNotListening(port: number) {
+  await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port }));
+}
+
+const HELLO =
+  `from siphon import http\n\n@http.route("/")\ndef index(req):\n    return http.Response(200, None, "hi")\n`;
+
+Deno.test("serve exits 2 with one positioned line for a bad config, without listening", async () => {
+  const p = project(HELLO, "    max_body_bytes: lots\n");
+  const { code, output } = await runToExit({ config: p.config });
+  assert.equal(code, 2);
+  assert.equal(
+    output.trim(),
+    `${p.config}:5:21: servers[0].max_body_bytes: expected a whole number >= 0, got "lots"`,
+  );
+  await assertNotListening(p.port);
+});
+
+Deno.test("check validates without serving", async () => {
+  const p = project(HELLO);
+  const { code, output } = await runToExit({ config: p.config, command: "check" });
+  assert.equal(code, 0);
+  assert.match(output, /: ok \(1 listener\(s\), 0 route\(s\) in http\.yaml, 2 worker\(s\)\)/);
+});
+
+Deno.test("a script that fails to import is reported with its traceback and line", async () => {
+  const p = project(`from siphon import http\n\nx = 1\nraise RuntimeError("bad import")\n`);
+  const { code, output } = await runToExit({ config: p.config });
+  assert.equal(code, 1);
+  assert.match(output, /Cannot start: Cannot import .*app\.py:/);
+  assert.match(output, new RegExp(`File "${p.dir}/app.py", line 4, in <module>`));
+  assert.match(output, /RuntimeError: bad import/);
+  await assertNotListening(p.port);
+});
+
+Deno.test("a syntax error in the script names file and line", async () => {
+  const p = project(`from siphon import http\n\ndef broken(:\n    pass\n`);
+  const { code, output } = await runToExit({ config: p.config });
+  assert.equal(code, 1);
+  assert.match(output, new RegExp(`File "${p.dir}/app.py", line 3`));
+  assert.match(output, /SyntaxError/);
+});
+
+Deno.test("a yaml route and a decorator route that collide are refused, naming both", async () => {
+  const p = project(
+    `from siphon import http\n\ndef a(req):\n    return http.Response()\n\n` +
+      `@http.route("/u/{name}", methods=["get"])\ndef b(req):\n    return http.Response()\n`,
+    "routes:\n  - path: /u/{id}\n    handler: a\n",
+  );
+  const { code, output } = await runToExit({ config: p.config });
+  assert.equal(code, 1);
+  assert.match(
+    output,
+    new RegExp(
+      `Cannot add route GET /u/\\{name\\} \\(${p.dir}/app.py:6\\): it can never be told apart ` +
+        `from GET /u/\\{id\\} \\(${p.config}:6:5\\)`,
+    ),
+  );
+});
+
+Deno.test("a yaml route naming a missing function is refused with its position", async () => {
+  const p = project(HELLO, "routes:\n  - path: /x\n    handler: nope\n");
+  const { code, output } = await runToExit({ config: p.config });
+  assert.equal(code, 1);
+  assert.match(output, new RegExp(`${p.config}:6:5: routes handler 'nope': no function`));
+});
+
+Deno.test("on_startup raising stops the start, with the traceback", async () => {
+  const p = project(
+    `from siphon import http\n\n@http.on_startup\ndef boot():\n    raise KeyError("db")\n`,
+  );
+  const { code, output } = await runToExit({ config: p.config });
+  assert.equal(code, 1);
+  assert.match(output, /@http\.on_startup boot raised:/);
+  assert.match(output, new RegExp(`File "${p.dir}/app.py", line 5, in boot`));
+  await assertNotListening(p.port);
+});
+
+Deno.test("serves after a cold Pyodide load (SIPHON_SNAPSHOT=off)", async () => {
+  const p = project(HELLO);
+  const server = await startServer({ config: p.config, env: { SIPHON_SNAPSHOT: "off" } });
+  try {
+    assert.equal(await fetch(`http://127.0.0.1:${p.port}/`).then((r) => r.text()), "hi");
+    assert.match(server.logs(), /python from cold/);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("a corrupt cached snapshot falls back to a cold load with a warning", async () => {
+  const p = project(HELLO);
+  const cache = Deno.makeTempDirSync({ prefix: "siphon-cache-" });
+  // Build a real snapshot first so the file name (its cache key) is right, then corrupt it.
+  const first = await startServer({ config: p.config, env: { SIPHON_CACHE_DIR: cache } });
+  assert.match(first.logs(), /built the Python snapshot/);
+  assert.match(first.logs(), /python from snapshot/);
+  await first.stop();
+  const [file] = [...Deno.readDirSync(cache)].map((e) => join(cache, e.name));
+  const bytes = Deno.readFileSync(file);
+  Deno.writeFileSync(file, bytes.subarray(0, 4096));
+  const server = await startServer({ config: p.config, env: { SIPHON_CACHE_DIR: cache } });
+  try {
+    assert.equal(await fetch(`http://127.0.0.1:${p.port}/`).then((r) => r.text()), "hi");
+    assert.match(server.logs(), /Cannot restore the Python memory snapshot/);
+    assert.match(server.logs(), /python from cold/);
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,203 @@
+/**
+ * The JS half of the request bridge (the Python half is workers/python/siphon/_bridge.py, whose
+ * docstring specifies the format). One string and the body go into a Python-owned bytearray;
+ * a packed head string (and the body in a second bytearray) come back. No per-request proxies
+ * on the sync path.
+ *
+ * Boundary: worker-side, after routing and limits; before this the request is Deno's, after it
+ * the Response is Deno's.
+ *
+ * @module
+ */
+import type { PyodideAPI } from "pyodide";
+import type { PyBuffer, PyCallable, PyProxy } from "pyodide/ffi";
+
+/** The parts of a request Python sees, already routed and decoded. */
+export interface BridgeRequest {
+  route: number;
+  method: string;
+  /** Raw path, as it arrived. */
+  path: string;
+  client: string;
+  /** Decoded query pairs, flat: `[k, v, k, v…]`. */
+  query: string[];
+  /** Header pairs, flat, lower-case names. */
+  headers: string[];
+  /** Decoded path-parameter values in template order. */
+  params: string[];
+  /** True when a decoded value may contain `\0` or `\x01` (the raw text had `%00`/`%01`). */
+  mayHaveControl: boolean;
+  body: Uint8Array | null;
+}
+
+/** A handler that suspended: its result arrives later and it can be cancelled. */
+export interface Pending {
+  result: Promise<Response>;
+  cancel(): void;
+}
+
+/** Builds the plain-text error responses of the request path. */
+export type ErrorResponder = (status: number, message: string) => Response;
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const CONTROL = /[\0\x01]/;
+
+/** One worker's bridge to its interpreter. */
+export class Bridge {
+  readonly #py: PyodideAPI;
+  readonly #module: PyProxy;
+  readonly #dispatch: PyCallable;
+  readonly #encoder = new TextEncoder();
+  readonly #error: ErrorResponder;
+  #inProxy!: PyProxy;
+  #inBuffer!: PyBuffer;
+  #in!: Uint8Array;
+  #outProxy: PyProxy;
+  #outBuffer!: PyBuffer;
+  #out!: Uint8Array;
+
+  /**
+   * @param py the worker's interpreter, with `siphon._bridge` installed
+   * @param error how to answer 500/504
+   */
+  constructor(py: PyodideAPI, error: ErrorResponder) {
+    this.#py = py;
+    this.#error = error;
+    this.#module = py.pyimport("siphon._bridge");
+    this.#dispatch = this.#module.dispatch;
+    this.#outProxy = this.#module._outbuf;
+    this.#acquireIn();
+    this.#acquireOut();
+  }
+
+  /**
+   * Runs the request through Python's middleware and handler.
+   *
+   * @param req the routed request
+   * @returns the Response, or a {@link Pending} when an async step suspended
+   */
+  call(req: BridgeRequest): Response | Pending {
+    const meta = req.method + "\x01" + req.path + "\x01" + req.client + "\x01" +
+      this.#section(req.query, req.mayHaveControl) + "\x01" + req.headers.join("\0") + "\x01" +
+      this.#section(req.params, req.mayHaveControl);
+    const bodyLength = req.body ? req.body.byteLength : 0;
+    if (this.#in.byteLength === 0) this.#acquireIn();
+    let written = this.#encoder.encodeInto(meta, this.#in);
+    if (written.read < meta.length || written.written + bodyLength > this.#in.byteLength) {
+      this.#growIn(meta.length * 3 + bodyLength);
+      written = this.#encoder.encodeInto(meta, this.#in);
+    }
+    if (req.body) this.#in.set(req.body, written.written);
+    const out = this.#dispatch(req.route, written.written, bodyLength);
+    if (typeof out === "string") return this.#fromHead(out);
+    return this.#fromProxy(out as PyProxy);
+  }
+
+  #section(values: string[], mayHaveControl: boolean): string {
+    const joined = values.join("\0");
+    if (!mayHaveControl || !values.some((v) => CONTROL.test(v))) return joined;
+    return "\x02" + JSON.stringify(values);
+  }
+
+  /** Sync result: head string, body (if any) in the output buffer. */
+  #fromHead(head: string): Response {
+    if (head.charCodeAt(0) === 33) return this.#error(Number(head.slice(1)), statusText(head));
+    if (this.#out.byteLength === 0) this.#acquireOut();
+    return this.#build(head, (length) => this.#out.slice(0, length));
+  }
+
+  #fromProxy(out: PyProxy): Response | Pending {
+    if (out.type === "tuple") {
+      try {
+        return this.#fromTuple(out);
+      } finally {
+        out.destroy();
+      }
+    }
+    // Awaiting a PyProxy destroys it (Pyodide's _ensure_future), so take `cancel` first.
+    const borrowed: PyCallable = out.cancel;
+    const cancel = borrowed.copy() as PyCallable;
+    let settled = false;
+    const result = (async () => {
+      try {
+        const done = await (out as unknown as Promise<string | PyProxy>);
+        if (typeof done === "string") return this.#error(Number(done.slice(1)), statusText(done));
+        try {
+          return this.#fromTuple(done);
+        } finally {
+          done.destroy();
+        }
+      } finally {
+        settled = true;
+        cancel.destroy();
+      }
+    })();
+    return {
+      result,
+      cancel: () => {
+        if (!settled) cancel();
+      },
+    };
+  }
+
+  /** `(head, bytes)` from Python: a large body, or any body of a suspended handler. */
+  #fromTuple(tuple: PyProxy): Response {
+    const head: string = tuple.get(0);
+    const bytes: PyProxy = tuple.get(1);
+    try {
+      return this.#build(head, () => {
+        const view = bytes.getBuffer("u8");
+        try {
+          return (view.data as Uint8Array).slice() as Uint8Array<ArrayBuffer>;
+        } finally {
+          view.release();
+        }
+      });
+    } finally {
+      bytes.destroy();
+    }
+  }
+
+  #build(head: string, body: (length: number) => Uint8Array<ArrayBuffer>): Response {
+    const parts = head.split("\0");
+    const status = Number(parts[0]);
+    const length = Number(parts[1]);
+    let res: Response;
+    try {
+      res = new Response(NULL_BODY.has(status) || length === 0 ? null : body(length), { status });
+      for (let i = 2; i < parts.length; i += 2) res.headers.append(parts[i], parts[i + 1]);
+    } catch (e) {
+      throw new TypeError(`Cannot build the handler's response: ${(e as Error).message}`);
+    }
+    return res;
+  }
+
+  #acquireIn(): void {
+    this.#inBuffer?.release();
+    this.#inProxy?.destroy();
+    this.#inProxy = this.#module._inbuf;
+    this.#inBuffer = this.#inProxy.getBuffer("u8");
+    this.#in = this.#inBuffer.data as Uint8Array;
+  }
+
+  #growIn(size: number): void {
+    this.#inBuffer.release();
+    this.#inProxy.destroy();
+    this.#module.grow_in(size);
+    this.#inBuffer = undefined as unknown as PyBuffer;
+    this.#inProxy = undefined as unknown as PyProxy;
+    this.#acquireIn();
+  }
+
+  #acquireOut(): void {
+    this.#outBuffer?.release();
+    this.#outBuffer = this.#outProxy.getBuffer("u8");
+    this.#out = this.#outBuffer.data as Uint8Array;
+  }
+}
+
+function statusText(marker: string): string {
+  return marker === "!504"
+    ? "Gateway Timeout: the handler ran past its deadline"
+    : "Internal Server Error";
+}

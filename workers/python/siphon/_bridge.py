@@ -1,0 +1,201 @@
+"""The Python half of the request bridge (the TypeScript half is workers/bridge.ts).
+
+JS writes the request into ``_inbuf`` as one UTF-8 string, sections separated by ``\\x01``
+(method, path, client, query pairs, header pairs, path-param values; pairs separated by ``\\0``;
+a section starting ``\\x02`` is JSON instead), followed by the body bytes. It calls
+``dispatch(route, meta_len, body_len)``, which returns one of:
+
+* ``"status\\0body_len\\0name\\0value…"`` with the body in ``_outbuf`` (valid until the next call);
+* a tuple ``(head, body_bytes)`` for a body larger than ``_outbuf``;
+* ``"!500"`` / ``"!504"`` when the handler failed / was interrupted;
+* an ``asyncio.Task`` resolving to a tuple or ``"!…"`` when an ``async`` step really suspended.
+
+Coroutines are driven here with ``send(None)``; only one that suspends becomes a Task, so
+``async def`` handlers that never wait cost the same as sync ones.
+"""
+
+import asyncio
+from types import CoroutineType
+import traceback
+
+from . import http, log
+
+IN_SIZE = 64 * 1024
+OUT_SIZE = 64 * 1024
+_inbuf = bytearray(IN_SIZE)
+_outbuf = bytearray(OUT_SIZE)
+_table = []  # route id -> _Route
+_INTERNAL = __file__.rsplit("/", 1)[0] + "/"
+
+
+def grow_in(size):
+    """Replace the input buffer with one of at least ``size`` bytes (JS re-reads ``_inbuf``)."""
+    global _inbuf
+    _inbuf = bytearray(max(size, 2 * len(_inbuf)))
+
+
+class _Route:
+    __slots__ = ("chain", "names", "ints", "label")
+
+    def __init__(self, handler, params, label):
+        self.chain = tuple(http._middlewares) + (handler,)
+        self.names = tuple(name for name, _ in params)
+        self.ints = tuple(kind == "int" for _, kind in params)
+        self.label = label
+
+
+def install(entries, module):
+    """Build the dispatch table. ``entries`` come from the worker's compiled router:
+    ``(source, handler_name_or_decorator_index, [(param, type)…], label)``, by route id."""
+    table = []
+    for source, handler, params, label in entries:
+        if isinstance(handler, int):
+            fn = http._routes[handler][2]
+        else:
+            fn = getattr(module, handler, None)
+            if not callable(fn):
+                raise LookupError(
+                    f"{source}: routes handler {handler!r}: no function of that name in "
+                    f"{module.__file__}; define it or fix the name")
+        table.append(_Route(fn, params, f"{getattr(fn, '__qualname__', fn)} ({label})"))
+    _table[:] = table
+
+
+def _params(route, section):
+    if not route.names:
+        return {}
+    values = _section_list(section)
+    out = dict(zip(route.names, values))
+    for name, is_int in zip(route.names, route.ints):
+        if is_int:
+            out[name] = int(out[name])
+    return out
+
+
+def _section_list(section):
+    if section and section[0] == "\x02":
+        import json
+        return json.loads(section[1:])
+    return section.split("\0")
+
+
+def dispatch(route_id, meta_len, body_len):
+    route = _table[route_id]
+    meta = str(memoryview(_inbuf)[:meta_len], "utf-8")
+    method, path, client, query, headers, params = meta.split("\x01")
+    body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
+    req = http.Request(method, path, client, _params(route, params), query, headers, body)
+    try:
+        chain = route.chain
+        last = len(chain) - 1
+        for i, fn in enumerate(chain):
+            out = fn(req)
+            if isinstance(out, CoroutineType):
+                try:
+                    step = out.send(None)
+                except StopIteration as done:
+                    out = done.value
+                else:
+                    rest = _finish(route, req, i, _Resume(out, step))
+                    return asyncio.ensure_future(rest)
+            if i == last or out is not None:
+                return _pack(route, req, out, i < last, True)
+    except KeyboardInterrupt:
+        return "!504"
+    except BaseException as exc:  # noqa: BLE001 - any handler failure is a 500
+        _log_failure(route, req, exc)
+        return "!500"
+
+
+async def _finish(route, req, i, pending):
+    try:
+        out = await pending
+        chain = route.chain
+        last = len(chain) - 1
+        while i < last and out is None:
+            i += 1
+            out = chain[i](req)
+            if isinstance(out, CoroutineType):
+                out = await out
+        return _pack(route, req, out, i < last, False)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return "!504"
+    except BaseException as exc:  # noqa: BLE001
+        _log_failure(route, req, exc)
+        return "!500"
+
+
+class _Resume:
+    """Awaitable that continues a coroutine already driven to its first suspension."""
+
+    __slots__ = ("coro", "step")
+
+    def __init__(self, coro, step):
+        self.coro, self.step = coro, step
+
+    def __await__(self):
+        coro, pending = self.coro, self.step
+        while True:
+            try:
+                sent = yield pending
+            except BaseException as exc:  # forward cancellation and errors into the coroutine
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    pending = coro.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
+def _pack(route, req, resp, from_middleware, sync):
+    if not isinstance(resp, http.Response):
+        who = "middleware" if from_middleware else "handler"
+        log.error(f"{req.method} {req.path}: {who} of {route.label} returned "
+                  f"{type(resp).__name__}, expected http.Response (or None from middleware)")
+        return "!500"
+    status = resp.status
+    if type(status) is not int or not 200 <= status <= 599:
+        log.error(f"{req.method} {req.path}: {route.label} returned status {status!r}; "
+                  "use a whole number from 200 to 599")
+        return "!500"
+    body = resp.body
+    n = len(body)
+    parts = [str(status), str(n)]
+    text = resp._text
+    for name, value in resp.headers.items():
+        name = str(name)
+        if text and name.lower() == "content-type":
+            text = False
+        if isinstance(value, (list, tuple)):
+            for v in value:
+                parts.append(name)
+                parts.append(str(v))
+        else:
+            parts.append(name)
+            parts.append(str(value))
+    if text:
+        parts.append("content-type")
+        parts.append("text/plain; charset=utf-8")
+    head = "\0".join(parts)
+    if sync and n <= OUT_SIZE:
+        _outbuf[:n] = body
+        return head
+    return (head, body)
+
+
+def format_traceback(exc):
+    """The traceback of ``exc`` without siphon's own frames, so it points at the script."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_INTERNAL)]
+    lines = ["Traceback (most recent call last):\n"]
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines).rstrip()
+
+
+def _log_failure(route, req, exc):
+    log.error(f"{req.method} {req.path}: {route.label} raised "
+              f"{type(exc).__name__}\n{format_traceback(exc)}")

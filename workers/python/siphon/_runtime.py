@@ -1,0 +1,92 @@
+"""Worker boot for the Python side: environment, logging, sleep, loading the user's script,
+lifecycle hooks. Called from workers/python_runtime.ts and workers/worker.ts."""
+
+import importlib.util
+import inspect
+import json
+import os
+import random
+import sys
+import time
+
+from . import _bridge, http, log
+
+_host = None
+_module = None
+
+
+def _sleep(seconds):
+    """time.sleep that waits without burning CPU and stays interruptible (request deadline)."""
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        _host.wait(min(left, 0.05) * 1000.0)
+
+
+def attach(host, env_json):
+    """Connect to the worker (logging, interruptible sleep) and take the server's environment."""
+    global _host
+    _host = host
+    log._sink = host.log
+    os.environ.clear()
+    os.environ.update(json.loads(env_json))
+    random.seed()
+    time.sleep = _sleep
+
+
+class ScriptError(Exception):
+    """The user's script could not be imported; the message holds the traceback."""
+
+
+def load_script(path):
+    """Import the script at ``path`` as a module named after its file; returns the decorator
+    routes as JSON: ``[[path, [methods], "file:line"], …]``."""
+    global _module
+    folder, filename = os.path.split(path)
+    name = filename[:-3] if filename.endswith(".py") else filename
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:  # noqa: BLE001 - report any import failure
+        sys.modules.pop(name, None)
+        raise ScriptError(f"Cannot import {path}:\n{_bridge.format_traceback(exc)}") from None
+    _module = module
+    return json.dumps([[p, m, where] for p, m, _fn, where in http._routes])
+
+
+def install(entries_json):
+    """Build the dispatch table from the compiled route list (see ``_bridge.install``)."""
+    _bridge.install(json.loads(entries_json), _module)
+
+
+async def _run_hooks(hooks, what):
+    for fn in hooks:
+        try:
+            out = fn()
+            if inspect.isawaitable(out):
+                await out
+        except BaseException as exc:  # noqa: BLE001
+            raise ScriptError(f"@http.{what} {getattr(fn, '__qualname__', fn)} raised:\n"
+                              f"{_bridge.format_traceback(exc)}") from None
+
+
+async def startup():
+    """Run every ``@http.on_startup`` hook in order; the first failure stops the worker."""
+    await _run_hooks(http._startup, "on_startup")
+
+
+async def shutdown():
+    """Run every ``@http.on_shutdown`` hook; failures are logged, the rest still run."""
+    for fn in http._shutdown:
+        try:
+            await _run_hooks([fn], "on_shutdown")
+        except ScriptError as exc:
+            log.error(str(exc))

@@ -1,0 +1,95 @@
+/**
+ * Starting one Pyodide interpreter inside a worker: from a memory snapshot when one is given
+ * (about 0.15–0.6 s), otherwise cold (about 2–6 s), then the siphon package written to its file
+ * system and the retained load buffers dropped.
+ *
+ * Boundary: worker-side; knows nothing about requests or the user's script.
+ *
+ * @module
+ */
+import { loadPyodide, type PyodideAPI } from "pyodide";
+import {
+  type PackageFile,
+  PRELOAD_MODULES,
+  PYODIDE_DIR,
+  SIPHON_PYTHON_ROOT,
+} from "../src/pyodide/assets.ts";
+import type { Logger } from "../src/log.ts";
+
+/** Options for {@link loadPython}. */
+export interface LoadOptions {
+  /** The siphon package to install. */
+  files: readonly PackageFile[];
+  /** Environment the interpreter starts with. */
+  env: Record<string, string>;
+  /** Where Python's stdout/stderr lines and warnings go. */
+  log: Logger;
+  /** Restore from this snapshot; null for a cold load. */
+  snapshot?: Uint8Array | null;
+  /** Prepare for `makeMemorySnapshot()` (snapshot builder only). */
+  makeSnapshot?: boolean;
+}
+
+/** A started interpreter and how it was started. */
+export interface Python {
+  py: PyodideAPI;
+  mode: "snapshot" | "cold";
+}
+
+/**
+ * Starts Pyodide with the siphon package importable. A snapshot that fails to restore falls
+ * back to a cold load with a warning.
+ *
+ * @param options package files, environment, logger and snapshot
+ * @returns the interpreter
+ */
+export async function loadPython(options: LoadOptions): Promise<Python> {
+  const base = {
+    indexURL: PYODIDE_DIR,
+    env: options.env,
+    stdout: (line: string) => options.log.info(`[python stdout] ${line}`),
+    stderr: (line: string) => options.log.warning(`[python stderr] ${line}`),
+  };
+  let py: PyodideAPI | null = null;
+  let mode: Python["mode"] = "cold";
+  if (options.snapshot) {
+    try {
+      py = await loadPyodide({ ...base, _loadSnapshot: options.snapshot } as typeof base);
+      mode = "snapshot";
+    } catch (e) {
+      options.log.warning(
+        `Cannot restore the Python memory snapshot (${(e as Error).message}); loading ` +
+          "Pyodide cold instead, which is slower. Delete the snapshot cache to rebuild it.",
+      );
+    }
+  }
+  if (!py) {
+    py = await loadPyodide({ ...base, _makeSnapshot: options.makeSnapshot } as typeof base);
+  }
+  writePackage(py, options.files);
+  if (mode === "cold") py.runPython(PRELOAD_MODULES.map((m) => `import ${m}`).join("\n"));
+  dropLoadBuffers(py);
+  return { py, mode };
+}
+
+/** Files do not survive a snapshot restore, so the package is (re)written on every start. */
+function writePackage(py: PyodideAPI, files: readonly PackageFile[]): void {
+  const dir = `${SIPHON_PYTHON_ROOT}/siphon`;
+  py.FS.mkdirTree(dir);
+  for (const f of files) py.FS.writeFile(`${dir}/${f.name}`, f.text);
+  py.runPython(
+    `import sys\nif ${JSON.stringify(SIPHON_PYTHON_ROOT)} not in sys.path: ` +
+      `sys.path.insert(0, ${JSON.stringify(SIPHON_PYTHON_ROOT)})`,
+  );
+}
+
+/** Pyodide keeps the snapshot bytes and the wasm bytes reachable after load; let them go. */
+function dropLoadBuffers(py: PyodideAPI): void {
+  // deno-lint-ignore no-explicit-any
+  const internals = py as any;
+  const config = internals._api?.config ?? internals._module?.API?.config;
+  if (config && "_loadSnapshot" in config) config._loadSnapshot = undefined;
+  if (internals._module && "instantiateWasm" in internals._module) {
+    internals._module.instantiateWasm = undefined;
+  }
+}

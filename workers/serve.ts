@@ -1,0 +1,190 @@
+/**
+ * A worker's listeners and its request path, read top to bottom: route → limits → body →
+ * Python → response. Each worker binds every listener with `reusePort`, so the kernel spreads
+ * connections and no request crosses a thread.
+ *
+ * Boundary: wire-layer work for one worker. Python's part is behind {@link Bridge}.
+ *
+ * @module
+ */
+import type { Config } from "../src/config/load.ts";
+import { readBody } from "../src/http/body.ts";
+import { errorResponse } from "../src/http/errors.ts";
+import { parseQueryPairs } from "../src/http/query.ts";
+import type { Logger } from "../src/log.ts";
+import type { Router } from "../src/router/router.ts";
+import type { Bridge, BridgeRequest, Pending } from "./bridge.ts";
+import type { DeadlineClock } from "./deadlines.ts";
+
+type ServerConfig = Config["servers"][number];
+
+/** What every listener of a worker shares. */
+export interface RequestContext {
+  router: Router;
+  bridge: Bridge;
+  clock: DeadlineClock;
+  /** Pyodide's interrupt flag; reset before each call so a stale interrupt cannot hit it. */
+  interrupt: Int32Array;
+  log: Logger;
+}
+
+/** One listener's request path with its own limits. */
+export function requestHandler(server: ServerConfig, ctx: RequestContext) {
+  let inflight = 0;
+  const done = () => inflight--;
+  return (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+    const url = req.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const q = url.indexOf("?", pathStart);
+    const path = q === -1 ? url.slice(pathStart) : url.slice(pathStart, q);
+    const query = q === -1 ? "" : url.slice(q + 1);
+    const match = ctx.router.match(req.method, path);
+    if (match.status === 404) return errorResponse(404, "Not Found");
+    if (match.status === 405) {
+      return errorResponse(405, "Method Not Allowed", { allow: match.allow });
+    }
+    if (match.status === 400) return errorResponse(400, `Bad Request: ${match.reason}`);
+    if (inflight >= server.max_inflight) {
+      return errorResponse(503, "Service Unavailable: too many requests in flight", {
+        "retry-after": "1",
+      });
+    }
+    const announced = req.headers.get("content-length");
+    if (announced !== null && Number(announced) > server.max_body_bytes) {
+      return errorResponse(413, "Payload Too Large");
+    }
+    const headers: string[] = [];
+    req.headers.forEach((v, k) => headers.push(k, v));
+    const addr = info.remoteAddr as Deno.NetAddr;
+    const call: BridgeRequest = {
+      route: match.route,
+      method: req.method,
+      path,
+      client: addr.hostname.includes(":")
+        ? `[${addr.hostname}]:${addr.port}`
+        : `${addr.hostname}:${addr.port}`,
+      query: parseQueryPairs(query),
+      headers,
+      params: match.params,
+      mayHaveControl: url.includes("%0"),
+      body: null,
+    };
+    const deadline = Date.now() + server.request_timeout_ms;
+    inflight++;
+    if (req.body === null) return finish(run(call, deadline, ctx), done);
+    return readBody(req.body, {
+      cap: server.max_body_bytes,
+      announced: announced === null ? undefined : Number(announced),
+      deadline,
+    }).then((body) => {
+      if (body === "too_large") return errorResponse(413, "Payload Too Large");
+      if (body === "timeout") {
+        return errorResponse(408, "Request Timeout: body not received in time");
+      }
+      if (body === "aborted") return errorResponse(400, "Bad Request: body stream failed");
+      call.body = body;
+      return run(call, deadline, ctx);
+    }).finally(done);
+  };
+}
+
+function finish(
+  out: Response | Promise<Response>,
+  done: () => void,
+): Response | Promise<Response> {
+  if (out instanceof Response) {
+    done();
+    return out;
+  }
+  return out.finally(done);
+}
+
+/** Python's part, under the request deadline. */
+function run(
+  call: BridgeRequest,
+  deadline: number,
+  ctx: RequestContext,
+): Response | Promise<Response> {
+  const token = ctx.clock.begin(deadline);
+  ctx.interrupt[0] = 0;
+  let out: Response | Pending;
+  try {
+    out = ctx.bridge.call(call);
+  } catch (e) {
+    ctx.clock.end(token);
+    ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`);
+    return errorResponse(500, "Internal Server Error");
+  }
+  if (out instanceof Response) {
+    ctx.clock.end(token);
+    return out;
+  }
+  return waitPending(out, deadline, () => ctx.clock.end(token), ctx.log, call);
+}
+
+function waitPending(
+  pending: Pending,
+  deadline: number,
+  end: () => void,
+  log: Logger,
+  call: BridgeRequest,
+): Promise<Response> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<Response>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(errorResponse(504, "Gateway Timeout: the handler ran past its deadline"));
+      log.warning(`${call.method} ${call.path}: handler cancelled at its deadline`);
+      try {
+        pending.cancel();
+      } catch (e) {
+        log.error(`${call.method} ${call.path}: cannot cancel the handler: ${(e as Error).message}`);
+      }
+    }, Math.max(0, deadline - Date.now()));
+  });
+  const result = pending.result.catch((e) => {
+    log.error(`${call.method} ${call.path}: ${(e as Error).message}`);
+    return errorResponse(500, "Internal Server Error");
+  });
+  return Promise.race([result, timeout]).finally(() => {
+    clearTimeout(timer);
+    end();
+  });
+}
+
+/** Options for {@link startListeners}. */
+export interface ListenOptions {
+  servers: ServerConfig[];
+  ctx: RequestContext;
+  /** Called once per listener when it is bound. */
+  onListen: (server: ServerConfig) => void;
+}
+
+/**
+ * Binds every configured listener with `reusePort`.
+ *
+ * @param options listeners, shared request context and a bound callback
+ * @returns the running servers
+ */
+export async function startListeners(options: ListenOptions): Promise<Deno.HttpServer[]> {
+  const started: Deno.HttpServer[] = [];
+  for (const server of options.servers) {
+    const tls = server.tls
+      ? {
+        cert: await Deno.readTextFile(server.tls.cert_path),
+        key: await Deno.readTextFile(server.tls.key_path),
+      }
+      : {};
+    started.push(Deno.serve({
+      hostname: server.listen.hostname,
+      port: server.listen.port,
+      reusePort: true,
+      ...tls,
+      onListen: () => options.onListen(server),
+      onError: (e) => {
+        options.ctx.log.error(`request failed: ${(e as Error).message}`);
+        return errorResponse(500, "Internal Server Error");
+      },
+    }, requestHandler(server, options.ctx)));
+  }
+  return started;
+}

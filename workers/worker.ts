@@ -1,0 +1,223 @@
+/**
+ * A request worker: its own Pyodide, the user's script, the compiled route table and every
+ * listener (reusePort). Boot happens in two steps so that no worker accepts before all of them
+ * are ready: `boot` → `prepared` (Python loaded, script imported, on_startup done), then
+ * `listen` → `listening`.
+ *
+ * Boundary: the request path lives here and in ./serve.ts; the supervisor only sends the
+ * messages of src/protocol.ts.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import type { PyodideAPI } from "pyodide";
+import type { PyProxy } from "pyodide/ffi";
+import type { Config } from "../src/config/load.ts";
+import { errorResponse } from "../src/http/errors.ts";
+import { createLogger, type Logger } from "../src/log.ts";
+import type { FromWorker, ToWorker } from "../src/protocol.ts";
+import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import { type RouteDef, Router } from "../src/router/router.ts";
+import { parseTemplate } from "../src/router/template.ts";
+import { Bridge } from "./bridge.ts";
+import { DeadlineClock } from "./deadlines.ts";
+import { loadPython } from "./python_runtime.ts";
+import { type RequestContext, startListeners } from "./serve.ts";
+
+type Boot = Extract<ToWorker, { type: "boot" }>;
+
+let state: {
+  id: number;
+  config: Config;
+  py: PyodideAPI;
+  runtime: PyProxy;
+  ctx: RequestContext;
+  servers: Deno.HttpServer[];
+} | null = null;
+
+const post = (msg: FromWorker) => self.postMessage(msg);
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  if (msg.type === "boot") {
+    try {
+      const t0 = performance.now();
+      const mode = await boot(msg);
+      post({ type: "prepared", id: msg.id, python: mode, ms: performance.now() - t0 });
+    } catch (e) {
+      post({ type: "fatal", id: msg.id, message: errorText(e) });
+    }
+  } else if (msg.type === "listen" && state) {
+    const s = state;
+    let bound = 0;
+    try {
+      s.servers = await startListeners({
+        servers: s.config.servers,
+        ctx: s.ctx,
+        onListen: () => {
+          if (++bound === s.config.servers.length) post({ type: "listening", id: s.id });
+        },
+      });
+    } catch (e) {
+      post({ type: "fatal", id: s.id, message: `Cannot listen: ${errorText(e)}` });
+    }
+  } else if (msg.type === "stop" && state) {
+    const s = state;
+    await Promise.race([
+      Promise.all(s.servers.map((server) => server.shutdown())),
+      new Promise((resolve) => setTimeout(resolve, msg.graceMs)),
+    ]);
+    await (s.runtime.shutdown() as Promise<void>).catch((e: unknown) =>
+      s.ctx.log.error(errorText(e))
+    );
+    s.ctx.clock.stop();
+    post({ type: "stopped", id: s.id });
+  }
+};
+
+// A Python exception escaping an asyncio callback must not kill the worker.
+self.addEventListener("error", (e) => {
+  e.preventDefault();
+  state?.ctx.log.error(`uncaught error in worker: ${e.message}`);
+});
+self.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  state?.ctx.log.error(`unhandled rejection in worker: ${errorText(e.reason)}`);
+});
+
+async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
+  const { config } = msg;
+  const log = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    source: `w${msg.id}`,
+  });
+  const { py, mode } = await loadPython({
+    files: await readSiphonPackage(),
+    env: msg.env,
+    log,
+    snapshot: msg.snapshot,
+  });
+  const interrupt = new Int32Array(msg.control.interrupt);
+  py.setInterruptBuffer(interrupt);
+  mountFolders(py, config);
+  const runtime: PyProxy = py.pyimport("siphon._runtime");
+  runtime.attach(
+    {
+      log: (level: string, text: string) => log.at(level, text),
+      wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
+    },
+    JSON.stringify({ ...msg.env, SIPHON_WORKER: String(msg.id) }),
+  );
+  const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
+  const router = compileRoutes(config, decorated, runtime);
+  const clock = new DeadlineClock(new Float64Array(msg.control.clock));
+  const bridge = new Bridge(py, errorResponse);
+  interrupt[0] = 0;
+  await runtime.startup();
+  clock.start();
+  state = { id: msg.id, config, py, runtime, ctx: { router, bridge, clock, interrupt, log }, servers: [] };
+  return mode;
+}
+
+/** The script's own folder read-write at its real path, plus `python.mounts`. */
+function mountFolders(py: PyodideAPI, config: Config): void {
+  const scriptDir = config.script.slice(0, config.script.lastIndexOf("/")) || "/";
+  const mounts = [{ host: scriptDir, mode: "rw" }, ...config.python.mounts];
+  for (const m of mounts) {
+    try {
+      py.FS.mkdirTree(m.host);
+      py.mountNodeFS(m.host, m.host);
+    } catch (e) {
+      throw new Error(
+        `Cannot mount ${m.host} for Python (${errorText(e)}); check python.mounts in ` +
+          `${config.file}: each folder may be mounted once, and not the script's own folder again`,
+      );
+    }
+    if (m.mode === "ro") makeReadOnly(py, m.host);
+  }
+}
+
+/** Emscripten's NODEFS has no read-only flag; refuse writes under `root` at the FS layer. */
+function makeReadOnly(py: PyodideAPI, root: string): void {
+  // deno-lint-ignore no-explicit-any
+  const FS = py.FS as any;
+  const under = (path: string) => path === root || path.startsWith(root + "/");
+  const erofs = () => {
+    throw new FS.ErrnoError(69); // EROFS... Emscripten numbers it 69
+  };
+  const wrap = (
+    name: string,
+    pathOf: (...a: unknown[]) => string | undefined,
+    writes?: (...a: unknown[]) => boolean,
+  ) => {
+    const original = FS[name].bind(FS);
+    FS[name] = (...args: unknown[]) => {
+      const p = pathOf(...args);
+      if (p !== undefined && under(FS.absolutePath?.(p) ?? p) && (!writes || writes(...args))) {
+        erofs();
+      }
+      return original(...args);
+    };
+  };
+  const O_ACCMODE = 3, O_CREAT = 64, O_TRUNC = 512, O_APPEND = 1024;
+  wrap("open", (p) => typeof p === "string" ? p : undefined, (_p, flags) => {
+    const f = typeof flags === "string" ? FS.modeStringToFlags(flags) : Number(flags ?? 0);
+    return (f & O_ACCMODE) !== 0 || (f & (O_CREAT | O_TRUNC | O_APPEND)) !== 0;
+  });
+  for (
+    const name of ["mkdir", "mknod", "unlink", "rmdir", "chmod", "truncate", "utime", "symlink"]
+  ) {
+    wrap(name, (p) => typeof p === "string" ? p : undefined);
+  }
+  wrap("rename", (a, b) => (under(String(a)) ? String(a) : String(b)));
+}
+
+function compileRoutes(
+  config: Config,
+  decorated: [string, string[], string][],
+  runtime: PyProxy,
+): Router {
+  const defs: RouteDef[] = [
+    ...config.routes.map((r, id) => ({
+      template: r.path,
+      methods: r.methods,
+      id,
+      source: r.source,
+    })),
+    ...decorated.map(([template, methods, source], i) => ({
+      template,
+      methods,
+      id: config.routes.length + i,
+      source,
+    })),
+  ];
+  const router = Router.compile(defs);
+  const entries = defs.map((d) => {
+    const params = parseTemplate(d.template).flatMap((s) =>
+      s.kind === "static" ? [] : [[s.name, s.kind === "param" ? s.type : "str"]]
+    );
+    const handler = d.id < config.routes.length
+      ? config.routes[d.id].handler
+      : d.id - config.routes.length;
+    return [d.source, handler, params, `${d.methods.join(",")} ${d.template}`];
+  });
+  runtime.install(JSON.stringify(entries));
+  return router;
+}
+
+function errorText(e: unknown): string {
+  if (e && typeof e === "object" && "type" in e && e.type === "ScriptError") {
+    // A PythonError's message is the Python traceback; keep just the ScriptError text.
+    const text = String((e as { message?: unknown }).message);
+    const at = text.lastIndexOf("ScriptError: ");
+    return at === -1 ? text : text.slice(at + "ScriptError: ".length).trimEnd();
+  }
+  if (e && typeof e === "object" && "type" in e) {
+    const text = String((e as { message?: unknown }).message).trimEnd();
+    return text.slice(text.lastIndexOf("\n") + 1);
+  }
+  if (e instanceof Error) return e.message;
+  if (e && typeof e === "object" && "errno" in e) return `file system error, errno ${e.errno}`;
+  return String(e);
+}
