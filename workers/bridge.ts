@@ -40,6 +40,7 @@ export interface Pending {
 export type ErrorResponder = (status: number, message: string) => Response;
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+// deno-lint-ignore no-control-regex -- the packing separators are control characters by design
 const CONTROL = /[\0\x01]/;
 
 /** One worker's bridge to its interpreter. */

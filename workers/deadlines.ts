@@ -1,17 +1,28 @@
 /**
- * Publishes this worker's earliest request deadline and an event-loop heartbeat into shared
- * memory, so the supervisor's watchdog can interrupt Python that blocks the loop past a deadline.
+ * Request deadlines for one worker. Two jobs, one table:
+ * - publish the earliest open deadline and an event-loop heartbeat into shared memory, so the
+ *   supervisor's watchdog can interrupt Python that blocks the loop past a deadline;
+ * - expire deadlines while the loop turns (a body that arrives too slowly, an async handler
+ *   that awaits too long), with one sweep on the heartbeat instead of a timer per request.
  *
- * Boundary: worker-side bookkeeping only; the decision to interrupt is the watchdog's
- * (src/supervisor/watchdog.ts).
+ * Boundary: worker-side bookkeeping; the watchdog (src/supervisor/watchdog.ts) decides about
+ * interrupts, the request path (./serve.ts) decides what an expiry answers.
  *
  * @module
  */
 
+interface Entry {
+  deadline: number;
+  onExpire: (() => void) | undefined;
+}
+
+/** How often the heartbeat writes the clock and sweeps expired deadlines. */
+const TICK_MS = 20;
+
 /** Deadlines of in-flight requests, mirrored into `clock[0]` as their minimum. */
 export class DeadlineClock {
   readonly #clock: Float64Array;
-  readonly #open = new Map<number, number>();
+  readonly #open = new Map<number, Entry>();
   #next = 1;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -24,35 +35,61 @@ export class DeadlineClock {
    * Records a request's deadline.
    *
    * @param deadline epoch ms
+   * @param onExpire called (once, from the heartbeat) if the deadline passes before {@link end}
    * @returns a token for {@link end}
    */
-  begin(deadline: number): number {
+  begin(deadline: number, onExpire?: () => void): number {
     const token = this.#next++;
-    this.#open.set(token, deadline);
+    this.#open.set(token, { deadline, onExpire });
     const earliest = this.#clock[0];
     if (earliest === 0 || deadline < earliest) this.#clock[0] = deadline;
     return token;
   }
 
-  /** @param token from {@link begin} */
+  /** @param token from {@link begin}; ending twice is harmless */
   end(token: number): void {
-    const deadline = this.#open.get(token);
-    if (deadline === undefined) return;
+    const entry = this.#open.get(token);
+    if (entry === undefined) return;
     this.#open.delete(token);
-    if (deadline !== this.#clock[0]) return;
-    let earliest = 0;
-    for (const d of this.#open.values()) if (earliest === 0 || d < earliest) earliest = d;
-    this.#clock[0] = earliest;
+    if (entry.deadline === this.#clock[0]) this.#recompute();
   }
 
-  /** Starts the heartbeat (`clock[1]` = now, every 20 ms while the event loop turns). */
+  /**
+   * Calls `onExpire` for every deadline that has passed and forgets those entries.
+   *
+   * @param now epoch ms
+   */
+  sweep(now = Date.now()): void {
+    const earliest = this.#clock[0];
+    if (earliest === 0 || now <= earliest) return;
+    for (const [token, entry] of this.#open) {
+      if (entry.deadline > now || !entry.onExpire) continue;
+      this.#open.delete(token);
+      entry.onExpire();
+    }
+    this.#recompute();
+  }
+
+  /** Starts the heartbeat: every 20 ms, `clock[1]` = now and a {@link sweep}. */
   start(): void {
     this.#clock[1] = Date.now();
-    this.#timer = setInterval(() => this.#clock[1] = Date.now(), 20);
+    this.#timer = setInterval(() => {
+      const now = Date.now();
+      this.#clock[1] = now;
+      this.sweep(now);
+    }, TICK_MS);
   }
 
   /** Stops the heartbeat. */
   stop(): void {
     clearInterval(this.#timer);
+  }
+
+  #recompute(): void {
+    let earliest = 0;
+    for (const e of this.#open.values()) {
+      if (earliest === 0 || e.deadline < earliest) earliest = e.deadline;
+    }
+    this.#clock[0] = earliest;
   }
 }

@@ -72,11 +72,14 @@ export function requestHandler(server: ServerConfig, ctx: RequestContext) {
     const deadline = Date.now() + server.request_timeout_ms;
     inflight++;
     if (req.body === null) return finish(run(call, deadline, ctx), done);
+    let cancelRead: (() => void) | undefined;
+    const token = ctx.clock.begin(deadline, () => cancelRead?.());
     return readBody(req.body, {
       cap: server.max_body_bytes,
       announced: announced === null ? undefined : Number(announced),
-      deadline,
+      onCancel: (cancel) => cancelRead = cancel,
     }).then((body) => {
+      ctx.clock.end(token);
       if (body === "too_large") return errorResponse(413, "Payload Too Large");
       if (body === "timeout") {
         return errorResponse(408, "Request Timeout: body not received in time");
@@ -105,7 +108,8 @@ function run(
   deadline: number,
   ctx: RequestContext,
 ): Response | Promise<Response> {
-  const token = ctx.clock.begin(deadline);
+  let expire: (() => void) | undefined;
+  const token = ctx.clock.begin(deadline, () => expire?.());
   ctx.interrupt[0] = 0;
   let out: Response | Pending;
   try {
@@ -119,36 +123,25 @@ function run(
     ctx.clock.end(token);
     return out;
   }
-  return waitPending(out, deadline, () => ctx.clock.end(token), ctx.log, call);
-}
-
-function waitPending(
-  pending: Pending,
-  deadline: number,
-  end: () => void,
-  log: Logger,
-  call: BridgeRequest,
-): Promise<Response> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<Response>((resolve) => {
-    timer = setTimeout(() => {
+  const pending = out;
+  const timedOut = new Promise<Response>((resolve) => {
+    expire = () => {
       resolve(errorResponse(504, "Gateway Timeout: the handler ran past its deadline"));
-      log.warning(`${call.method} ${call.path}: handler cancelled at its deadline`);
+      ctx.log.warning(`${call.method} ${call.path}: handler cancelled at its deadline`);
       try {
         pending.cancel();
       } catch (e) {
-        log.error(`${call.method} ${call.path}: cannot cancel the handler: ${(e as Error).message}`);
+        ctx.log.error(
+          `${call.method} ${call.path}: cannot cancel the handler: ${(e as Error).message}`,
+        );
       }
-    }, Math.max(0, deadline - Date.now()));
+    };
   });
   const result = pending.result.catch((e) => {
-    log.error(`${call.method} ${call.path}: ${(e as Error).message}`);
+    ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`);
     return errorResponse(500, "Internal Server Error");
   });
-  return Promise.race([result, timeout]).finally(() => {
-    clearTimeout(timer);
-    end();
-  });
+  return Promise.race([result, timedOut]).finally(() => ctx.clock.end(token));
 }
 
 /** Options for {@link startListeners}. */

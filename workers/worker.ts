@@ -14,7 +14,7 @@ import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
 import { errorResponse } from "../src/http/errors.ts";
-import { createLogger, type Logger } from "../src/log.ts";
+import { createLogger } from "../src/log.ts";
 import type { FromWorker, ToWorker } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { type RouteDef, Router } from "../src/router/router.ts";
@@ -116,7 +116,14 @@ async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
   interrupt[0] = 0;
   await runtime.startup();
   clock.start();
-  state = { id: msg.id, config, py, runtime, ctx: { router, bridge, clock, interrupt, log }, servers: [] };
+  state = {
+    id: msg.id,
+    config,
+    py,
+    runtime,
+    ctx: { router, bridge, clock, interrupt, log },
+    servers: [],
+  };
   return mode;
 }
 

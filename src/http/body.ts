@@ -16,15 +16,18 @@ export interface ReadBodyOptions {
   cap: number;
   /** The Content-Length the client announced, if any (used to size the buffer). */
   announced?: number;
-  /** Epoch ms after which reading gives up. */
-  deadline?: number;
+  /**
+   * Receives a function that stops the read; the read then resolves to `"timeout"`. The caller
+   * owns the clock (the worker sweeps all its deadlines on one timer).
+   */
+  onCancel?: (cancel: () => void) => void;
 }
 
 /**
  * Reads a stream whole, stopping (and cancelling the stream) as soon as it passes `cap`.
  *
  * @param stream the request body
- * @param options cap, announced length and deadline
+ * @param options cap, announced length and a hook to stop the read
  * @returns the bytes, or why they could not be read
  * @example
  * ```ts
@@ -37,20 +40,18 @@ export async function readBody(
   options: ReadBodyOptions,
 ): Promise<Uint8Array | BodyFailure> {
   const reader = stream.getReader();
+  let stopped = false;
+  options.onCancel?.(() => {
+    stopped = true;
+    reader.cancel().catch(() => {});
+  });
   const sized = options.announced !== undefined && options.announced <= options.cap;
   let buffer = new Uint8Array(sized ? options.announced! : Math.min(options.cap, 16384));
   let length = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = options.deadline === undefined ? null : new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), Math.max(0, options.deadline! - Date.now()));
-  });
   try {
     while (true) {
-      const next = timeout ? await Promise.race([reader.read(), timeout]) : await reader.read();
-      if (next === "timeout") {
-        await reader.cancel().catch(() => {});
-        return "timeout";
-      }
+      const next = await reader.read();
+      if (stopped) return "timeout";
       if (next.done) break;
       const chunk = next.value;
       if (length + chunk.byteLength > options.cap) {
@@ -58,9 +59,8 @@ export async function readBody(
         return "too_large";
       }
       if (length + chunk.byteLength > buffer.byteLength) {
-        const grown = new Uint8Array(
-          Math.min(options.cap, Math.max(buffer.byteLength * 2, length + chunk.byteLength)),
-        );
+        const size = Math.max(buffer.byteLength * 2, length + chunk.byteLength);
+        const grown = new Uint8Array(Math.min(options.cap, size));
         grown.set(buffer.subarray(0, length));
         buffer = grown;
       }
@@ -68,9 +68,8 @@ export async function readBody(
       length += chunk.byteLength;
     }
   } catch {
-    return "aborted";
+    return stopped ? "timeout" : "aborted";
   } finally {
-    clearTimeout(timer);
     reader.releaseLock();
   }
   return length === buffer.byteLength ? buffer : buffer.subarray(0, length);

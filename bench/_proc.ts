@@ -1,0 +1,160 @@
+/**
+ * Shared by the benchmark scripts: start a server process, wait until a URL answers, read its
+ * RSS, stop it, and run wrk.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dirname!, "..");
+
+/** A started process. */
+export interface Proc {
+  child: Deno.ChildProcess;
+  /** Milliseconds from spawn until `url` first answered 200. */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startProc}. */
+export interface StartOptions {
+  cmd: string[];
+  env?: Record<string, string>;
+  /** Polled until it answers 200. */
+  url: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Spawns a command and polls `url` until it answers 200.
+ *
+ * @throws {Error} when it exits or does not answer in time
+ */
+export async function startProc(options: StartOptions): Promise<Proc> {
+  const t0 = performance.now();
+  const child = new Deno.Command(options.cmd[0], {
+    args: options.cmd.slice(1),
+    cwd: ROOT,
+    env: options.env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + (options.timeoutMs ?? 120000);
+  while (true) {
+    if (exited) throw new Error(`${options.cmd.join(" ")} exited before answering`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${options.url} did not answer in time`);
+    }
+    try {
+      const res = await fetch(options.url, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.status === 200) break;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const readyMs = performance.now() - t0;
+  return {
+    child,
+    readyMs,
+    stop: async () => {
+      if (!exited) child.kill("SIGTERM");
+      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 15000);
+      await child.status;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Resident set size of a process and its children, in MiB (from /proc).
+ *
+ * @param pid process id
+ * @returns MiB
+ */
+export function rssMiB(pid: number): number {
+  let kb = 0;
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  try {
+    for (
+      const child of Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
+    ) {
+      if (child) kb += rssMiB(Number(child)) * 1024;
+    }
+  } catch { /* no children file */ }
+  return kb / 1024;
+}
+
+/** One wrk run's result. */
+export interface WrkResult {
+  rps: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+/**
+ * Runs wrk against a URL (127.0.0.1 only) and parses its report.
+ *
+ * @param url target
+ * @param options threads, connections, duration, optional Lua script
+ * @returns parsed numbers
+ */
+export async function wrk(
+  url: string,
+  options: { threads: number; connections: number; duration: string; script?: string },
+): Promise<WrkResult> {
+  if (!new URL(url).hostname.startsWith("127.")) {
+    throw new Error("benchmarks target 127.0.0.1 only");
+  }
+  const args = [
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.duration}`,
+    "--latency",
+    ...(options.script ? ["-s", options.script] : []),
+    url,
+  ];
+  const out = await new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) throw new Error(`wrk failed: ${new TextDecoder().decode(out.stderr)}`);
+  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  const ms = (re: RegExp) => {
+    const m = re.exec(text);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    requests: num(/(\d+) requests in/),
+    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
+    errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
+  };
+}
+
+/** The command that runs siphon-deno the way `deno task serve` does. */
+export function siphonCommand(config: string): { cmd: string[]; env: Record<string, string> } {
+  return {
+    cmd: [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      "main.ts",
+      "serve",
+      "--config",
+      config,
+    ],
+    env: { GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072" },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The JS↔Python bridge in process, no sockets: `deno bench -A bench/bridge_bench.ts`.
+ * Baseline: the straightforward bridge (a `toPy` dict in, `tuple.toJs()` out) that measured
+ * 0.06× plain Deno.serve in FACTS.md. The request: 8 headers, 2 path params, 3 query params,
+ * a 100 B body; the reply: 2 headers and a JSON body.
+ */
+import type { PyProxy } from "pyodide/ffi";
+import { errorResponse } from "../src/http/errors.ts";
+import { createLogger } from "../src/log.ts";
+import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import { Bridge, type BridgeRequest } from "../workers/bridge.ts";
+import { loadPython } from "../workers/python_runtime.ts";
+
+const { py } = await loadPython({
+  files: await readSiphonPackage(),
+  env: {},
+  log: createLogger({ level: "warning" }),
+});
+const dir = Deno.makeTempDirSync({ prefix: "siphon-bridge-bench-" });
+const script = `${dir}/app.py`;
+Deno.writeTextFileSync(
+  script,
+  `import json
+from siphon import http
+
+@http.route("/users/{id:int}/orders/{order}")
+def order(req):
+    p = req.path_params
+    return http.Response(200, {"content-type": "application/json", "x-req": req.header("x-request-id")},
+                         json.dumps({"id": p["id"], "order": p["order"], "page": req.query_params.get("page"),
+                                     "n": len(req.body())}))
+
+def straightforward(d):
+    p = d["params"]
+    body = json.dumps({"id": int(p["id"]), "order": p["order"], "page": d["query"].get("page"),
+                       "n": len(d["body"])})
+    return (200, [["content-type", "application/json"], ["x-req", d["headers"]["x-request-id"]]], body)
+`,
+);
+py.FS.mkdirTree(dir);
+py.FS.writeFile(script, Deno.readTextFileSync(script));
+const runtime: PyProxy = py.pyimport("siphon._runtime");
+runtime.attach({ log: () => {}, wait: () => {} }, "{}");
+runtime.load_script(script);
+runtime.install(
+  JSON.stringify([[
+    "bench",
+    0,
+    [["id", "int"], ["order", "str"]],
+    "GET /users/{id:int}/orders/{order}",
+  ]]),
+);
+if (Deno.env.get("EXP_INT")) py.setInterruptBuffer(new Int32Array(new SharedArrayBuffer(4)));
+const bridge = new Bridge(py, errorResponse);
+const appModule: PyProxy = py.pyimport("app");
+const straightforward = appModule.straightforward;
+
+const headers = [
+  "host",
+  "127.0.0.1:8080",
+  "user-agent",
+  "bench/1.0",
+  "accept",
+  "application/json",
+  "accept-encoding",
+  "gzip",
+  "content-type",
+  "application/json",
+  "content-length",
+  "100",
+  "x-request-id",
+  "abc-123",
+  "authorization",
+  "Bearer token",
+];
+const body = new TextEncoder().encode(JSON.stringify({ pad: "x".repeat(88) }));
+const request: BridgeRequest = {
+  route: 0,
+  method: "POST",
+  path: "/users/42/orders/abc",
+  client: "127.0.0.1:50000",
+  query: ["page", "2", "limit", "50", "sort", "name"],
+  headers,
+  params: ["42", "abc"],
+  mayHaveControl: false,
+  body,
+};
+
+Deno.bench("straightforward bridge (toPy dict, tuple.toJs)", {
+  group: "bridge",
+  baseline: true,
+}, () => {
+  const h: Record<string, string> = {};
+  for (let i = 0; i < headers.length; i += 2) h[headers[i]] = headers[i + 1];
+  const url = new URL("http://127.0.0.1:8080/users/42/orders/abc?page=2&limit=50&sort=name");
+  const arg = py.toPy({
+    method: "POST",
+    path: url.pathname,
+    headers: h,
+    query: Object.fromEntries(url.searchParams),
+    params: { id: "42", order: "abc" },
+    body,
+  });
+  const out = straightforward(arg);
+  const js = out.toJs();
+  const res = new Response(js[2], { status: js[0] });
+  for (const [k, v] of js[1]) res.headers.append(k, v);
+  out.destroy();
+  arg.destroy();
+});
+
+Deno.bench("siphon bridge (packed string, shared buffers)", { group: "bridge" }, () => {
+  const res = bridge.call(request);
+  if (!(res instanceof Response) || res.status !== 200) throw new Error("unexpected result");
+});
