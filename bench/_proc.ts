@@ -149,7 +149,7 @@ export function siphonCommand(config: string): { cmd: string[]; env: Record<stri
       Deno.execPath(),
       "run",
       "-A",
-      "--v8-flags=--expose-gc",
+      Deno.env.get("SIPHON_V8_FLAGS") ?? "--v8-flags=--expose-gc,--max-semi-space-size=4",
       "main.ts",
       "serve",
       "--config",

@@ -35,6 +35,8 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       assert.equal((await get(`${base}/started`)).text, "yes");
       assert.match(server.logs(), /\[w1\] fixture startup ran in worker 1/);
       assert.match(server.logs(), /\[w2\] fixture startup ran in worker 2/);
+      assert.match(server.logs(), /\[w1\] snapshot restored writing \d+ pages/);
+      assert.doesNotMatch(server.logs(), /page-skipping snapshot restore did not run/);
     });
 
     await t.step("requests land on more than one worker", async () => {

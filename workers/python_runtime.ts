@@ -15,6 +15,7 @@ import {
   SIPHON_PYTHON_ROOT,
 } from "../src/pyodide/assets.ts";
 import type { Logger } from "../src/log.ts";
+import { type RestoreReport, wrapCreateModule } from "./sparse_restore.ts";
 
 /** Options for {@link loadPython}. */
 export interface LoadOptions {
@@ -54,8 +55,19 @@ export async function loadPython(options: LoadOptions): Promise<Python> {
   let mode: Python["mode"] = "cold";
   if (options.snapshot) {
     try {
-      py = await loadPyodide({ ...base, _loadSnapshot: options.snapshot } as typeof base);
+      const report: RestoreReport = { hooked: false, pagesWritten: 0 };
+      py = await loadPyodide({
+        ...base,
+        _loadSnapshot: options.snapshot,
+        createPyodideModule: await wrapCreateModule(report),
+      } as typeof base);
       mode = "snapshot";
+      if (!report.hooked) {
+        options.log.warning(
+          "the page-skipping snapshot restore did not run (Pyodide internals changed?); " +
+            "workers use more memory but work normally",
+        );
+      } else options.log.debug(`snapshot restored writing ${report.pagesWritten} pages`);
     } catch (e) {
       options.log.warning(
         `Cannot restore the Python memory snapshot (${(e as Error).message}); loading ` +
@@ -92,4 +104,6 @@ function dropLoadBuffers(py: PyodideAPI): void {
   if (internals._module && "instantiateWasm" in internals._module) {
     internals._module.instantiateWasm = undefined;
   }
+  // Present when started with --v8-flags=--expose-gc (the deno tasks do).
+  (globalThis as { gc?: () => void }).gc?.();
 }
