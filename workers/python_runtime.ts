@@ -56,11 +56,13 @@ export async function loadPython(options: LoadOptions): Promise<Python> {
   if (options.snapshot) {
     try {
       const report: RestoreReport = { hooked: false, pagesWritten: 0 };
-      py = await loadPyodide({
-        ...base,
-        _loadSnapshot: options.snapshot,
-        createPyodideModule: await wrapCreateModule(report),
-      } as typeof base);
+      py = await loadPyodide(
+        {
+          ...base,
+          _loadSnapshot: options.snapshot,
+          createPyodideModule: await wrapCreateModule(report),
+        } as typeof base,
+      );
       mode = "snapshot";
       if (!report.hooked) {
         options.log.warning(

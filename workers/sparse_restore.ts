@@ -73,7 +73,9 @@ export async function wrapCreateModule(
       const heap: Uint8Array = module.HEAP8;
       const set = heap.set;
       heap.set = function (src: ArrayLike<number>, offset?: number) {
-        if (!(src instanceof Uint8Array || src instanceof Int8Array) || src.byteLength < PAGE * 16) {
+        if (
+          !(src instanceof Uint8Array || src instanceof Int8Array) || src.byteLength < PAGE * 16
+        ) {
           return set.call(this, src, offset);
         }
         const bytes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);

@@ -4,8 +4,12 @@ import { copyChangedPages } from "./sparse_restore.ts";
 
 Deno.test("copyChangedPages() leaves memory equal to the source", () => {
   fc.assert(fc.property(
-    fc.array(fc.tuple(fc.nat(15), fc.nat(4095), fc.integer({ min: 1, max: 255 })), { maxLength: 40 }),
-    fc.array(fc.tuple(fc.nat(15), fc.nat(4095), fc.integer({ min: 1, max: 255 })), { maxLength: 40 }),
+    fc.array(fc.tuple(fc.nat(15), fc.nat(4095), fc.integer({ min: 1, max: 255 })), {
+      maxLength: 40,
+    }),
+    fc.array(fc.tuple(fc.nat(15), fc.nat(4095), fc.integer({ min: 1, max: 255 })), {
+      maxLength: 40,
+    }),
     (srcPokes, destPokes) => {
       const src = new Uint8Array(16 * 4096);
       const dest = new Uint8Array(16 * 4096);
