@@ -175,11 +175,12 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       assert.equal(
         res.text,
         "SIBLING!|data for python|False|FileNotFoundError|read-only data|" +
-          "ro-refused OSError|rw-ok",
+          "ro-refused OSError|detour-refused|rw-ok",
       );
       assert.equal(Deno.readTextFileSync(join(FIXTURE, "written.txt")), "from python");
       assert.equal(Deno.readTextFileSync(join(rwDir, "rw.txt")), "written to rw");
       assert.throws(() => Deno.statSync(join(roDir, "new.txt")));
+      assert.throws(() => Deno.statSync(join(roDir, "detour.txt")));
     });
 
     await t.step("413 when Content-Length announces too much", async () => {
@@ -188,6 +189,11 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       const ok = await get(`${strict}/echo`, { method: "POST", body: "x".repeat(1024) });
       assert.equal(ok.status, 201);
       assert.equal(ok.text.length, 1024);
+      // Bodies past the bridge's 64 KiB input buffer make it grow; the bytes must survive intact.
+      const big = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
+      const echoed = await fetch(`${base}/echo`, { method: "PUT", body: big });
+      assert.equal(echoed.status, 201);
+      assert.deepEqual(new Uint8Array(await echoed.arrayBuffer()), big);
       // The main listener has the default 1 MiB cap, so the same body passes there.
       assert.equal(
         (await get(`${base}/echo`, { method: "POST", body: "x".repeat(5000) })).status,

@@ -50,8 +50,8 @@ export class Bridge {
   readonly #dispatch: PyCallable;
   readonly #encoder = new TextEncoder();
   readonly #error: ErrorResponder;
-  #inProxy!: PyProxy;
-  #inBuffer!: PyBuffer;
+  #inProxy: PyProxy | null = null;
+  #inBuffer: PyBuffer | null = null;
   #in!: Uint8Array;
   #outProxy: PyProxy;
   #outBuffer!: PyBuffer;
@@ -173,20 +173,26 @@ export class Bridge {
     return res;
   }
 
+  /** (Re)takes a view of Python's input buffer; views go empty when wasm memory grows. */
   #acquireIn(): void {
-    this.#inBuffer?.release();
-    this.#inProxy?.destroy();
-    this.#inProxy = this.#module._inbuf;
-    this.#inBuffer = this.#inProxy.getBuffer("u8");
-    this.#in = this.#inBuffer.data as Uint8Array;
+    this.#releaseIn();
+    const proxy = this.#module._inbuf as PyProxy;
+    const buffer = proxy.getBuffer("u8");
+    this.#inProxy = proxy;
+    this.#inBuffer = buffer;
+    this.#in = buffer.data as Uint8Array;
   }
 
+  #releaseIn(): void {
+    this.#inBuffer?.release();
+    this.#inProxy?.destroy();
+    this.#inBuffer = this.#inProxy = null;
+  }
+
+  /** A bytearray with an exported buffer cannot be replaced, so release the view first. */
   #growIn(size: number): void {
-    this.#inBuffer.release();
-    this.#inProxy.destroy();
+    this.#releaseIn();
     this.#module.grow_in(size);
-    this.#inBuffer = undefined as unknown as PyBuffer;
-    this.#inProxy = undefined as unknown as PyProxy;
     this.#acquireIn();
   }
 

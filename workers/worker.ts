@@ -21,6 +21,7 @@ import { type RouteDef, Router } from "../src/router/router.ts";
 import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
+import { mountFolders } from "./mounts.ts";
 import { loadPython } from "./python_runtime.ts";
 import { type RequestContext, startListeners } from "./serve.ts";
 
@@ -100,7 +101,7 @@ async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
   });
   const interrupt = new Int32Array(msg.control.interrupt);
   py.setInterruptBuffer(interrupt);
-  mountFolders(py, config);
+  mountFolders(py, config, errorText);
   const runtime: PyProxy = py.pyimport("siphon._runtime");
   runtime.attach(
     {
@@ -125,59 +126,6 @@ async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
     servers: [],
   };
   return mode;
-}
-
-/** The script's own folder read-write at its real path, plus `python.mounts`. */
-function mountFolders(py: PyodideAPI, config: Config): void {
-  const scriptDir = config.script.slice(0, config.script.lastIndexOf("/")) || "/";
-  const mounts = [{ host: scriptDir, mode: "rw" }, ...config.python.mounts];
-  for (const m of mounts) {
-    try {
-      py.FS.mkdirTree(m.host);
-      py.mountNodeFS(m.host, m.host);
-    } catch (e) {
-      throw new Error(
-        `Cannot mount ${m.host} for Python (${errorText(e)}); check python.mounts in ` +
-          `${config.file}: each folder may be mounted once, and not the script's own folder again`,
-      );
-    }
-    if (m.mode === "ro") makeReadOnly(py, m.host);
-  }
-}
-
-/** Emscripten's NODEFS has no read-only flag; refuse writes under `root` at the FS layer. */
-function makeReadOnly(py: PyodideAPI, root: string): void {
-  // deno-lint-ignore no-explicit-any
-  const FS = py.FS as any;
-  const under = (path: string) => path === root || path.startsWith(root + "/");
-  const erofs = () => {
-    throw new FS.ErrnoError(69); // EROFS... Emscripten numbers it 69
-  };
-  const wrap = (
-    name: string,
-    pathOf: (...a: unknown[]) => string | undefined,
-    writes?: (...a: unknown[]) => boolean,
-  ) => {
-    const original = FS[name].bind(FS);
-    FS[name] = (...args: unknown[]) => {
-      const p = pathOf(...args);
-      if (p !== undefined && under(FS.absolutePath?.(p) ?? p) && (!writes || writes(...args))) {
-        erofs();
-      }
-      return original(...args);
-    };
-  };
-  const O_ACCMODE = 3, O_CREAT = 64, O_TRUNC = 512, O_APPEND = 1024;
-  wrap("open", (p) => typeof p === "string" ? p : undefined, (_p, flags) => {
-    const f = typeof flags === "string" ? FS.modeStringToFlags(flags) : Number(flags ?? 0);
-    return (f & O_ACCMODE) !== 0 || (f & (O_CREAT | O_TRUNC | O_APPEND)) !== 0;
-  });
-  for (
-    const name of ["mkdir", "mknod", "unlink", "rmdir", "chmod", "truncate", "utime", "symlink"]
-  ) {
-    wrap(name, (p) => typeof p === "string" ? p : undefined);
-  }
-  wrap("rename", (a, b) => (under(String(a)) ? String(a) : String(b)));
 }
 
 function compileRoutes(

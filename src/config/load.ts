@@ -238,7 +238,8 @@ function describeIssue(
 }
 
 function unknownKey(key: string, parent: readonly PropertyKey[]): string {
-  if (NOT_YET[key]) return NOT_YET[key];
+  const generic = formatPath([...parent, key]).replace(/\[\d+\]/g, "[]");
+  if (NOT_YET[generic]) return NOT_YET[generic];
   const known = knownKeysAt(parent);
   const guess = closest(key, known);
   return guess

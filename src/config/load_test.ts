@@ -180,6 +180,17 @@ Deno.test(`parseConfig() rejects ${malformed.length} malformed documents with ex
   }
 });
 
+Deno.test("parseConfig() names features not in this version only where they belong", () => {
+  const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
+  assert.throws(() => parse(base + "    tls: { cert_path: a, key_path: b, client_ca: c }\n"), {
+    message: "http.yaml:4:39: servers[0].tls.client_ca: mutual TLS is not in this version yet; " +
+      "remove the key",
+  });
+  assert.throws(() => parse(base + "log: { cache: 1 }\n"), {
+    message: 'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format',
+  });
+});
+
 Deno.test("parseConfig() reports every problem, one line each, in file order", () => {
   assert.throws(
     () => parse("script: app.py\nworkers: x\nservers:\n  - listen: nope\n    max_inflight: 0\n"),

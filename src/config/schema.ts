@@ -120,14 +120,17 @@ export const configSchema = z.strictObject({
 /** http.yaml after validation and defaults, before paths are resolved. */
 export type RawConfig = z.output<typeof configSchema>;
 
-/** Keys that belong to features not yet in this version, with what to do about them. */
+/**
+ * Keys of features not yet in this version, by field path (`[]` stands for any list index),
+ * with what to do about them. Refused with this message rather than ignored.
+ */
 export const NOT_YET: Readonly<Record<string, string>> = {
   admin:
     "the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
-  trusted_proxies:
-    "X-Forwarded-For handling is not in this version yet; remove the key (req.client is the socket peer)",
-  client_ca: "mutual TLS is not in this version yet; remove the key",
   cache: "siphon.cache is not in this version yet; remove the key",
+  "servers[].trusted_proxies":
+    "X-Forwarded-For handling is not in this version yet; remove the key (req.client is the socket peer)",
+  "servers[].tls.client_ca": "mutual TLS is not in this version yet; remove the key",
 };
 
 /**

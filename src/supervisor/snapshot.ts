@@ -90,25 +90,26 @@ function shared(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-function build(timeoutMs: number): Promise<Uint8Array> {
+async function build(timeoutMs: number): Promise<Uint8Array> {
   const worker = new Worker(new URL("../../workers/snapshot_worker.ts", import.meta.url), {
     type: "module",
   });
-  let cleanup = () => worker.terminate();
-  return new Promise<Uint8Array>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    worker.onmessage = (e: MessageEvent<FromSnapshotBuilder>) => {
-      if (e.data.type === "snapshot") resolve(e.data.bytes);
-      else reject(new Error(e.data.message));
-    };
-    worker.onerror = (e) => {
-      e.preventDefault();
-      reject(new Error(e.message));
-    };
-    worker.postMessage({ type: "build" } satisfies ToSnapshotBuilder);
-    cleanup = () => {
-      clearTimeout(timer);
-      worker.terminate();
-    };
-  }).finally(() => cleanup());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      worker.onmessage = (e: MessageEvent<FromSnapshotBuilder>) => {
+        if (e.data.type === "snapshot") resolve(e.data.bytes);
+        else reject(new Error(e.data.message));
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(e.message));
+      };
+      worker.postMessage({ type: "build" } satisfies ToSnapshotBuilder);
+    });
+  } finally {
+    clearTimeout(timer);
+    worker.terminate();
+  }
 }
