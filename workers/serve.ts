@@ -8,7 +8,7 @@
  * @module
  */
 import type { Config } from "../src/config/load.ts";
-import { readBody } from "../src/http/body.ts";
+import { type BodyFailure, readBody } from "../src/http/body.ts";
 import { errorResponse } from "../src/http/errors.ts";
 import { parseQueryPairs } from "../src/http/query.ts";
 import type { Logger } from "../src/log.ts";
@@ -74,11 +74,13 @@ export function requestHandler(server: ServerConfig, ctx: RequestContext) {
     if (req.body === null) return finish(run(call, deadline, ctx), done);
     let cancelRead: (() => void) | undefined;
     const token = ctx.clock.begin(deadline, () => cancelRead?.());
-    return readBody(req.body, {
-      cap: server.max_body_bytes,
-      announced: announced === null ? undefined : Number(announced),
-      onCancel: (cancel) => cancelRead = cancel,
-    }).then((body) => {
+    const read = announced === null
+      ? readBody(req.body, {
+        cap: server.max_body_bytes,
+        onCancel: (cancel) => cancelRead = cancel,
+      })
+      : readAnnounced(req, (cancel) => cancelRead = cancel);
+    return read.then((body) => {
       ctx.clock.end(token);
       if (body === "too_large") return errorResponse(413, "Payload Too Large");
       if (body === "timeout") {
@@ -89,6 +91,20 @@ export function requestHandler(server: ServerConfig, ctx: RequestContext) {
       return run(call, deadline, ctx);
     }).finally(done);
   };
+}
+
+/**
+ * A body whose Content-Length was announced (and already checked against the cap): hyper holds
+ * the client to that length, so the native whole-body read is safe and cheaper than a reader.
+ */
+function readAnnounced(
+  req: Request,
+  onCancel: (cancel: () => void) => void,
+): Promise<Uint8Array | BodyFailure> {
+  return new Promise((resolve) => {
+    onCancel(() => resolve("timeout"));
+    req.bytes().then(resolve, () => resolve("aborted"));
+  });
 }
 
 function finish(

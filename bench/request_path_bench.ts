@@ -1,0 +1,77 @@
+/**
+ * The whole request path of one worker in process, without sockets: routing, limits, body,
+ * the bridge, Python, the Response. `deno bench -A bench/request_path_bench.ts`.
+ * The baseline is the same handler answering 404 without Python.
+ */
+import { join } from "node:path";
+import type { PyProxy } from "pyodide/ffi";
+import { loadConfig } from "../src/config/load.ts";
+import { errorResponse } from "../src/http/errors.ts";
+import { createLogger } from "../src/log.ts";
+import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import { Router } from "../src/router/router.ts";
+import { parseTemplate } from "../src/router/template.ts";
+import { Bridge } from "../workers/bridge.ts";
+import { DeadlineClock } from "../workers/deadlines.ts";
+import { loadPython } from "../workers/python_runtime.ts";
+import { requestHandler } from "../workers/serve.ts";
+
+const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+const log = createLogger({ level: "warning" });
+const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
+const dir = config.script.slice(0, config.script.lastIndexOf("/"));
+py.FS.mkdirTree(dir);
+py.mountNodeFS(dir, dir);
+const runtime: PyProxy = py.pyimport("siphon._runtime");
+runtime.attach({ log: (level: string, text: string) => log.at(level, text), wait: () => 0 }, "{}");
+const routes: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
+const defs = routes.map(([template, methods, source], id) => ({ template, methods, id, source }));
+runtime.install(JSON.stringify(defs.map((d) => [
+  d.source,
+  d.id,
+  parseTemplate(d.template).flatMap((s) => s.kind === "param" ? [[s.name, s.type]] : []),
+  d.template,
+])));
+const handle = requestHandler(config.servers[0], {
+  router: Router.compile(defs),
+  bridge: new Bridge(py, errorResponse),
+  clock: new DeadlineClock(new Float64Array(2)),
+  interrupt: new Int32Array(new SharedArrayBuffer(4)),
+  log,
+});
+const info = {
+  remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
+  completed: Promise.resolve(),
+} as unknown as Deno.ServeHandlerInfo;
+const headers = {
+  "user-agent": "bench/1.0",
+  accept: "application/json",
+  "accept-encoding": "gzip, deflate",
+  "content-type": "application/json",
+  "x-request-id": "8d3b7f0e-1c2a-4b5e-9f00-aa11bb22cc33",
+  authorization: "Bearer abcdef0123456789",
+  cookie: "session=0123456789abcdef",
+};
+const body = '{"items": [1, 2, 3, 4, 5], "note": "' + "x".repeat(62) + '"}';
+const base = "http://127.0.0.1:8090";
+
+async function serve(req: Request, want: number): Promise<void> {
+  const res = await handle(req, info);
+  if (res.status !== want) throw new Error(`${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+Deno.bench("GET 404, no Python", { group: "request path", baseline: true }, async () => {
+  await serve(new Request(`${base}/nope`), 404);
+});
+Deno.bench("GET /trivial", { group: "request path" }, async () => {
+  await serve(new Request(`${base}/trivial`), 200);
+});
+Deno.bench(
+  "POST /realistic/42 (8 headers, query, 100 B JSON)",
+  { group: "request path" },
+  async () => {
+    const url = `${base}/realistic/42?page=2&limit=50&sort=name`;
+    await serve(new Request(url, { method: "POST", body, headers }), 200);
+  },
+);
