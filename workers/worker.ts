@@ -10,7 +10,6 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
 import { errorResponse } from "../src/http/errors.ts";
@@ -30,7 +29,6 @@ type Boot = Extract<ToWorker, { type: "boot" }>;
 let state: {
   id: number;
   config: Config;
-  py: PyodideAPI;
   runtime: PyProxy;
   ctx: RequestContext;
   servers: Deno.HttpServer[];
@@ -120,7 +118,6 @@ async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
   state = {
     id: msg.id,
     config,
-    py,
     runtime,
     ctx: { router, bridge, clock, interrupt, log },
     servers: [],
