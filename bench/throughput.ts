@@ -51,14 +51,27 @@ async function measure(
 }
 
 const rows: Row[] = [];
-{
+for (const workers of [0, ...list("SIPHON_WORKERS", "1,2").filter((n) => n > 1)]) {
   const port = freePortNear(8091);
+  const name = workers
+    ? `plain Deno.serve "ok", ${workers} reusePort workers`
+    : `plain Deno.serve "ok" (1 thread)`;
+  const cmd = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--unstable-net",
+    "bench/peers/plain.ts",
+    String(port),
+    String(workers),
+  ];
   rows.push(
-    await measure('plain Deno.serve "ok" (1 thread)', `http://127.0.0.1:${port}`, () =>
-      startProc({
-        cmd: [Deno.execPath(), "run", "-A", "bench/peers/plain.ts", String(port)],
-        url: `http://127.0.0.1:${port}/trivial`,
-      }), false),
+    await measure(
+      name,
+      `http://127.0.0.1:${port}`,
+      () => startProc({ cmd, url: `http://127.0.0.1:${port}/trivial` }),
+      false,
+    ),
   );
 }
 for (const workers of list("SIPHON_WORKERS", "1,2")) {
@@ -126,12 +139,18 @@ for (const r of rows) {
   );
 }
 const find = (prefix: string) => rows.find((r) => r.server.startsWith(prefix));
-const plain = find("plain")!;
+const plain = find('plain Deno.serve "ok" (1 thread)')!;
 console.log("\n## Ratios (same run)\n");
 for (const s of rows.filter((r) => r.server.startsWith("siphon"))) {
   console.log(
     `- ${s.server}: ${(s.trivial.rps / plain.trivial.rps).toFixed(2)}× plain Deno.serve (trivial)`,
   );
+  const n = /(\d+) worker/.exec(s.server)?.[1];
+  const layout = find(`plain Deno.serve "ok", ${n} reusePort workers`);
+  if (layout) {
+    const ratio = (s.trivial.rps / layout.trivial.rps).toFixed(2);
+    console.log(`- ${s.server}: ${ratio}× ${layout.server} (trivial; the layout's ceiling)`);
+  }
   for (const u of rows.filter((r) => r.server.startsWith("uvicorn"))) {
     console.log(
       `- ${s.server} vs ${u.server}: trivial ${(s.trivial.rps / u.trivial.rps).toFixed(2)}×, ` +
