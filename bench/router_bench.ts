@@ -2,6 +2,7 @@
  * Per-request TypeScript work, each group with a baseline so the output shows the ratio:
  * `deno bench -A bench/router_bench.ts`.
  */
+import FindMyWay from "find-my-way";
 import { join } from "node:path";
 import { parseConfig } from "../src/config/load.ts";
 import { percentDecode } from "../src/http/percent.ts";
@@ -18,6 +19,19 @@ const router = Router.compile([
   { template: "/static/{*path}", methods: ["GET"], id: 6, source: "b" },
 ]);
 const pattern = new URLPattern({ pathname: "/users/:id/orders/:order" });
+const fmw = FindMyWay();
+for (
+  const path of [
+    "/",
+    "/users",
+    "/users/:id",
+    "/users/:id/orders",
+    "/users/:id/orders/:order",
+    "/static/*",
+  ]
+) {
+  fmw.on("GET", path, () => {});
+}
 
 Deno.bench(
   "URLPattern.exec /users/:id/orders/:order",
@@ -26,6 +40,9 @@ Deno.bench(
     pattern.exec({ pathname: "/users/42/orders/abc" });
   },
 );
+Deno.bench("find-my-way find /users/:id/orders/:order", { group: "path params" }, () => {
+  fmw.find("GET", "/users/42/orders/abc");
+});
 Deno.bench("Router.match /users/{id}/orders/{order}", { group: "path params" }, () => {
   router.match("GET", "/users/42/orders/abc");
 });

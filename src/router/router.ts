@@ -110,18 +110,25 @@ export class Router {
    */
   match(method: string, rawPath: string): Match {
     if (rawPath.charCodeAt(0) !== 47) return NOT_FOUND;
-    const segs = rawPath.slice(1).split("/");
-    for (let i = 0; i < segs.length; i++) {
-      const decoded = percentDecode(segs[i]);
-      if (decoded === null) {
-        return { status: 400, reason: `invalid percent-encoding in path segment "${segs[i]}"` };
+    let decoded: string[] | null = null;
+    if (rawPath.indexOf("%") !== -1) {
+      // Encoded paths are split and decoded first (a %2F must not split a segment).
+      decoded = rawPath.slice(1).split("/");
+      for (let i = 0; i < decoded.length; i++) {
+        const d = percentDecode(decoded[i]);
+        if (d === null) {
+          return {
+            status: 400,
+            reason: `invalid percent-encoding in path segment "${decoded[i]}"`,
+          };
+        }
+        decoded[i] = d;
       }
-      segs[i] = decoded;
     }
-    const ctx: Walk = { segs, method, params: [], allow: new Set() };
-    const route = walk(this.#root, 0, ctx);
+    const ctx: Walk = { path: rawPath, decoded, method, params: [], allow: null };
+    const route = walk(this.#root, decoded ? 0 : 1, ctx);
     if (route >= 0) return { status: 200, route, params: ctx.params };
-    if (ctx.allow.size === 0) return NOT_FOUND;
+    if (ctx.allow === null) return NOT_FOUND;
     return { status: 405, allow: [...ctx.allow].sort().join(", ") };
   }
 }
@@ -160,39 +167,57 @@ function pick(t: Terminal, ctx: Walk): number {
   const m = ctx.method;
   const id = t.byMethod.get(m) ?? (m === "HEAD" ? t.byMethod.get("GET") : undefined);
   if (id !== undefined) return id;
+  ctx.allow ??= new Set();
   for (const a of t.allow) ctx.allow.add(a);
   return -1;
 }
 
-/** Per-match state, so the recursive walk passes one object instead of five values. */
+/**
+ * Per-match state, so the recursive walk passes one object instead of five values. A cursor is
+ * a character index into `path` (plain paths, walked without splitting) or, when the path had
+ * escapes, an index into `decoded`.
+ */
 interface Walk {
-  segs: string[];
+  path: string;
+  decoded: string[] | null;
   method: string;
   params: string[];
-  allow: Set<string>;
+  /** Methods of routes that fit the path but not the method; created on the first one. */
+  allow: Set<string> | null;
 }
 
-function walk(node: TrieNode, i: number, ctx: Walk): number {
-  const segs = ctx.segs;
-  if (i === segs.length) return node.end ? pick(node.end, ctx) : -1;
-  const seg = segs[i];
-  const next = node.statics?.get(seg);
-  let found = next ? walk(next, i + 1, ctx) : -1;
+function walk(node: TrieNode, at: number, ctx: Walk): number {
+  const { path, decoded } = ctx;
+  let seg: string;
+  let next: number;
+  if (decoded) {
+    if (at === decoded.length) return node.end ? pick(node.end, ctx) : -1;
+    seg = decoded[at];
+    next = at + 1;
+  } else {
+    if (at > path.length) return node.end ? pick(node.end, ctx) : -1;
+    let end = path.indexOf("/", at);
+    if (end === -1) end = path.length;
+    seg = path.substring(at, end);
+    next = end + 1;
+  }
+  const child = node.statics?.get(seg);
+  let found = child ? walk(child, next, ctx) : -1;
   if (found >= 0) return found;
   if (node.int && INT.test(seg)) {
-    found = tryParam(node.int, seg, i, ctx);
+    found = tryParam(node.int, seg, next, ctx);
     if (found >= 0) return found;
   }
   if (node.uuid && seg.length === 36 && UUID.test(seg)) {
-    found = tryParam(node.uuid, seg.toLowerCase(), i, ctx);
+    found = tryParam(node.uuid, seg.toLowerCase(), next, ctx);
     if (found >= 0) return found;
   }
   if (node.str && seg !== "") {
-    found = tryParam(node.str, seg, i, ctx);
+    found = tryParam(node.str, seg, next, ctx);
     if (found >= 0) return found;
   }
   if (node.catchall) {
-    const rest = i === segs.length - 1 ? seg : segs.slice(i).join("/");
+    const rest = decoded ? decoded.slice(at).join("/") : path.substring(at);
     if (rest !== "") {
       found = pick(node.catchall, ctx);
       if (found >= 0) ctx.params.push(rest);
@@ -201,9 +226,9 @@ function walk(node: TrieNode, i: number, ctx: Walk): number {
   return found;
 }
 
-function tryParam(node: TrieNode, value: string, i: number, ctx: Walk): number {
+function tryParam(node: TrieNode, value: string, next: number, ctx: Walk): number {
   ctx.params.push(value);
-  const found = walk(node, i + 1, ctx);
+  const found = walk(node, next, ctx);
   if (found < 0) ctx.params.pop();
   return found;
 }

@@ -1,0 +1,141 @@
+/**
+ * One thread of the load driver: owns a share of the connections, sends the same encoded
+ * request on each (keep-alive, one in flight per connection), parses the responses, and counts
+ * statuses, error kinds and latencies (HDR histogram, microseconds).
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import * as hdr from "hdr-histogram-js";
+import { MalformedResponse, ResponseParser } from "./http1.ts";
+import type { ClientJob, ClientResult, ErrorKind, FromClient } from "./protocol.ts";
+
+self.onmessage = async (event: MessageEvent<ClientJob>) => {
+  if (event.data.type !== "run") return;
+  const result = await run(event.data);
+  self.postMessage({ type: "done", result } satisfies FromClient);
+  self.close();
+};
+
+interface Slot {
+  conn: Deno.TcpConn | null;
+  sentAt: number;
+  timedOut: boolean;
+}
+
+async function run(job: ClientJob): Promise<ClientResult> {
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  const result: ClientResult = {
+    responses: 0,
+    status: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
+    errors: { refused: 0, reset: 0, timeout: 0, malformed: 0, other: 0 },
+    histogram: "",
+  };
+  let tickets = job.count ?? Infinity;
+  const take = () => (job.until === null || Date.now() < job.until) && tickets-- > 0;
+  const slots: Slot[] = Array.from(
+    { length: job.connections },
+    () => ({ conn: null, sentAt: 0, timedOut: false }),
+  );
+  const watchdog = setInterval(() => {
+    const now = performance.now();
+    for (const s of slots) {
+      if (s.conn && s.sentAt && now - s.sentAt > job.timeoutMs) {
+        s.timedOut = true;
+        s.conn.close();
+        s.conn = null;
+      }
+    }
+  }, Math.min(100, job.timeoutMs));
+  let done = 0;
+  const progress = setInterval(
+    () => self.postMessage({ type: "progress", done } as FromClient),
+    250,
+  );
+  const fail = (kind: ErrorKind) => {
+    result.errors[kind]++;
+    done++;
+  };
+  await Promise.all(slots.map(async (slot) => {
+    const buf = new Uint8Array(64 * 1024);
+    while (take()) {
+      if (!slot.conn) {
+        try {
+          slot.conn = await Deno.connect({ hostname: job.host, port: job.port });
+          slot.conn.setNoDelay(true);
+        } catch (e) {
+          fail(e instanceof Deno.errors.ConnectionRefused ? "refused" : classify(e));
+          continue;
+        }
+      }
+      const conn = slot.conn;
+      const parser = new ResponseParser(job.headRequest);
+      let status = 0;
+      slot.timedOut = false;
+      slot.sentAt = performance.now();
+      try {
+        await writeAll(conn, job.request);
+        while (status === 0) {
+          const n = await conn.read(buf);
+          if (n === null) throw new Deno.errors.UnexpectedEof("server closed the connection");
+          parser.push(buf.subarray(0, n), (s) => {
+            if (status !== 0) throw new MalformedResponse("more than one response to one request");
+            status = s;
+          });
+        }
+        if (!parser.idle) throw new MalformedResponse("bytes after the response");
+      } catch (e) {
+        slot.sentAt = 0;
+        fail(slot.timedOut ? "timeout" : classify(e));
+        try {
+          slot.conn?.close();
+        } catch { /* already closed */ }
+        slot.conn = null;
+        continue;
+      }
+      const elapsedUs = Math.round((performance.now() - slot.sentAt) * 1000);
+      slot.sentAt = 0;
+      const cls = `${Math.floor(status / 100)}xx` as keyof ClientResult["status"];
+      if (!(cls in result.status)) {
+        fail("malformed");
+        continue;
+      }
+      histogram.recordValue(Math.max(1, elapsedUs));
+      result.status[cls]++;
+      result.responses++;
+      done++;
+      if (parser.closeRequested) {
+        conn.close();
+        slot.conn = null;
+      }
+    }
+    try {
+      slot.conn?.close();
+    } catch { /* already closed */ }
+  }));
+  clearInterval(watchdog);
+  clearInterval(progress);
+  result.histogram = hdr.encodeIntoCompressedBase64(histogram);
+  return result;
+}
+
+async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.byteLength) off += await conn.write(bytes.subarray(off));
+}
+
+function classify(e: unknown): ErrorKind {
+  if (e instanceof MalformedResponse) return "malformed";
+  if (e instanceof Deno.errors.ConnectionRefused) return "refused";
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.UnexpectedEof ||
+    e instanceof Deno.errors.NotConnected
+  ) return "reset";
+  if (e instanceof Deno.errors.TimedOut) return "timeout";
+  return "other";
+}

@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { drive, share } from "./driver.ts";
+import { parseDuration } from "./main.ts";
+import { serveMock } from "./mock.ts";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A raw TCP server: `answer` gets each connection and decides what to do with it. */
+function rawServer(answer: (conn: Deno.TcpConn) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.TcpConn>();
+  const loop = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      answer(conn).catch(() => {}).finally(() => conns.delete(conn));
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+      await loop;
+    },
+  };
+}
+
+async function readRequest(conn: Deno.TcpConn): Promise<boolean> {
+  const buf = new Uint8Array(4096);
+  return (await conn.read(buf)) !== null;
+}
+
+Deno.test("drive() sends exactly --count requests and counts them all", async () => {
+  const port = freePort();
+  const server = serveMock(port);
+  try {
+    const { summary: s } = await drive({
+      host: "127.0.0.1",
+      port,
+      path: "/",
+      count: 1000,
+      concurrency: 8,
+      threads: 2,
+    });
+    assert.equal(s.requests, 1000);
+    assert.equal(s.ok, 1000);
+    assert.equal(s.errors, 0);
+    assert.deepEqual(s.status, { "2xx": 1000, "3xx": 0, "4xx": 0, "5xx": 0 });
+    const l = s.latency_ms;
+    assert.ok(
+      0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max,
+      JSON.stringify(l),
+    );
+    assert.ok(s.rps > 0 && s.elapsed_s > 0);
+    assert.deepEqual(Object.keys(s), [
+      "requests",
+      "ok",
+      "errors",
+      "elapsed_s",
+      "rps",
+      "latency_ms",
+      "status",
+      "error_kinds",
+    ]);
+    assert.deepEqual(Object.keys(l), ["p50", "p90", "p99", "p999", "max"]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("drive() counts 4xx/5xx as errors, never as ok", async () => {
+  const port = freePort();
+  let n = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port, onListen: () => {} },
+    () => new Response("x", { status: ++n % 3 === 0 ? 500 : n % 3 === 1 ? 200 : 404 }),
+  );
+  try {
+    const { summary: s } = await drive({
+      host: "127.0.0.1",
+      port,
+      path: "/",
+      count: 300,
+      concurrency: 4,
+      threads: 1,
+    });
+    assert.deepEqual(s.status, { "2xx": 100, "3xx": 0, "4xx": 100, "5xx": 100 });
+    assert.equal(s.ok, 100);
+    assert.equal(s.errors, 200);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("drive() sees connections reset by the server", async () => {
+  const server = rawServer(async (conn) => {
+    await readRequest(conn);
+    conn.close();
+  });
+  try {
+    const { summary: s } = await drive({
+      host: "127.0.0.1",
+      port: server.port,
+      path: "/",
+      count: 20,
+      concurrency: 2,
+      threads: 1,
+    });
+    assert.equal(s.ok, 0);
+    assert.equal(s.error_kinds.reset, 20);
+    assert.equal(s.errors, 20);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("drive() sees refused connections", async () => {
+  const { summary: s } = await drive({
+    host: "127.0.0.1",
+    port: freePort(),
+    path: "/",
+    count: 10,
+    concurrency: 2,
+    threads: 1,
+  });
+  assert.equal(s.error_kinds.refused, 10);
+  assert.equal(s.ok, 0);
+});
+
+Deno.test("drive() sees malformed responses", async () => {
+  const server = rawServer(async (conn) => {
+    while (await readRequest(conn)) {
+      await conn.write(new TextEncoder().encode("SIP/2.0 200 OK\r\n\r\n"));
+    }
+  });
+  try {
+    const { summary: s } = await drive({
+      host: "127.0.0.1",
+      port: server.port,
+      path: "/",
+      count: 10,
+      concurrency: 2,
+      threads: 1,
+    });
+    assert.equal(s.error_kinds.malformed, 10);
+    assert.equal(s.ok, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("drive() times out requests that get no answer", async () => {
+  const server = rawServer(async (conn) => {
+    await readRequest(conn);
+    await new Promise((r) => setTimeout(r, 3000));
+  });
+  try {
+    const t0 = Date.now();
+    const { summary: s } = await drive({
+      host: "127.0.0.1",
+      port: server.port,
+      path: "/",
+      count: 4,
+      concurrency: 2,
+      threads: 1,
+      timeoutMs: 200,
+    });
+    assert.equal(s.error_kinds.timeout, 4);
+    assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("share() splits a total without losing any", () => {
+  assert.deepEqual([0, 1, 2].map((i) => share(10, 3, i)), [4, 3, 3]);
+  assert.deepEqual([0, 1].map((i) => share(1, 2, i)), [1, 0]);
+});
+
+Deno.test("parseDuration() reads s, ms, m and bare seconds", () => {
+  assert.equal(parseDuration("10s"), 10000);
+  assert.equal(parseDuration("250ms"), 250);
+  assert.equal(parseDuration("2m"), 120000);
+  assert.equal(parseDuration("1.5"), 1500);
+  assert.throws(() => parseDuration("soon"), /Cannot read duration "soon"/);
+});

@@ -1,0 +1,41 @@
+/**
+ * Messages between the driver (main thread) and its client workers.
+ *
+ * @module
+ */
+
+/** Transport-level failures, counted apart from HTTP statuses. */
+export const ERROR_KINDS = ["refused", "reset", "timeout", "malformed", "other"] as const;
+/** One transport-level failure kind. */
+export type ErrorKind = typeof ERROR_KINDS[number];
+
+/** What one client worker does. */
+export interface ClientJob {
+  type: "run";
+  host: string;
+  port: number;
+  /** The encoded request, sent as is for every request. */
+  request: Uint8Array;
+  headRequest: boolean;
+  connections: number;
+  /** This worker's share of `--count`, or null in duration mode. */
+  count: number | null;
+  /** Epoch ms to stop at in duration mode, or null. */
+  until: number | null;
+  /** A request without a response for this long is a timeout. */
+  timeoutMs: number;
+}
+
+/** A client worker's totals. */
+export interface ClientResult {
+  responses: number;
+  status: { "2xx": number; "3xx": number; "4xx": number; "5xx": number };
+  errors: Record<ErrorKind, number>;
+  /** HDR histogram of latencies in microseconds, compressed base64. */
+  histogram: string;
+}
+
+/** Client worker → driver. */
+export type FromClient =
+  | { type: "progress"; done: number }
+  | { type: "done"; result: ClientResult };
