@@ -27,12 +27,25 @@ export type ToWorker =
     env: Record<string, string>;
   }
   | { type: "listen" }
+  | { type: "stats" }
   | { type: "stop"; graceMs: number };
+
+/** A worker's memory after a full collection in V8 and in Python (leak checks). */
+export interface WorkerStats {
+  id: number;
+  /** V8 heap used by the worker's isolate, bytes. */
+  heapUsed: number;
+  /** Size of the worker's wasm memory (Python's heap lives in it), bytes. */
+  wasmBytes: number;
+  /** `len(gc.get_objects())`: objects the cyclic GC tracks (outside the frozen startup set). */
+  pyObjects: number;
+}
 
 /** Worker → supervisor. */
 export type FromWorker =
   | { type: "prepared"; id: number; python: "snapshot" | "cold"; ms: number }
   | { type: "listening"; id: number }
+  | { type: "stats"; stats: WorkerStats }
   | { type: "fatal"; id: number; message: string }
   | { type: "stopped"; id: number };
 

@@ -10,11 +10,12 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
 import { errorResponse } from "../src/http/errors.ts";
 import { createLogger } from "../src/log.ts";
-import type { FromWorker, ToWorker } from "../src/protocol.ts";
+import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { type RouteDef, Router } from "../src/router/router.ts";
 import { parseTemplate } from "../src/router/template.ts";
@@ -29,6 +30,7 @@ type Boot = Extract<ToWorker, { type: "boot" }>;
 let state: {
   id: number;
   config: Config;
+  py: PyodideAPI;
   runtime: PyProxy;
   ctx: RequestContext;
   servers: Deno.HttpServer[];
@@ -60,6 +62,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     } catch (e) {
       post({ type: "fatal", id: s.id, message: `Cannot listen: ${errorText(e)}` });
     }
+  } else if (msg.type === "stats" && state) {
+    post({ type: "stats", stats: memoryStats(state) });
   } else if (msg.type === "stop" && state) {
     const s = state;
     await Promise.race([
@@ -118,11 +122,26 @@ async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
   state = {
     id: msg.id,
     config,
+    py,
     runtime,
     ctx: { router, bridge, clock, interrupt, log },
     servers: [],
   };
   return mode;
+}
+
+/** Memory after a full collection in V8 (needs --expose-gc) and in Python. */
+function memoryStats(s: NonNullable<typeof state>): WorkerStats {
+  (globalThis as { gc?: () => void }).gc?.();
+  const pyObjects: number = s.runtime.memory_stats();
+  // deno-lint-ignore no-explicit-any
+  const heap8 = (s.py as any)._module?.HEAP8 as Uint8Array | undefined;
+  return {
+    id: s.id,
+    heapUsed: Deno.memoryUsage().heapUsed,
+    wasmBytes: heap8?.byteLength ?? 0,
+    pyObjects,
+  };
 }
 
 function compileRoutes(

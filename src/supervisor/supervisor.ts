@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { FromWorker, ToWorker, WorkerControl } from "../protocol.ts";
+import type { FromWorker, ToWorker, WorkerControl, WorkerStats } from "../protocol.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -109,6 +109,21 @@ export class Supervisor {
     }
     watchdog.start();
     return new Supervisor(slots, log, watchdog, config.shutdown_grace_ms);
+  }
+
+  /**
+   * Each worker's memory after a full garbage collection (V8 needs --expose-gc for that part).
+   *
+   * @returns one entry per worker
+   */
+  async stats(): Promise<WorkerStats[]> {
+    const answers = await everyWorker(
+      this.#slots,
+      "stats",
+      30000,
+      (s) => s.worker.postMessage({ type: "stats" } satisfies ToWorker),
+    );
+    return answers.flatMap((m) => m.type === "stats" ? [m.stats] : []);
   }
 
   /** The number of workers. */
