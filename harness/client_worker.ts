@@ -62,6 +62,12 @@ async function run(job: ClientJob): Promise<ClientResult> {
   };
   await Promise.all(slots.map(async (slot) => {
     const buf = new Uint8Array(64 * 1024);
+    let parser = new ResponseParser(job.headRequest);
+    let status = 0;
+    const onResponse = (s: number) => {
+      if (status !== 0) throw new MalformedResponse("more than one response to one request");
+      status = s;
+    };
     while (take()) {
       if (!slot.conn) {
         try {
@@ -73,8 +79,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
         }
       }
       const conn = slot.conn;
-      const parser = new ResponseParser(job.headRequest);
-      let status = 0;
+      status = 0;
       slot.timedOut = false;
       slot.sentAt = performance.now();
       try {
@@ -82,10 +87,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
         while (status === 0) {
           const n = await conn.read(buf);
           if (n === null) throw new Deno.errors.UnexpectedEof("server closed the connection");
-          parser.push(buf.subarray(0, n), (s) => {
-            if (status !== 0) throw new MalformedResponse("more than one response to one request");
-            status = s;
-          });
+          parser.push(buf.subarray(0, n), onResponse);
         }
         if (!parser.idle) throw new MalformedResponse("bytes after the response");
       } catch (e) {
@@ -95,6 +97,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
           slot.conn?.close();
         } catch { /* already closed */ }
         slot.conn = null;
+        parser = new ResponseParser(job.headRequest); // a fresh connection starts clean
         continue;
       }
       const elapsedUs = Math.round((performance.now() - slot.sentAt) * 1000);
