@@ -63,7 +63,7 @@ export function htmlReport(s: DriveSummary, histogram: Histogram, target: string
     `${i ? "L" : "M"}${xOf(q.p).toFixed(1)},${yOf(q.ms).toFixed(1)}`
   )
     .join(" ");
-  const ticks = PLOT.filter((p) => p !== 100).map((p) =>
+  const ticks = [0, 50, 90, 99, 99.9, 99.99, 99.999].map((p) =>
     `<text x="${xOf(p).toFixed(1)}" y="${h - pad + 18}" text-anchor="middle">${p}%</text>`
   ).join("");
   const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) =>
