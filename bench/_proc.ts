@@ -158,3 +158,72 @@ export function siphonCommand(config: string): { cmd: string[]; env: Record<stri
     env: { GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072" },
   };
 }
+
+/**
+ * The CPython peer: uvicorn (uvloop, httptools) serving bench/peers/starlette_app.py.
+ *
+ * @param port port to bind on 127.0.0.1
+ * @param workers uvicorn worker processes
+ * @returns the command line (PYTHON picks the interpreter; default Debian's /usr/bin/python3)
+ */
+export function uvicornCommand(port: number, workers: number): string[] {
+  return [
+    Deno.env.get("PYTHON") ?? "/usr/bin/python3",
+    ...["-m", "uvicorn", "starlette_app:app", "--app-dir", "bench/peers", "--host", "127.0.0.1"],
+    ...["--port", String(port), "--workers", String(workers), "--log-level", "warning"],
+    ...["--no-access-log", "--loop", "uvloop", "--http", "httptools"],
+  ];
+}
+
+/** What `deno task drive --json` reports, as far as the benchmarks read it. */
+export interface DriveJson {
+  rps: number;
+  errors: number;
+  latency_ms: { p50: number; p99: number };
+}
+
+/**
+ * Runs the load driver (harness/main.ts) as its own process and reads its `--json` summary.
+ *
+ * @param url target (127.0.0.1 only)
+ * @param options duration, connections, driver threads
+ * @returns the parsed summary
+ */
+export async function driveJson(
+  url: string,
+  options: { duration: string; connections: number; threads: number },
+): Promise<DriveJson> {
+  const target = new URL(url);
+  if (!target.hostname.startsWith("127.")) throw new Error("benchmarks target 127.0.0.1 only");
+  const json = await Deno.makeTempFile({ suffix: ".json" });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-A", "harness/main.ts", "--port", target.port, "--path", target.pathname],
+      ...["--duration", options.duration, "--concurrency", String(options.connections)],
+      ...["--threads", String(options.threads), "--json", json],
+    ],
+    cwd: ROOT,
+    stdout: "null",
+  }).output();
+  if (!out.success) throw new Error("deno task drive failed");
+  return JSON.parse(await Deno.readTextFile(json));
+}
+
+/**
+ * The baseline: plain Deno.serve "ok" (bench/peers/plain.ts).
+ *
+ * @param port port to bind on 127.0.0.1
+ * @param workers 0 for the main thread, N for N reusePort workers
+ * @returns the command line
+ */
+export function plainCommand(port: number, workers = 0): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--unstable-net",
+    "bench/peers/plain.ts",
+    String(port),
+    String(workers),
+  ];
+}

@@ -4,7 +4,7 @@
  * BENCH_CONNECTIONS (64), MOCK_THREADS (1).
  */
 import { freePortNear } from "./_ports.ts";
-import { startProc, wrk } from "./_proc.ts";
+import { driveJson, startProc, wrk } from "./_proc.ts";
 
 const duration = Deno.env.get("BENCH_DURATION") ?? "5s";
 const connections = Deno.env.get("BENCH_CONNECTIONS") ?? "64";
@@ -29,27 +29,11 @@ try {
     connections: Number(connections),
     duration,
   });
-  const json = await Deno.makeTempFile({ suffix: ".json" });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "harness/main.ts",
-      "--port",
-      String(port),
-      "--duration",
-      duration,
-      "--concurrency",
-      connections,
-      "--threads",
-      "1",
-      "--json",
-      json,
-    ],
-    stdout: "null",
-  }).output();
-  if (!out.success) throw new Error("drive failed");
-  const d = JSON.parse(await Deno.readTextFile(json));
+  const d = await driveJson(`http://127.0.0.1:${port}/`, {
+    duration,
+    connections: Number(connections),
+    threads: 1,
+  });
   console.log(
     `\n## Driver vs wrk, mock server, ${connections} connections, ${duration}, one load thread each\n`,
   );

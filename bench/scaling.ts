@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { freePortNear } from "./_ports.ts";
-import { siphonCommand, startProc, wrk } from "./_proc.ts";
+import { driveJson, plainCommand, siphonCommand, startProc, uvicornCommand, wrk } from "./_proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -39,30 +39,8 @@ interface Row {
   errors: number;
 }
 
-async function withDrive(url: URL): Promise<Omit<Row, "server" | "load">> {
-  const json = await Deno.makeTempFile({ suffix: ".json" });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "harness/main.ts",
-      "--port",
-      url.port,
-      "--path",
-      url.pathname,
-      "--duration",
-      values.duration,
-      "--concurrency",
-      String(connections),
-      "--threads",
-      String(wrkThreads),
-      "--json",
-      json,
-    ],
-    stdout: "null",
-  }).output();
-  if (!out.success) throw new Error("deno task drive failed");
-  const d = JSON.parse(await Deno.readTextFile(json));
+async function withDrive(url: string): Promise<Omit<Row, "server" | "load">> {
+  const d = await driveJson(url, { duration: values.duration, connections, threads: wrkThreads });
   return { rps: d.rps, p50: d.latency_ms.p50, p99: d.latency_ms.p99, errors: d.errors };
 }
 
@@ -75,7 +53,7 @@ async function measure(
   try {
     await wrk(url, { threads: wrkThreads, connections, duration: "2s" }); // warm-up
     const w = await wrk(url, { threads: wrkThreads, connections, duration: values.duration });
-    const d = await withDrive(new URL(url));
+    const d = await withDrive(url);
     console.error(`measured ${server}: wrk ${Math.round(w.rps)}, drive ${Math.round(d.rps)} req/s`);
     return [
       { server, load: "wrk", rps: w.rps, p50: w.p50ms, p99: w.p99ms, errors: w.errors + w.non2xx },
@@ -89,14 +67,7 @@ async function measure(
 const rows: Row[] = [];
 {
   const port = freePortNear(8091);
-  const cmd = [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--unstable-net",
-    "bench/peers/plain.ts",
-    String(port),
-  ];
+  const cmd = plainCommand(port);
   rows.push(
     ...await measure(
       `plain Deno.serve "ok" (1 thread)`,
@@ -124,27 +95,7 @@ for (const n of counts) {
 if (!values["no-peer"]) {
   for (const n of counts) {
     const port = freePortNear(8092);
-    const cmd = [
-      Deno.env.get("PYTHON") ?? "/usr/bin/python3",
-      "-m",
-      "uvicorn",
-      "starlette_app:app",
-      "--app-dir",
-      "bench/peers",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--workers",
-      String(n),
-      "--log-level",
-      "warning",
-      "--no-access-log",
-      "--loop",
-      "uvloop",
-      "--http",
-      "httptools",
-    ];
+    const cmd = uvicornCommand(port, n);
     rows.push(
       ...await measure(
         `uvicorn+starlette, ${n} process(es)`,

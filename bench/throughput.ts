@@ -8,7 +8,15 @@
  */
 import { join } from "node:path";
 import { freePortNear } from "./_ports.ts";
-import { ROOT, siphonCommand, startProc, wrk, type WrkResult } from "./_proc.ts";
+import {
+  plainCommand,
+  ROOT,
+  siphonCommand,
+  startProc,
+  uvicornCommand,
+  wrk,
+  type WrkResult,
+} from "./_proc.ts";
 
 const duration = Deno.env.get("BENCH_DURATION") ?? "10s";
 const connections = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
@@ -56,15 +64,7 @@ for (const workers of [0, ...list("SIPHON_WORKERS", "1,2").filter((n) => n > 1)]
   const name = workers
     ? `plain Deno.serve "ok", ${workers} reusePort workers`
     : `plain Deno.serve "ok" (1 thread)`;
-  const cmd = [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--unstable-net",
-    "bench/peers/plain.ts",
-    String(port),
-    String(workers),
-  ];
+  const cmd = plainCommand(port, workers);
   rows.push(
     await measure(
       name,
@@ -88,27 +88,7 @@ for (const workers of list("SIPHON_WORKERS", "1,2")) {
 }
 for (const workers of list("UVICORN_WORKERS", "1,2")) {
   const port = freePortNear(8092);
-  const cmd = [
-    Deno.env.get("PYTHON") ?? "/usr/bin/python3",
-    "-m",
-    "uvicorn",
-    "starlette_app:app",
-    "--app-dir",
-    "bench/peers",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--workers",
-    String(workers),
-    "--log-level",
-    "warning",
-    "--no-access-log",
-    "--loop",
-    "uvloop",
-    "--http",
-    "httptools",
-  ];
+  const cmd = uvicornCommand(port, workers);
   rows.push(
     await measure(
       `uvicorn+starlette, ${workers} process(es)`,
