@@ -8,12 +8,15 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./src/config/load.ts";
 import { createLogger } from "./src/log.ts";
 import { Supervisor } from "./src/supervisor/supervisor.ts";
+import { FileWatcher } from "./src/supervisor/watch.ts";
 import { VERSION } from "./src/version.ts";
 
 const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
 
 Usage:
-  siphon-deno serve [--config http.yaml]   start the server (default config: ./http.yaml)
+  siphon-deno serve [--config http.yaml] [--no-watch]
+                                           start the server (default config: ./http.yaml);
+                                           reloads on file changes (unless --no-watch) and SIGHUP
   siphon-deno check [--config http.yaml]   validate the config and exit
   siphon-deno --version | --help
 `;
@@ -26,6 +29,7 @@ async function main(args: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         config: { type: "string", short: "c", default: "http.yaml" },
+        "no-watch": { type: "boolean", default: false },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -68,15 +72,27 @@ async function main(args: string[]): Promise<number> {
   const log = createLogger({ level: config.log.level, format: config.log.format });
   let supervisor: Supervisor;
   try {
-    supervisor = await Supervisor.start({ config, log });
+    supervisor = await Supervisor.start({ config, log, configFile: values.config! });
   } catch (e) {
     log.error(`Cannot start: ${(e as Error).message}`);
     return 1;
   }
+  const watcher = values["no-watch"] ? null : new FileWatcher({
+    files: () => supervisor.watchedFiles(),
+    onChange: async () => {
+      await supervisor.reload("file change");
+      watcher?.refresh();
+    },
+  });
+  await watcher?.start();
+  Deno.addSignalListener("SIGHUP", () => {
+    supervisor.reload("SIGHUP").then(() => watcher?.refresh());
+  });
   const stopped = new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = () => {
       if (++signals > 1) Deno.exit(130);
+      watcher?.close();
       supervisor.stop().then(resolve);
     };
     Deno.addSignalListener("SIGINT", onSignal);

@@ -32,12 +32,15 @@ runtime.install(JSON.stringify(defs.map((d) => [
   parseTemplate(d.template).flatMap((s) => s.kind === "param" ? [[s.name, s.type]] : []),
   d.template,
 ])));
-const handle = requestHandler(config.servers[0], {
-  router: Router.compile(defs),
-  bridge: new Bridge(py, errorResponse),
-  clock: new DeadlineClock(new Float64Array(2)),
-  interrupt: new Int32Array(new SharedArrayBuffer(4)),
-  log,
+const handle = requestHandler({
+  server: config.servers[0],
+  ctx: {
+    router: Router.compile(defs),
+    bridge: new Bridge(py, errorResponse),
+    clock: new DeadlineClock(new Float64Array(2)),
+    interrupt: new Int32Array(new SharedArrayBuffer(4)),
+    log,
+  },
 });
 const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },

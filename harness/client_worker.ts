@@ -8,10 +8,15 @@
 /// <reference lib="deno.worker" />
 import * as hdr from "hdr-histogram-js";
 import { MalformedResponse, ResponseParser } from "./http1.ts";
-import type { ClientJob, ClientResult, ErrorKind, FromClient } from "./protocol.ts";
+import type { ClientJob, ClientResult, ClientStop, ErrorKind, FromClient } from "./protocol.ts";
 
-self.onmessage = async (event: MessageEvent<ClientJob>) => {
-  if (event.data.type !== "run") return;
+let stopped = false;
+
+self.onmessage = async (event: MessageEvent<ClientJob | ClientStop>) => {
+  if (event.data.type === "stop") {
+    stopped = true;
+    return;
+  }
   const result = await run(event.data);
   self.postMessage({ type: "done", result } satisfies FromClient);
   self.close();
@@ -36,7 +41,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
     histogram: "",
   };
   let tickets = job.count ?? Infinity;
-  const take = () => (job.until === null || Date.now() < job.until) && tickets-- > 0;
+  const take = () => !stopped && (job.until === null || Date.now() < job.until) && tickets-- > 0;
   const slots: Slot[] = Array.from(
     { length: job.connections },
     () => ({ conn: null, sentAt: 0, timedOut: false }),

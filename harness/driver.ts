@@ -11,6 +11,7 @@ import { encodeRequest } from "./http1.ts";
 import {
   type ClientJob,
   type ClientResult,
+  type ClientStop,
   ERROR_KINDS,
   type ErrorKind,
   type FromClient,
@@ -37,6 +38,8 @@ export interface DriveOptions {
   timeoutMs?: number;
   /** Called about every 250 ms with the requests finished so far. */
   onProgress?: (done: number) => void;
+  /** Stops the run early (requests in flight still finish and count). */
+  signal?: AbortSignal;
 }
 
 /** The driver's result; this is exactly what `--json` writes. */
@@ -107,7 +110,7 @@ export async function drive(options: DriveOptions): Promise<DriveOutcome> {
       until,
       timeoutMs: options.timeoutMs ?? 10000,
     };
-    return runWorker(job, (done) => {
+    return runWorker(job, options.signal, (done) => {
       progress[t] = done;
       options.onProgress?.(progress.reduce((a, b) => a + b, 0));
     });
@@ -121,8 +124,15 @@ export function share(total: number, parts: number, i: number): number {
   return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
 }
 
-function runWorker(job: ClientJob, onProgress: (done: number) => void): Promise<ClientResult> {
+function runWorker(
+  job: ClientJob,
+  signal: AbortSignal | undefined,
+  onProgress: (done: number) => void,
+): Promise<ClientResult> {
   const worker = new Worker(new URL("./client_worker.ts", import.meta.url), { type: "module" });
+  const stop = () => worker.postMessage({ type: "stop" } satisfies ClientStop);
+  if (signal?.aborted) stop();
+  signal?.addEventListener("abort", stop, { once: true });
   return new Promise<ClientResult>((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<FromClient>) => {
       if (e.data.type === "progress") onProgress(e.data.done);
@@ -133,7 +143,10 @@ function runWorker(job: ClientJob, onProgress: (done: number) => void): Promise<
       reject(new Error(`driver thread failed: ${e.message}`));
     };
     worker.postMessage(job);
-  }).finally(() => worker.terminate());
+  }).finally(() => {
+    signal?.removeEventListener("abort", stop);
+    worker.terminate();
+  });
 }
 
 function merge(results: ClientResult[], elapsed: number): DriveOutcome {

@@ -26,6 +26,11 @@ export interface ClientJob {
   timeoutMs: number;
 }
 
+/** Driver → client worker while running: finish the requests in flight and report. */
+export interface ClientStop {
+  type: "stop";
+}
+
 /** A client worker's totals. */
 export interface ClientResult {
   responses: number;

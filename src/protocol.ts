@@ -15,20 +15,25 @@ export interface WorkerControl {
   clock: SharedArrayBuffer;
 }
 
-/** Supervisor → worker. */
+/**
+ * Supervisor → worker. A worker serves one generation (config + interpreter + routes) at a
+ * time. `prepare` builds the next one beside it; `commit` swaps it in (and opens or closes
+ * listeners to match); `abort` drops it. The first generation goes through the same steps.
+ */
 export type ToWorker =
   | {
-    type: "boot";
+    type: "init";
     id: number;
-    config: Config;
     /** Memory snapshot bytes (shared), or null for a cold load. */
     snapshot: Uint8Array | null;
     control: WorkerControl;
     env: Record<string, string>;
   }
-  | { type: "listen" }
+  | { type: "prepare"; config: Config; generation: number }
+  | { type: "commit" }
+  | { type: "abort" }
   | { type: "stats" }
-  | { type: "stop"; graceMs: number };
+  | { type: "stop"; graceMs: number; runShutdownHooks: boolean };
 
 /** A worker's memory after a full collection in V8 and in Python (leak checks). */
 export interface WorkerStats {
@@ -41,12 +46,14 @@ export interface WorkerStats {
   pyObjects: number;
 }
 
-/** Worker → supervisor. */
+/** Worker → supervisor. Types ending in `_failed` answer the step they name. */
 export type FromWorker =
   | { type: "prepared"; id: number; python: "snapshot" | "cold"; ms: number }
-  | { type: "listening"; id: number }
+  | { type: "prepare_failed"; id: number; message: string }
+  | { type: "committed"; id: number }
+  | { type: "commit_failed"; id: number; message: string }
+  | { type: "aborted"; id: number }
   | { type: "stats"; stats: WorkerStats }
-  | { type: "fatal"; id: number; message: string }
   | { type: "stopped"; id: number };
 
 /** Supervisor → snapshot builder, and its answers. */

@@ -28,11 +28,21 @@ export interface RequestContext {
   log: Logger;
 }
 
+/**
+ * A listener's settings and request context. A reload swaps both fields in place; each request
+ * reads them once when it starts, so it finishes on the generation it started on.
+ */
+export interface Listener {
+  server: ServerConfig;
+  ctx: RequestContext;
+}
+
 /** One listener's request path with its own limits. */
-export function requestHandler(server: ServerConfig, ctx: RequestContext) {
+export function requestHandler(listener: Listener) {
   let inflight = 0;
   const done = () => inflight--;
   return (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+    const { server, ctx } = listener;
     const url = req.url;
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
     const q = url.indexOf("?", pathStart);
@@ -160,40 +170,44 @@ function run(
   return Promise.race([result, timedOut]).finally(() => ctx.clock.end(token));
 }
 
-/** Options for {@link startListeners}. */
-export interface ListenOptions {
-  servers: ServerConfig[];
-  ctx: RequestContext;
-  /** Called once per listener when it is bound. */
-  onListen: (server: ServerConfig) => void;
+/**
+ * A stable name for a listener: same address and TLS files = same socket, kept across reloads.
+ *
+ * @param server listener settings
+ * @returns e.g. `127.0.0.1:8080` or `0.0.0.0:8443 tls:/etc/cert.pem:/etc/key.pem`
+ */
+export function listenerKey(server: ServerConfig): string {
+  const tls = server.tls ? ` tls:${server.tls.cert_path}:${server.tls.key_path}` : "";
+  return `${server.listen.hostname}:${server.listen.port}${tls}`;
 }
 
 /**
- * Binds every configured listener with `reusePort`.
+ * Binds one listener with `reusePort` and resolves once it accepts.
  *
- * @param options listeners, shared request context and a bound callback
- * @returns the running servers
+ * @param listener settings and context (read per request, so they can be swapped later)
+ * @returns the running server
  */
-export async function startListeners(options: ListenOptions): Promise<Deno.HttpServer[]> {
-  const started: Deno.HttpServer[] = [];
-  for (const server of options.servers) {
-    const tls = server.tls
-      ? {
-        cert: await Deno.readTextFile(server.tls.cert_path),
-        key: await Deno.readTextFile(server.tls.key_path),
-      }
-      : {};
-    started.push(Deno.serve({
-      hostname: server.listen.hostname,
-      port: server.listen.port,
-      reusePort: true,
-      ...tls,
-      onListen: () => options.onListen(server),
-      onError: (e) => {
-        options.ctx.log.error(`request failed: ${(e as Error).message}`);
-        return errorResponse(500, "Internal Server Error");
-      },
-    }, requestHandler(server, options.ctx)));
-  }
-  return started;
+export async function startListener(listener: Listener): Promise<Deno.HttpServer> {
+  const { server } = listener;
+  const tls = server.tls
+    ? {
+      cert: await Deno.readTextFile(server.tls.cert_path),
+      key: await Deno.readTextFile(server.tls.key_path),
+    }
+    : {};
+  let bound!: () => void;
+  const listening = new Promise<void>((resolve) => bound = resolve);
+  const http = Deno.serve({
+    hostname: server.listen.hostname,
+    port: server.listen.port,
+    reusePort: true,
+    ...tls,
+    onListen: () => bound(),
+    onError: (e) => {
+      listener.ctx.log.error(`request failed: ${(e as Error).message}`);
+      return errorResponse(500, "Internal Server Error");
+    },
+  }, requestHandler(listener));
+  await listening;
+  return http;
 }

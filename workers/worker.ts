@@ -1,11 +1,12 @@
 /**
- * A request worker: its own Pyodide, the user's script, the compiled route table and every
- * listener (reusePort). Boot happens in two steps so that no worker accepts before all of them
- * are ready: `boot` → `prepared` (Python loaded, script imported, on_startup done), then
- * `listen` → `listening`.
+ * A request worker: every listener (reusePort) and one *generation* at a time — a config, its
+ * own Pyodide with the user's script imported, and the compiled route table. A reload builds the
+ * next generation beside the serving one (`prepare`), then swaps it in (`commit`); requests in
+ * flight finish on the generation they started on, and listeners whose address is unchanged are
+ * never closed. Boot is the first prepare + commit, so no worker accepts before all are ready.
  *
- * Boundary: the request path lives here and in ./serve.ts; the supervisor only sends the
- * messages of src/protocol.ts.
+ * Boundary: the request path lives in ./serve.ts; the supervisor only sends src/protocol.ts
+ * messages.
  *
  * @module
  */
@@ -23,85 +24,94 @@ import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
 import { loadPython } from "./python_runtime.ts";
-import { type RequestContext, startListeners } from "./serve.ts";
+import { type Listener, listenerKey, type RequestContext, startListener } from "./serve.ts";
 
-type Boot = Extract<ToWorker, { type: "boot" }>;
+type Init = Extract<ToWorker, { type: "init" }>;
 
-let state: {
-  id: number;
+/** One config + interpreter + route table. */
+interface Generation {
+  number: number;
+  python: "snapshot" | "cold";
   config: Config;
   py: PyodideAPI;
   runtime: PyProxy;
   ctx: RequestContext;
-  servers: Deno.HttpServer[];
-} | null = null;
+}
+
+let init: Init | null = null;
+let interrupt: Int32Array;
+let clock: DeadlineClock;
+let current: Generation | null = null;
+let pending: Generation | null = null;
+const listeners = new Map<string, { listener: Listener; http: Deno.HttpServer }>();
 
 const post = (msg: FromWorker) => self.postMessage(msg);
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
-  if (msg.type === "boot") {
-    try {
-      const t0 = performance.now();
-      const mode = await boot(msg);
-      post({ type: "prepared", id: msg.id, python: mode, ms: performance.now() - t0 });
-    } catch (e) {
-      post({ type: "fatal", id: msg.id, message: errorText(e) });
-    }
-  } else if (msg.type === "listen" && state) {
-    const s = state;
-    let bound = 0;
-    try {
-      s.servers = await startListeners({
-        servers: s.config.servers,
-        ctx: s.ctx,
-        onListen: () => {
-          if (++bound === s.config.servers.length) post({ type: "listening", id: s.id });
-        },
-      });
-    } catch (e) {
-      post({ type: "fatal", id: s.id, message: `Cannot listen: ${errorText(e)}` });
-    }
-  } else if (msg.type === "stats" && state) {
-    post({ type: "stats", stats: memoryStats(state) });
-  } else if (msg.type === "stop" && state) {
-    const s = state;
-    await Promise.race([
-      Promise.all(s.servers.map((server) => server.shutdown())),
-      new Promise((resolve) => setTimeout(resolve, msg.graceMs)),
-    ]);
-    await (s.runtime.shutdown() as Promise<void>).catch((e: unknown) =>
-      s.ctx.log.error(errorText(e))
-    );
-    s.ctx.clock.stop();
-    post({ type: "stopped", id: s.id });
+  const id = init?.id ?? -1;
+  switch (msg.type) {
+    case "init":
+      init = msg;
+      interrupt = new Int32Array(msg.control.interrupt);
+      clock = new DeadlineClock(new Float64Array(msg.control.clock));
+      return;
+    case "prepare":
+      try {
+        const t0 = performance.now();
+        pending = await buildGeneration(msg.config, msg.generation);
+        post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0 });
+      } catch (e) {
+        pending = null;
+        post({ type: "prepare_failed", id, message: errorText(e) });
+      }
+      return;
+    case "commit":
+      try {
+        await commit();
+        post({ type: "committed", id });
+      } catch (e) {
+        post({ type: "commit_failed", id, message: `Cannot listen: ${errorText(e)}` });
+      }
+      return;
+    case "abort":
+      pending = null;
+      post({ type: "aborted", id });
+      return;
+    case "stats":
+      if (current) post({ type: "stats", stats: memoryStats(current) });
+      return;
+    case "stop":
+      await stop(msg.graceMs, msg.runShutdownHooks);
+      post({ type: "stopped", id });
+      return;
   }
 };
 
 // A Python exception escaping an asyncio callback must not kill the worker.
 self.addEventListener("error", (e) => {
   e.preventDefault();
-  state?.ctx.log.error(`uncaught error in worker: ${e.message}`);
+  current?.ctx.log.error(`uncaught error in worker: ${e.message}`);
 });
 self.addEventListener("unhandledrejection", (e) => {
   e.preventDefault();
-  state?.ctx.log.error(`unhandled rejection in worker: ${errorText(e.reason)}`);
+  current?.ctx.log.error(`unhandled rejection in worker: ${errorText(e.reason)}`);
 });
 
-async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
-  const { config } = msg;
+/** Loads a fresh interpreter, imports the script, compiles routes, runs on_startup. */
+async function buildGeneration(config: Config, number: number): Promise<Generation> {
+  if (!init) throw new Error("worker not initialised");
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
-    source: `w${msg.id}`,
+    source: `w${init.id}`,
   });
   const { py, mode } = await loadPython({
     files: await readSiphonPackage(),
-    env: msg.env,
+    env: init.env,
     log,
-    snapshot: msg.snapshot,
+    snapshot: init.snapshot,
   });
-  const interrupt = new Int32Array(msg.control.interrupt);
   py.setInterruptBuffer(interrupt);
   mountFolders(py, config, errorText);
   const runtime: PyProxy = py.pyimport("siphon._runtime");
@@ -110,34 +120,85 @@ async function boot(msg: Boot): Promise<"snapshot" | "cold"> {
       log: (level: string, text: string) => log.at(level, text),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
     },
-    JSON.stringify({ ...msg.env, SIPHON_WORKER: String(msg.id) }),
+    JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),
   );
   const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
   const router = compileRoutes(config, decorated, runtime);
-  const clock = new DeadlineClock(new Float64Array(msg.control.clock));
   const bridge = new Bridge(py, errorResponse);
   interrupt[0] = 0;
   await runtime.startup();
-  clock.start();
-  state = {
-    id: msg.id,
+  return {
+    number,
+    python: mode,
     config,
     py,
     runtime,
     ctx: { router, bridge, clock, interrupt, log },
-    servers: [],
   };
-  return mode;
+}
+
+/**
+ * Makes the pending generation current: existing listeners get its settings and context in
+ * place; listeners it adds are opened (before any is closed); listeners it drops are closed
+ * after their in-flight requests finish.
+ */
+async function commit(): Promise<void> {
+  const next = pending;
+  if (!next) throw new Error("nothing prepared to commit");
+  const wanted = new Map(next.config.servers.map((s) => [listenerKey(s), s]));
+  const opened: [string, { listener: Listener; http: Deno.HttpServer }][] = [];
+  try {
+    for (const [key, server] of wanted) {
+      if (listeners.has(key)) continue;
+      const listener = { server, ctx: next.ctx };
+      opened.push([key, { listener, http: await startListener(listener) }]);
+    }
+  } catch (e) {
+    await Promise.all(opened.map(([, l]) => l.http.shutdown()));
+    throw e;
+  }
+  for (const [key, entry] of listeners) {
+    const server = wanted.get(key);
+    if (server) {
+      entry.listener.server = server;
+      entry.listener.ctx = next.ctx;
+    } else {
+      listeners.delete(key);
+      entry.http.shutdown().catch(() => {});
+      next.ctx.log.info(`closed listener ${key}`);
+    }
+  }
+  for (const [key, entry] of opened) listeners.set(key, entry);
+  if (!current) clock.start();
+  current = next;
+  pending = null;
+}
+
+/** Stops accepting, waits for in-flight requests up to the grace, then runs on_shutdown. */
+async function stop(graceMs: number, runShutdownHooks: boolean): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all([...listeners.values()].map((l) => l.http.shutdown())),
+    new Promise((resolve) => timer = setTimeout(resolve, graceMs)),
+  ]);
+  clearTimeout(timer);
+  if (current && runShutdownHooks) {
+    const log = current.ctx.log;
+    await (current.runtime.shutdown() as Promise<void>).catch((e: unknown) =>
+      log.error(errorText(e))
+    );
+  }
+  clock?.stop();
 }
 
 /** Memory after a full collection in V8 (needs --expose-gc) and in Python. */
-function memoryStats(s: NonNullable<typeof state>): WorkerStats {
+function memoryStats(g: Generation): WorkerStats {
   (globalThis as { gc?: () => void }).gc?.();
-  const pyObjects: number = s.runtime.memory_stats();
+  const pyObjects: number = g.runtime.memory_stats();
   // deno-lint-ignore no-explicit-any
-  const heap8 = (s.py as any)._module?.HEAP8 as Uint8Array | undefined;
+  const heap8 = (g.py as any)._module?.HEAP8 as Uint8Array | undefined;
   return {
-    id: s.id,
+    id: init?.id ?? -1,
     heapUsed: Deno.memoryUsage().heapUsed,
     wasmBytes: heap8?.byteLength ?? 0,
     pyObjects,

@@ -1,11 +1,14 @@
 /**
- * The supervisor (main thread): spawns N request workers, boots them in two phases so none
- * accepts before all are ready, runs the watchdog, and drains on SIGINT/SIGTERM.
+ * The supervisor (main thread): spawns N request workers, moves them through generations
+ * (boot and every reload are `prepare` on all, then `commit` on all, or `abort` on all), runs
+ * the watchdog, and drains on SIGINT/SIGTERM.
  *
  * Boundary: never on the request path. It sends and receives only src/protocol.ts messages.
  *
  * @module
  */
+import { dirname, join, resolve } from "node:path";
+import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerControl, WorkerStats } from "../protocol.ts";
@@ -16,7 +19,9 @@ import { Watchdog } from "./watchdog.ts";
 export interface SupervisorOptions {
   config: Config;
   log: Logger;
-  /** Environment handed to Python's `os.environ`. @default Deno.env.toObject() */
+  /** The config file, re-read on reload. @default config.file */
+  configFile?: string;
+  /** Environment handed to Python's `os.environ` and used for `${VAR}`. @default Deno.env */
   env?: Record<string, string>;
   /** Give up when the workers are not ready in this long. @default 180000 */
   bootTimeoutMs?: number;
@@ -28,19 +33,35 @@ interface Slot {
   control: WorkerControl;
 }
 
+/** Reload bookkeeping, also written to the log after every attempt. */
+export interface ReloadCounters {
+  ok: number;
+  failed: number;
+  lastError: string | null;
+}
+
 /** A running set of workers. */
 export class Supervisor {
   readonly #slots: Slot[];
   readonly #log: Logger;
   readonly #watchdog: Watchdog;
-  readonly #graceMs: number;
+  readonly #configFile: string;
+  readonly #env: Record<string, string>;
+  readonly #timeoutMs: number;
+  #config: Config;
+  #generation = 1;
+  #reloading: Promise<boolean> = Promise.resolve(true);
   #stopping: Promise<void> | null = null;
+  readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
-  private constructor(slots: Slot[], log: Logger, watchdog: Watchdog, graceMs: number) {
+  private constructor(slots: Slot[], options: SupervisorOptions, watchdog: Watchdog) {
     this.#slots = slots;
-    this.#log = log;
+    this.#log = options.log;
     this.#watchdog = watchdog;
-    this.#graceMs = graceMs;
+    this.#config = options.config;
+    this.#configFile = options.configFile ?? options.config.file;
+    this.#env = options.env ?? Deno.env.toObject();
+    this.#timeoutMs = options.bootTimeoutMs ?? 180000;
   }
 
   /**
@@ -62,53 +83,132 @@ export class Supervisor {
         type: "module",
         name: `w${id}`,
       });
-      const control = {
-        interrupt: new SharedArrayBuffer(4),
-        clock: new SharedArrayBuffer(16),
-      };
+      const control = { interrupt: new SharedArrayBuffer(4), clock: new SharedArrayBuffer(16) };
+      worker.postMessage(
+        { type: "init", id, snapshot: snapshot?.bytes ?? null, control, env } satisfies ToWorker,
+      );
       slots.push({ id, worker, control });
     }
-    const timeout = options.bootTimeoutMs ?? 180000;
+    const supervisor = new Supervisor(slots, options, new Watchdog(log));
     try {
-      const prepared = await everyWorker(slots, "prepared", timeout, (s) =>
-        s.worker.postMessage(
-          {
-            type: "boot",
-            id: s.id,
-            config,
-            snapshot: snapshot?.bytes ?? null,
-            control: s.control,
-            env,
-          } satisfies ToWorker,
-        ));
-      await everyWorker(
-        slots,
-        "listening",
-        timeout,
-        (s) => s.worker.postMessage({ type: "listen" } satisfies ToWorker),
+      const prepared = await supervisor.#everyWorker(
+        "prepared",
+        (s) => s.worker.postMessage({ type: "prepare", config, generation: 1 } satisfies ToWorker),
+      );
+      await supervisor.#everyWorker(
+        "committed",
+        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
       );
       const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
       log.info(
-        `serving ${
-          config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ")
-        } ` +
-          `with ${slots.length} workers (python from ${[...modes].join("+")}, ready in ` +
-          `${Math.round(performance.now() - t0)} ms)`,
+        `serving ${supervisor.#addresses(config)} with ${slots.length} workers (python from ` +
+          `${[...modes].join("+")}, ready in ${Math.round(performance.now() - t0)} ms)`,
       );
     } catch (e) {
       for (const s of slots) s.worker.terminate();
       throw e;
     }
-    const watchdog = new Watchdog(log);
-    for (const s of slots) {
-      watchdog.add(s.id, s.control);
-      s.worker.onerror = (e) => {
-        e.preventDefault();
-        log.error(`worker ${s.id} failed: ${e.message}`);
-      };
+    for (const s of slots) supervisor.#watchdog.add(s.id, s.control);
+    supervisor.#watchdog.start();
+    return supervisor;
+  }
+
+  /** The number of workers. */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** The generation now serving (1 at boot, +1 per successful reload). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * The files whose change means a reload: the config, the script, and the `.py` files beside
+   * the script (modules it may import).
+   *
+   * @returns absolute paths
+   */
+  watchedFiles(): string[] {
+    const scriptDir = dirname(this.#config.script);
+    const files = new Set([resolve(this.#configFile), this.#config.script]);
+    try {
+      for (const e of Deno.readDirSync(scriptDir)) {
+        if (e.isFile && e.name.endsWith(".py")) files.add(join(scriptDir, e.name));
+      }
+    } catch { /* the folder went away; the reload will say so */ }
+    return [...files].sort();
+  }
+
+  /**
+   * Re-reads the config and the script and swaps every worker to the new generation. Nothing
+   * changes when anything fails: the error is logged (file:line:col) and the old generation
+   * keeps serving. Calls are serialised.
+   *
+   * @param reason what triggered it, for the log (`SIGHUP`, `file change`)
+   * @returns true when the new generation is serving
+   */
+  reload(reason: string): Promise<boolean> {
+    this.#reloading = this.#reloading.then(() => this.#reload(reason));
+    return this.#reloading;
+  }
+
+  async #reload(reason: string): Promise<boolean> {
+    if (this.#stopping) return false;
+    const t0 = performance.now();
+    const fail = (message: string) => {
+      this.counters.failed++;
+      this.counters.lastError = message;
+      this.#log.error(
+        `reload failed (${reason}); generation ${this.#generation} keeps serving ` +
+          `[reloads ok ${this.counters.ok}, failed ${this.counters.failed}]:\n${message}`,
+      );
+      return false;
+    };
+    let config: Config;
+    try {
+      config = await loadConfig(this.#configFile, this.#env);
+    } catch (e) {
+      if (e instanceof ConfigError) return fail(e.message);
+      throw e;
     }
-    watchdog.start();
-    return new Supervisor(slots, log, watchdog, config.shutdown_grace_ms);
+    if (config.workers !== this.#slots.length) {
+      this.#log.warning(
+        `workers: ${this.#slots.length} → ${config.workers} takes effect on restart; ` +
+          `reloading with ${this.#slots.length}`,
+      );
+    }
+    const generation = this.#generation + 1;
+    try {
+      await this.#everyWorker(
+        "prepared",
+        (s) => s.worker.postMessage({ type: "prepare", config, generation } satisfies ToWorker),
+      );
+    } catch (e) {
+      await this.#everyWorker(
+        "aborted",
+        (s) => s.worker.postMessage({ type: "abort" } satisfies ToWorker),
+      ).catch(() => {});
+      return fail((e as Error).message);
+    }
+    try {
+      await this.#everyWorker(
+        "committed",
+        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
+      );
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    this.#generation = generation;
+    this.#config = config;
+    this.counters.ok++;
+    this.counters.lastError = null;
+    this.#log.info(
+      `reloaded (${reason}): generation ${generation} serving ${this.#addresses(config)} in ` +
+        `${Math.round(performance.now() - t0)} ms [reloads ok ${this.counters.ok}, failed ` +
+        `${this.counters.failed}]`,
+    );
+    return true;
   }
 
   /**
@@ -117,72 +217,69 @@ export class Supervisor {
    * @returns one entry per worker
    */
   async stats(): Promise<WorkerStats[]> {
-    const answers = await everyWorker(
-      this.#slots,
+    const answers = await this.#everyWorker(
       "stats",
-      30000,
       (s) => s.worker.postMessage({ type: "stats" } satisfies ToWorker),
     );
     return answers.flatMap((m) => m.type === "stats" ? [m.stats] : []);
   }
 
-  /** The number of workers. */
-  get size(): number {
-    return this.#slots.length;
-  }
-
   /**
    * Stops accepting, lets in-flight requests finish within the grace period, runs the
-   * `on_shutdown` hooks and ends the workers. Calling it again returns the same promise.
+   * `on_shutdown` hooks once (in worker 1), and ends the workers. Calling it again returns the
+   * same promise.
    *
    * @returns resolves when every worker has stopped
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#reloading.catch(() => {});
       this.#watchdog.stop();
-      this.#log.info(`stopping: draining in-flight requests (up to ${this.#graceMs} ms)`);
-      await everyWorker(
-        this.#slots,
-        "stopped",
-        this.#graceMs + 5000,
-        (s) => s.worker.postMessage({ type: "stop", graceMs: this.#graceMs } satisfies ToWorker),
-      )
+      const graceMs = this.#config.shutdown_grace_ms;
+      this.#log.info(`stopping: draining in-flight requests (up to ${graceMs} ms)`);
+      await this.#everyWorker("stopped", (s) =>
+        s.worker.postMessage(
+          { type: "stop", graceMs, runShutdownHooks: s.id === 1 } satisfies ToWorker,
+        ), graceMs + 5000)
         .catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
       for (const s of this.#slots) s.worker.terminate();
       this.#log.info("stopped");
     })();
     return this.#stopping;
   }
-}
 
-/** Sends something to every worker and waits until each answers `want` (or one fails). */
-function everyWorker(
-  slots: Slot[],
-  want: FromWorker["type"],
-  timeoutMs: number,
-  send: (s: Slot) => void,
-): Promise<FromWorker[]> {
-  return Promise.all(slots.map((s) =>
-    new Promise<FromWorker>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      s.worker.onmessage = (e: MessageEvent<FromWorker>) => {
-        if (e.data.type === want) {
+  #addresses(config: Config): string {
+    return config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ");
+  }
+
+  /** Sends something to every worker and waits until each answers `want` (or one fails). */
+  #everyWorker(
+    want: FromWorker["type"],
+    send: (s: Slot) => void,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<FromWorker[]> {
+    return Promise.all(this.#slots.map((s) =>
+      new Promise<FromWorker>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        s.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+          if (e.data.type === want) {
+            clearTimeout(timer);
+            resolve(e.data);
+          } else if (e.data.type.endsWith("_failed")) {
+            clearTimeout(timer);
+            reject(new Error((e.data as { message: string }).message));
+          }
+        };
+        s.worker.onerror = (e) => {
+          e.preventDefault();
           clearTimeout(timer);
-          resolve(e.data);
-        } else if (e.data.type === "fatal") {
-          clearTimeout(timer);
-          reject(new Error(e.data.message));
-        }
-      };
-      s.worker.onerror = (e) => {
-        e.preventDefault();
-        clearTimeout(timer);
-        reject(new Error(`worker ${s.id} crashed: ${e.message}`));
-      };
-      send(s);
-    })
-  ));
+          reject(new Error(`worker ${s.id} crashed: ${e.message}`));
+        };
+        send(s);
+      })
+    ));
+  }
 }

@@ -187,9 +187,10 @@ def _pack(route, req, resp, from_middleware, sync):
 
 
 def format_traceback(exc):
-    """The traceback of ``exc`` without siphon's own frames, so it points at the script."""
+    """The traceback of ``exc`` without siphon's own frames or the import machinery's, so it
+    points at the script."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_INTERNAL)]
+              if not f.filename.startswith((_INTERNAL, "<frozen "))]
     lines = ["Traceback (most recent call last):\n"]
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)

@@ -1,0 +1,109 @@
+/**
+ * Watches the files a reload depends on and calls back once per real change.
+ *
+ * Editors save by writing a temporary file and renaming it over the original, which leaves a
+ * watch on the file itself silent (FACTS.md), so this watches the folders, keeps the events
+ * that touch a watched file, debounces them, and compares a hash of the contents so a save or
+ * touch without change does nothing. One watcher per folder.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+
+/** Options for {@link FileWatcher}. */
+export interface WatchOptions {
+  /** The files to watch, re-read on {@link FileWatcher.refresh} (a reload may change them). */
+  files: () => string[];
+  /** Called after the contents changed and stayed still for `debounceMs`. */
+  onChange: () => void | Promise<void>;
+  /** Quiet time before a change counts. @default 100 */
+  debounceMs?: number;
+}
+
+/** Watches folders for changes to a set of files. */
+export class FileWatcher {
+  readonly #options: WatchOptions;
+  readonly #watchers = new Map<string, Deno.FsWatcher>();
+  #files = new Set<string>();
+  #hash = "";
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /** @param options files, callback, debounce */
+  constructor(options: WatchOptions) {
+    this.#options = options;
+  }
+
+  /** Starts watching; the current contents are the baseline. */
+  async start(): Promise<void> {
+    this.#hash = await this.#contentHash();
+    this.refresh();
+  }
+
+  /** Re-reads the file list and watches any new folder (after a reload moved things). */
+  refresh(): void {
+    this.#files = new Set(this.#options.files());
+    const folders = new Set([...this.#files].map((f) => dirname(f)));
+    for (const folder of folders) {
+      if (this.#watchers.has(folder)) continue;
+      const watcher = Deno.watchFs(folder, { recursive: false });
+      this.#watchers.set(folder, watcher);
+      this.#pump(folder, watcher);
+    }
+    for (const [folder, watcher] of this.#watchers) {
+      if (folders.has(folder)) continue;
+      watcher.close();
+      this.#watchers.delete(folder);
+    }
+  }
+
+  /** Stops watching. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
+  }
+
+  async #pump(folder: string, watcher: Deno.FsWatcher): Promise<void> {
+    try {
+      for await (const event of watcher) {
+        if (event.paths.some((p) => this.#relevant(folder, p))) this.#schedule();
+      }
+    } catch { /* closed */ }
+  }
+
+  #relevant(folder: string, path: string): boolean {
+    // New .py files beside the script count too: the script may import them next.
+    return this.#files.has(path) || (path.endsWith(".py") && dirname(path) === folder);
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(async () => {
+      if (this.#closed) return;
+      const hash = await this.#contentHash();
+      if (hash === this.#hash) return;
+      this.#hash = hash;
+      await this.#options.onChange();
+    }, this.#options.debounceMs ?? 100);
+  }
+
+  async #contentHash(): Promise<string> {
+    const parts: string[] = [];
+    for (const file of this.#options.files()) {
+      let text: string;
+      try {
+        text = await Deno.readTextFile(file);
+      } catch {
+        text = "\0missing";
+      }
+      parts.push(file, text);
+    }
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(parts.join("\0")),
+    );
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+}
