@@ -40,6 +40,9 @@ const handle = requestHandler({
     clock: new DeadlineClock(new Float64Array(2)),
     interrupt: new Int32Array(new SharedArrayBuffer(4)),
     log,
+    onFatal: (cause) => {
+      throw new Error(cause);
+    },
   },
 });
 const info = {

@@ -8,7 +8,11 @@ import type { Config } from "./config/load.ts";
 
 /** Shared memory the supervisor's watchdog reads and writes for one worker. */
 export interface WorkerControl {
-  /** Int32[0]: Pyodide's interrupt flag; the watchdog stores 2 to raise KeyboardInterrupt. */
+  /**
+   * Int32[0]: Pyodide's interrupt flag; the watchdog stores 2 to raise KeyboardInterrupt.
+   * Int32[1]: the kill flag; once 1, the next interrupt makes Python exit (siphon's SIGINT
+   * handler calls os._exit), which unwinds even code that swallows KeyboardInterrupt.
+   */
   interrupt: SharedArrayBuffer;
   /** Float64[0]: earliest deadline (epoch ms) of the worker's in-flight requests, 0 if none;
    * Float64[1]: last time (epoch ms) the worker's event loop turned. */
@@ -54,7 +58,9 @@ export type FromWorker =
   | { type: "commit_failed"; id: number; message: string }
   | { type: "aborted"; id: number }
   | { type: "stats"; stats: WorkerStats }
-  | { type: "stopped"; id: number };
+  | { type: "stopped"; id: number }
+  /** Unasked: the interpreter failed; the worker stopped accepting and wants replacing. */
+  | { type: "died"; id: number; cause: string };
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = { type: "build" };

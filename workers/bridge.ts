@@ -36,6 +36,18 @@ export interface Pending {
   cancel(): void;
 }
 
+/**
+ * The interpreter itself failed (os._exit, a wasm trap, out of memory): Python exceptions never
+ * get here, `dispatch` turns them into 500s. The worker cannot be trusted after this.
+ */
+export class BridgeFatal extends Error {
+  /** @param cause what Pyodide reported */
+  constructor(cause: string) {
+    super(`the Python runtime failed: ${cause}`);
+    this.name = "BridgeFatal";
+  }
+}
+
 /** Builds the plain-text error responses of the request path. */
 export type ErrorResponder = (status: number, message: string) => Response;
 
@@ -89,7 +101,12 @@ export class Bridge {
       written = this.#encoder.encodeInto(meta, this.#in);
     }
     if (req.body) this.#in.set(req.body, written.written);
-    const out = this.#dispatch(req.route, written.written, bodyLength);
+    let out: unknown;
+    try {
+      out = this.#dispatch(req.route, written.written, bodyLength);
+    } catch (e) {
+      throw new BridgeFatal((e as Error).message ?? String(e));
+    }
     if (typeof out === "string") return this.#fromHead(out);
     return this.#fromProxy(out as PyProxy);
   }
@@ -121,7 +138,12 @@ export class Bridge {
     let settled = false;
     const result = (async () => {
       try {
-        const done = await (out as unknown as Promise<string | PyProxy>);
+        let done: string | PyProxy;
+        try {
+          done = await (out as unknown as Promise<string | PyProxy>);
+        } catch (e) {
+          throw new BridgeFatal((e as Error).message ?? String(e));
+        }
         if (typeof done === "string") return this.#error(Number(done.slice(1)), statusText(done));
         try {
           return this.#fromTuple(done);

@@ -13,7 +13,7 @@ import { errorResponse } from "../src/http/errors.ts";
 import { parseQueryPairs } from "../src/http/query.ts";
 import type { Logger } from "../src/log.ts";
 import type { Router } from "../src/router/router.ts";
-import type { Bridge, BridgeRequest, Pending } from "./bridge.ts";
+import { type Bridge, BridgeFatal, type BridgeRequest, type Pending } from "./bridge.ts";
 import type { DeadlineClock } from "./deadlines.ts";
 
 type ServerConfig = Config["servers"][number];
@@ -26,6 +26,8 @@ export interface RequestContext {
   /** Pyodide's interrupt flag; reset before each call so a stale interrupt cannot hit it. */
   interrupt: Int32Array;
   log: Logger;
+  /** Called when the interpreter itself failed; the worker must be replaced. */
+  onFatal: (cause: string) => void;
 }
 
 /**
@@ -143,6 +145,7 @@ function run(
   } catch (e) {
     ctx.clock.end(token);
     ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`);
+    if (e instanceof BridgeFatal) ctx.onFatal(e.message);
     return errorResponse(500, "Internal Server Error");
   }
   if (out instanceof Response) {
@@ -165,6 +168,7 @@ function run(
   });
   const result = pending.result.catch((e) => {
     ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`);
+    if (e instanceof BridgeFatal) ctx.onFatal(e.message);
     return errorResponse(500, "Internal Server Error");
   });
   return Promise.race([result, timedOut]).finally(() => ctx.clock.end(token));

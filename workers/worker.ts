@@ -40,6 +40,7 @@ interface Generation {
 
 let init: Init | null = null;
 let interrupt: Int32Array;
+let kill: Int32Array;
 let clock: DeadlineClock;
 let current: Generation | null = null;
 let pending: Generation | null = null;
@@ -53,7 +54,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   switch (msg.type) {
     case "init":
       init = msg;
-      interrupt = new Int32Array(msg.control.interrupt);
+      interrupt = new Int32Array(msg.control.interrupt, 0, 1);
+      kill = new Int32Array(msg.control.interrupt, 4, 1);
       clock = new DeadlineClock(new Float64Array(msg.control.clock));
       return;
     case "prepare":
@@ -119,6 +121,7 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
     {
       log: (level: string, text: string) => log.at(level, text),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
+      killed: () => Atomics.load(kill, 0) === 1,
     },
     JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),
   );
@@ -133,7 +136,7 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
     config,
     py,
     runtime,
-    ctx: { router, bridge, clock, interrupt, log },
+    ctx: { router, bridge, clock, interrupt, log, onFatal: die },
   };
 }
 
@@ -172,6 +175,17 @@ async function commit(): Promise<void> {
   if (!current) clock.start();
   current = next;
   pending = null;
+}
+
+let dead = false;
+
+/** The interpreter failed: stop accepting (the kernel sends new connections to the other
+ * workers) and ask the supervisor for a replacement. */
+function die(cause: string): void {
+  if (dead) return;
+  dead = true;
+  for (const { http } of listeners.values()) http.shutdown().catch(() => {});
+  post({ type: "died", id: init?.id ?? -1, cause });
 }
 
 /** Stops accepting, waits for in-flight requests up to the grace, then runs on_shutdown. */

@@ -48,16 +48,23 @@ export class Supervisor {
   readonly #configFile: string;
   readonly #env: Record<string, string>;
   readonly #timeoutMs: number;
+  readonly #snapshot: Uint8Array | null;
   #config: Config;
   #generation = 1;
-  #reloading: Promise<boolean> = Promise.resolve(true);
+  /** Reloads and replacements run one at a time, in order. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #live = false;
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
-  private constructor(slots: Slot[], options: SupervisorOptions, watchdog: Watchdog) {
-    this.#slots = slots;
+  private constructor(options: SupervisorOptions, snapshot: Uint8Array | null) {
+    this.#slots = [];
     this.#log = options.log;
-    this.#watchdog = watchdog;
+    this.#snapshot = snapshot;
+    this.#watchdog = new Watchdog({
+      log: options.log,
+      onHung: (id) => this.#enqueue(() => this.#replace(id, "hung past its deadline")),
+    });
     this.#config = options.config;
     this.#configFile = options.configFile ?? options.config.file;
     this.#env = options.env ?? Deno.env.toObject();
@@ -76,26 +83,17 @@ export class Supervisor {
     const { config, log } = options;
     const t0 = performance.now();
     const snapshot = await obtainSnapshot({ log });
-    const env = options.env ?? Deno.env.toObject();
-    const slots: Slot[] = [];
-    for (let id = 1; id <= config.workers; id++) {
-      const worker = new Worker(new URL("../../workers/worker.ts", import.meta.url), {
-        type: "module",
-        name: `w${id}`,
-      });
-      const control = { interrupt: new SharedArrayBuffer(4), clock: new SharedArrayBuffer(16) };
-      worker.postMessage(
-        { type: "init", id, snapshot: snapshot?.bytes ?? null, control, env } satisfies ToWorker,
-      );
-      slots.push({ id, worker, control });
-    }
-    const supervisor = new Supervisor(slots, options, new Watchdog(log));
+    const supervisor = new Supervisor(options, snapshot?.bytes ?? null);
+    for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
+    const slots = supervisor.#slots;
     try {
-      const prepared = await supervisor.#everyWorker(
+      const prepared = await supervisor.#ask(
+        slots,
         "prepared",
         (s) => s.worker.postMessage({ type: "prepare", config, generation: 1 } satisfies ToWorker),
       );
-      await supervisor.#everyWorker(
+      await supervisor.#ask(
+        slots,
         "committed",
         (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
       );
@@ -110,7 +108,76 @@ export class Supervisor {
     }
     for (const s of slots) supervisor.#watchdog.add(s.id, s.control);
     supervisor.#watchdog.start();
+    supervisor.#live = true;
     return supervisor;
+  }
+
+  /** Starts a worker thread and tells it who it is; it reports deaths from then on. */
+  #spawn(id: number): Slot {
+    const worker = new Worker(new URL("../../workers/worker.ts", import.meta.url), {
+      type: "module",
+      name: `w${id}`,
+    });
+    const control = { interrupt: new SharedArrayBuffer(8), clock: new SharedArrayBuffer(16) };
+    worker.postMessage(
+      { type: "init", id, snapshot: this.#snapshot, control, env: this.#env } satisfies ToWorker,
+    );
+    const slot = { id, worker, control };
+    const replace = (cause: string) => {
+      if (!this.#live || !this.#slots.includes(slot)) return;
+      this.#enqueue(() => this.#replace(id, cause));
+    };
+    worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
+      if (e.data.type === "died") replace(e.data.cause);
+    });
+    worker.addEventListener("error", (e) => {
+      e.preventDefault();
+      replace(`thread crashed: ${e.message}`);
+    });
+    return slot;
+  }
+
+  /**
+   * Replaces a dead or hung worker with a fresh one on the current generation. The others keep
+   * serving meanwhile; a replacement that cannot start is not retried (no respawn loop).
+   */
+  async #replace(id: number, cause: string): Promise<void> {
+    const index = this.#slots.findIndex((s) => s.id === id);
+    if (index === -1 || this.#stopping) return;
+    const t0 = performance.now();
+    this.#log.error(`worker ${id} died (${cause}); starting a replacement`);
+    this.#watchdog.remove(id);
+    this.#slots[index].worker.terminate();
+    const slot = this.#spawn(id);
+    this.#slots[index] = slot;
+    try {
+      const config = this.#config;
+      await this.#ask([slot], "prepared", (s) =>
+        s.worker.postMessage(
+          { type: "prepare", config, generation: this.#generation } satisfies ToWorker,
+        ));
+      await this.#ask(
+        [slot],
+        "committed",
+        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
+      );
+    } catch (e) {
+      slot.worker.terminate();
+      this.#slots.splice(this.#slots.indexOf(slot), 1);
+      this.#log.error(
+        `cannot start a replacement for worker ${id} (${(e as Error).message}); ` +
+          `serving with ${this.#slots.length} workers`,
+      );
+      return;
+    }
+    this.#watchdog.add(id, slot.control);
+    this.#log.info(`worker ${id} replaced in ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(job, job);
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   /** The number of workers. */
@@ -149,8 +216,7 @@ export class Supervisor {
    * @returns true when the new generation is serving
    */
   reload(reason: string): Promise<boolean> {
-    this.#reloading = this.#reloading.then(() => this.#reload(reason));
-    return this.#reloading;
+    return this.#enqueue(() => this.#reload(reason));
   }
 
   async #reload(reason: string): Promise<boolean> {
@@ -180,19 +246,22 @@ export class Supervisor {
     }
     const generation = this.#generation + 1;
     try {
-      await this.#everyWorker(
+      await this.#ask(
+        this.#slots,
         "prepared",
         (s) => s.worker.postMessage({ type: "prepare", config, generation } satisfies ToWorker),
       );
     } catch (e) {
-      await this.#everyWorker(
+      await this.#ask(
+        this.#slots,
         "aborted",
         (s) => s.worker.postMessage({ type: "abort" } satisfies ToWorker),
       ).catch(() => {});
       return fail((e as Error).message);
     }
     try {
-      await this.#everyWorker(
+      await this.#ask(
+        this.#slots,
         "committed",
         (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
       );
@@ -217,7 +286,8 @@ export class Supervisor {
    * @returns one entry per worker
    */
   async stats(): Promise<WorkerStats[]> {
-    const answers = await this.#everyWorker(
+    const answers = await this.#ask(
+      this.#slots,
       "stats",
       (s) => s.worker.postMessage({ type: "stats" } satisfies ToWorker),
     );
@@ -233,11 +303,12 @@ export class Supervisor {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      await this.#reloading.catch(() => {});
+      this.#live = false;
+      await this.#queue;
       this.#watchdog.stop();
       const graceMs = this.#config.shutdown_grace_ms;
       this.#log.info(`stopping: draining in-flight requests (up to ${graceMs} ms)`);
-      await this.#everyWorker("stopped", (s) =>
+      await this.#ask(this.#slots, "stopped", (s) =>
         s.worker.postMessage(
           { type: "stop", graceMs, runShutdownHooks: s.id === 1 } satisfies ToWorker,
         ), graceMs + 5000)
@@ -252,13 +323,14 @@ export class Supervisor {
     return config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ");
   }
 
-  /** Sends something to every worker and waits until each answers `want` (or one fails). */
-  #everyWorker(
+  /** Sends something to each of `slots` and waits until each answers `want` (or one fails). */
+  #ask(
+    slots: Slot[],
     want: FromWorker["type"],
     send: (s: Slot) => void,
     timeoutMs = this.#timeoutMs,
   ): Promise<FromWorker[]> {
-    return Promise.all(this.#slots.map((s) =>
+    return Promise.all(slots.map((s) =>
       new Promise<FromWorker>((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`)),

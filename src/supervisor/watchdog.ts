@@ -1,7 +1,14 @@
 /**
  * The watchdog: interrupts a worker's Python when it blocks the worker's event loop past a
  * request deadline (a sync handler in `while True: pass`, say). A handler that awaits is
- * cancelled by the worker itself; only a blocked loop needs a second thread.
+ * cancelled by the worker itself; only a blocked loop needs a second thread. Escalation, one
+ * grace period apart while the loop stays blocked:
+ * 1. interrupt: Python raises KeyboardInterrupt in the handler (504);
+ * 2. kill: set the kill flag and interrupt again; siphon's SIGINT handler then exits the
+ *    interpreter, which unwinds even a handler that swallows KeyboardInterrupt, and the worker
+ *    reports itself dead;
+ * 3. hung: report the worker for termination. Last resort only: terminating a worker does not
+ *    stop wasm that never yields, and its listening socket stays open.
  *
  * Boundary: supervisor-side; reads the shared clock each worker publishes
  * (workers/deadlines.ts) and writes Pyodide's interrupt flag.
@@ -16,24 +23,37 @@ const BLOCKED_MS = 50;
 
 interface Watched {
   interrupt: Int32Array;
+  kill: Int32Array;
   clock: Float64Array;
+}
+
+/** Options for {@link Watchdog}. */
+export interface WatchdogOptions {
+  log: Logger;
+  /** Called once when a worker is still blocked `graceMs` after its interrupt. */
+  onHung?: (id: number) => void;
+  /** @default 2000 */
+  graceMs?: number;
 }
 
 /** Watches every worker's clock and interrupts Python that overruns. */
 export class Watchdog {
   readonly #workers = new Map<number, Watched>();
-  readonly #log: Logger;
+  /** When each blocked worker was interrupted, and whether it was then told to exit. */
+  readonly #escalation = new Map<number, { at: number; killed: boolean }>();
+  readonly #options: WatchdogOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  /** @param log where interrupts are reported */
-  constructor(log: Logger) {
-    this.#log = log;
+  /** @param options logger, hang callback and grace */
+  constructor(options: WatchdogOptions) {
+    this.#options = options;
   }
 
   /** Starts watching a worker. */
   add(id: number, control: WorkerControl): void {
     this.#workers.set(id, {
-      interrupt: new Int32Array(control.interrupt),
+      interrupt: new Int32Array(control.interrupt, 0, 1),
+      kill: new Int32Array(control.interrupt, 4, 1),
       clock: new Float64Array(control.clock),
     });
   }
@@ -41,6 +61,7 @@ export class Watchdog {
   /** Stops watching a worker. */
   remove(id: number): void {
     this.#workers.delete(id);
+    this.#escalation.delete(id);
   }
 
   /**
@@ -53,16 +74,42 @@ export class Watchdog {
     const hit: number[] = [];
     for (const [id, w] of this.#workers) {
       const deadline = w.clock[0];
-      if (deadline === 0 || now <= deadline || now - w.clock[1] < BLOCKED_MS) continue;
-      if (Atomics.load(w.interrupt, 0) === 2) continue;
-      Atomics.store(w.interrupt, 0, 2);
-      Atomics.notify(w.interrupt, 0);
-      hit.push(id);
-      this.#log.warning(
-        `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
-      );
+      const blocked = deadline !== 0 && now > deadline && now - w.clock[1] >= BLOCKED_MS;
+      if (!blocked) {
+        this.#escalation.delete(id);
+        continue;
+      }
+      const grace = this.#options.graceMs ?? 2000;
+      const step = this.#escalation.get(id);
+      if (step === undefined) {
+        this.#escalation.set(id, { at: now, killed: false });
+        this.#interrupt(w);
+        hit.push(id);
+        this.#options.log.warning(
+          `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
+        );
+      } else if (!step.killed && now - step.at >= grace) {
+        this.#escalation.set(id, { at: now, killed: true });
+        Atomics.store(w.kill, 0, 1);
+        this.#interrupt(w);
+        this.#options.log.error(
+          `worker ${id}: still blocked ${now - step.at} ms after the interrupt; making its ` +
+            "interpreter exit so the worker can be replaced",
+        );
+      } else if (step.killed && now - step.at >= grace) {
+        this.remove(id);
+        this.#options.log.error(
+          `worker ${id}: did not exit ${now - step.at} ms after being told to; terminating it`,
+        );
+        this.#options.onHung?.(id);
+      }
     }
     return hit;
+  }
+
+  #interrupt(w: Watched): void {
+    Atomics.store(w.interrupt, 0, 2);
+    Atomics.notify(w.interrupt, 0);
   }
 
   /** Checks every 25 ms until {@link stop}. */

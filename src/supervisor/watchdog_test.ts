@@ -3,12 +3,12 @@ import { createLogger } from "../log.ts";
 import { Watchdog } from "./watchdog.ts";
 
 function control() {
-  return { interrupt: new SharedArrayBuffer(4), clock: new SharedArrayBuffer(16) };
+  return { interrupt: new SharedArrayBuffer(8), clock: new SharedArrayBuffer(16) };
 }
 
 Deno.test("Watchdog.check() interrupts only a blocked worker past its deadline", () => {
   const lines: string[] = [];
-  const dog = new Watchdog(createLogger({ write: (l) => lines.push(l) }));
+  const dog = new Watchdog({ log: createLogger({ write: (l) => lines.push(l) }) });
   const [blocked, turning, idle, early] = [control(), control(), control(), control()];
   const now = 1_000_000;
   const set = (c: ReturnType<typeof control>, deadline: number, beat: number) => {
@@ -26,4 +26,55 @@ Deno.test("Watchdog.check() interrupts only a blocked worker past its deadline",
   assert.equal(new Int32Array(turning.interrupt)[0], 0);
   assert.match(lines[0], /worker 1: Python blocked its event loop/);
   assert.deepEqual(dog.check(now), [], "an interrupt still pending is not repeated");
+});
+
+Deno.test("Watchdog.check() escalates: interrupt, then kill, then report it hung", () => {
+  const hung: number[] = [];
+  const dog = new Watchdog({
+    log: createLogger({ write: () => {} }),
+    onHung: (id) => hung.push(id),
+    graceMs: 1000,
+  });
+  const c = control();
+  const clock = new Float64Array(c.clock);
+  clock[0] = 100; // a deadline long past
+  clock[1] = 0; // the loop has not turned since
+  dog.add(7, c);
+  const kill = new Int32Array(c.interrupt, 4, 1);
+  const flag = new Int32Array(c.interrupt, 0, 1);
+  assert.deepEqual(dog.check(500), [7]);
+  assert.equal(flag[0], 2);
+  flag[0] = 0; // Python consumed the interrupt, then swallowed it
+  assert.deepEqual(dog.check(1400), []);
+  assert.equal(kill[0], 0);
+  dog.check(1500);
+  assert.equal(kill[0], 1, "told to exit once the grace has passed");
+  assert.equal(flag[0], 2, "and interrupted again so the exit happens");
+  assert.deepEqual(hung, []);
+  dog.check(2400);
+  assert.deepEqual(hung, []);
+  dog.check(2500);
+  assert.deepEqual(hung, [7], "reported hung a grace after the kill");
+  dog.check(9000);
+  assert.deepEqual(hung, [7], "and only once: it is no longer watched");
+});
+
+Deno.test("Watchdog.check() forgets an interrupt once the loop turns again", () => {
+  const hung: number[] = [];
+  const dog = new Watchdog({
+    log: createLogger({ write: () => {} }),
+    onHung: (id) => hung.push(id),
+  });
+  const c = control();
+  const clock = new Float64Array(c.clock);
+  clock[0] = 100;
+  dog.add(1, c);
+  dog.check(500);
+  clock[1] = 5000; // the handler was interrupted and the loop turned
+  clock[0] = 0;
+  dog.check(5010);
+  clock[0] = 6000; // a new request overruns later: a fresh interrupt, no hang yet
+  clock[1] = 6000;
+  assert.deepEqual(dog.check(9000), [1]);
+  assert.deepEqual(hung, []);
 });

@@ -27,15 +27,27 @@ def _sleep(seconds):
         _host.wait(min(left, 0.05) * 1000.0)
 
 
+def _on_interrupt(signum, frame):
+    """Pyodide delivers the watchdog's interrupt as SIGINT. Normally that is KeyboardInterrupt;
+    once the watchdog has also set the kill flag (the handler swallowed the first one), exit:
+    that unwinds the whole interpreter and the supervisor replaces the worker."""
+    if _host is not None and _host.killed():
+        os._exit(70)
+    raise KeyboardInterrupt
+
+
 def attach(host, env_json):
-    """Connect to the worker (logging, interruptible sleep) and take the server's environment."""
+    """Connect to the worker (logging, interruptible sleep, interrupts) and take the server's
+    environment."""
     global _host
+    import signal
     _host = host
     log._sink = host.log
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()
     time.sleep = _sleep
+    signal.signal(signal.SIGINT, _on_interrupt)
 
 
 class ScriptError(Exception):

@@ -1,0 +1,113 @@
+/**
+ * Crash and hang isolation: a worker whose interpreter dies, or that stays blocked after its
+ * interrupt, is replaced while the other worker keeps serving.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { freePort, ROOT, startServer } from "./_server.ts";
+
+const CONFIG = join(ROOT, "tests", "fixtures", "isolation", "http.yaml");
+
+/** GET on a fresh connection, so the kernel may pick any worker. */
+async function fresh(url: string): Promise<{ status: number; text: string } | Error> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    const res = await fetch(url, { client, signal: AbortSignal.timeout(5000) });
+    return { status: res.status, text: await res.text() };
+  } catch (e) {
+    return e as Error;
+  } finally {
+    client.close();
+  }
+}
+
+async function waitFor(check: () => boolean, limitMs: number): Promise<void> {
+  const t0 = performance.now();
+  while (!check()) {
+    if (performance.now() - t0 > limitMs) throw new Error(`not within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Polls until both workers answer; returns how long that took. */
+async function bothWorkersServe(base: string, limitMs: number): Promise<number> {
+  const t0 = performance.now();
+  const seen = new Set<string>();
+  while (performance.now() - t0 < limitMs) {
+    const r = await fresh(`${base}/who`);
+    if (!(r instanceof Error) && r.status === 200) seen.add(r.text);
+    if (seen.size === 2) return performance.now() - t0;
+  }
+  throw new Error(`only workers ${[...seen]} answered within ${limitMs} ms`);
+}
+
+Deno.test("a worker whose interpreter exits is replaced; requests keep succeeding", async () => {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
+  try {
+    await bothWorkersServe(base, 5000);
+    const res = await fresh(`${base}/exit`);
+    assert.ok(!(res instanceof Error) && res.status === 500, String(res));
+    await waitFor(() => /worker \d replaced in \d+ ms/.test(server.logs()), 3000);
+    const ms = await bothWorkersServe(base, 3000);
+    // Once the replacement serves, every request succeeds. (A connection the kernel queued on
+    // the dead worker's socket in the moment it closed can be reset: SO_REUSEPORT does not
+    // move a closed socket's queue.)
+    for (let i = 0; i < 20; i++) {
+      const r = await fresh(`${base}/who`);
+      assert.ok(!(r instanceof Error) && r.status === 200, `request ${i}: ${r}`);
+    }
+    const logs = server.logs();
+    assert.match(
+      logs,
+      /worker \d died \(the Python runtime failed: .*exit\(1\)\); starting a replacement/,
+    );
+    const replaced = /worker \d replaced in (\d+) ms/.exec(logs);
+    assert.ok(replaced, logs);
+    assert.ok(Number(replaced[1]) < 1000, `replacement took ${replaced[1]} ms`);
+    console.log(
+      `  replaced in ${replaced[1]} ms; both workers answering again ${Math.round(ms)} ms later`,
+    );
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("a worker still blocked after its interrupt is made to exit and replaced", async () => {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
+  try {
+    await bothWorkersServe(base, 5000);
+    const hung = fresh(`${base}/swallow`);
+    // The other worker keeps serving while one is stuck.
+    await new Promise((r) => setTimeout(r, 300));
+    let served = 0;
+    for (let i = 0; i < 10; i++) {
+      const r = await fresh(`${base}/who`);
+      if (!(r instanceof Error) && r.status === 200) served++;
+    }
+    assert.ok(served >= 5, `only ${served} of 10 answered while a worker hung`);
+    const result = await hung;
+    assert.ok(
+      result instanceof Error || result.status >= 500,
+      `hung request got ${JSON.stringify(result)}`,
+    );
+    await waitFor(() => /worker \d replaced in \d+ ms/.test(server.logs()), 5000);
+    await bothWorkersServe(base, 5000);
+    const logs = server.logs();
+    assert.match(logs, /still blocked \d+ ms after the interrupt; making its interpreter exit/);
+    assert.match(logs, /worker \d died \(the Python runtime failed: .*exit\(70\)\)/);
+    assert.match(logs, /worker \d replaced in \d+ ms/);
+    assert.doesNotMatch(logs, /terminating it/, "the exit, not termination, ended the hang");
+    // No zombie: every fresh connection is answered (a terminated-but-spinning worker would
+    // keep its listening socket and swallow some of them).
+    for (let i = 0; i < 20; i++) {
+      const r = await fresh(`${base}/who`);
+      assert.ok(!(r instanceof Error) && r.status === 200, `request ${i}: ${r}`);
+    }
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
