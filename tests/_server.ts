@@ -20,6 +20,8 @@ export function freePort(): number {
 
 /** A running server process. */
 export interface Server {
+  /** The server's process id. */
+  pid: number;
   /** Everything the server wrote to stderr so far. */
   logs(): string;
   /** SIGTERM, then wait for exit. */
@@ -77,6 +79,7 @@ export async function startServer(options: RunOptions): Promise<Server> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    pid: child.pid,
     logs: () => err.text,
     stop: async () => {
       if (!exited) child.kill("SIGTERM");

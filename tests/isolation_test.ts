@@ -111,3 +111,80 @@ Deno.test("a worker still blocked after its interrupt is made to exit and replac
     assert.equal((await server.stop()).code, 0);
   }
 });
+
+Deno.test("SIGTERM with slow requests in flight: all answered, on_shutdown once, exit 0", async () => {
+  const port = freePort();
+  const marker = join(ROOT, "tests", "fixtures", "isolation", "shutdown.txt");
+  await Deno.remove(marker).catch(() => {});
+  const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
+  // 16 requests of 300 ms each, spread over fresh connections (both workers), then SIGTERM
+  // while they are in flight.
+  const inflight = Array.from({ length: 16 }, () => fresh(`http://127.0.0.1:${port}/slow`));
+  await new Promise((r) => setTimeout(r, 100));
+  const { code, logs } = await server.stop();
+  const results = await Promise.all(inflight);
+  for (const r of results) {
+    assert.ok(!(r instanceof Error) && r.status === 200 && r.text === "slow done", String(r));
+  }
+  assert.equal(code, 0);
+  assert.equal(Deno.readTextFileSync(marker), "on_shutdown ran in worker 1\n");
+  assert.match(logs, /stopping: draining in-flight requests/);
+});
+
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
+
+Deno.test("overload: 10x max_inflight slow requests get some 503 + Retry-After, RSS bounded", async () => {
+  const port = freePort();
+  const server = await startServer({
+    config: CONFIG,
+    env: { PORT: String(port), MAX_INFLIGHT: "4" },
+  });
+  try {
+    // 2 workers x 4 in flight = 8 served at once; send 80 (10x) at the same time.
+    const before = rssMiB(server.pid);
+    const results = await Promise.all(
+      Array.from({ length: 80 }, () => fresh(`http://127.0.0.1:${port}/slow`)),
+    );
+    const ok = results.filter((r) => !(r instanceof Error) && r.status === 200).length;
+    const busy = results.filter((r) => !(r instanceof Error) && r.status === 503).length;
+    const other = results.length - ok - busy;
+    assert.ok(busy > 0, `no 503 among ${results.length}`);
+    assert.ok(ok >= 8, `only ${ok} served`);
+    assert.equal(
+      other,
+      0,
+      `unexpected outcomes: ${
+        results.filter((r) => r instanceof Error || (r.status !== 200 && r.status !== 503))
+      }`,
+    );
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    // A 503 says when to come back.
+    for (let i = 0; i < 40; i++) {
+      const burst = await Promise.all(
+        Array.from(
+          { length: 20 },
+          () =>
+            fetch(`http://127.0.0.1:${port}/slow`, { client }).then(async (r) => {
+              await r.body?.cancel();
+              return r;
+            }),
+        ),
+      );
+      const rejected = burst.find((r) => r.status === 503);
+      if (rejected) {
+        assert.equal(rejected.headers.get("retry-after"), "1");
+        break;
+      }
+    }
+    client.close();
+    const after = rssMiB(server.pid);
+    assert.ok(after - before < 64, `RSS grew ${Math.round(after - before)} MiB under overload`);
+    console.log(
+      `  80 at once: ${ok} served, ${busy} answered 503; RSS ${Math.round(before)} → ` +
+        `${Math.round(after)} MiB`,
+    );
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
