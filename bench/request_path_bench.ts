@@ -43,6 +43,7 @@ const handle = requestHandler({
     onFatal: (cause) => {
       throw new Error(cause);
     },
+    life: { requests: 0, draining: false, onRequest: () => {} },
   },
 });
 const info = {

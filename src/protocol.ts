@@ -37,7 +37,9 @@ export type ToWorker =
   | { type: "commit" }
   | { type: "abort" }
   | { type: "stats" }
-  | { type: "stop"; graceMs: number; runShutdownHooks: boolean };
+  | { type: "stop"; graceMs: number; runShutdownHooks: boolean }
+  /** Recycling: a replacement is serving; answer with `Connection: close`, then stop. */
+  | { type: "drain"; graceMs: number };
 
 /** A worker's memory after a full collection in V8 and in Python (leak checks). */
 export interface WorkerStats {
@@ -60,7 +62,9 @@ export type FromWorker =
   | { type: "stats"; stats: WorkerStats }
   | { type: "stopped"; id: number }
   /** Unasked: the interpreter failed; the worker stopped accepting and wants replacing. */
-  | { type: "died"; id: number; cause: string };
+  | { type: "died"; id: number; cause: string }
+  /** Unasked: the worker passed `recycle.max_requests` or `recycle.max_memory_mb`. */
+  | { type: "recycle"; id: number; reason: string };
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = { type: "build" };

@@ -28,6 +28,17 @@ export interface RequestContext {
   log: Logger;
   /** Called when the interpreter itself failed; the worker must be replaced. */
   onFatal: (cause: string) => void;
+  /** Per worker, across generations: requests answered, and whether the worker is draining. */
+  life: WorkerLife;
+}
+
+/** What a worker tracks about itself for recycling. */
+export interface WorkerLife {
+  requests: number;
+  /** Set when a replacement serves: every response asks the client to reconnect elsewhere. */
+  draining: boolean;
+  /** Called after each response is built. */
+  onRequest: () => void;
 }
 
 /**
@@ -43,7 +54,7 @@ export interface Listener {
 export function requestHandler(listener: Listener) {
   let inflight = 0;
   const done = () => inflight--;
-  return (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+  const answer = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
     const { server, ctx } = listener;
     const url = req.url;
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
@@ -103,6 +114,19 @@ export function requestHandler(listener: Listener) {
       return run(call, deadline, ctx);
     }).finally(done);
   };
+  return (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+    const life = listener.ctx.life;
+    const out = answer(req, info);
+    if (out instanceof Response) return after(life, out);
+    return out.then((res) => after(life, res));
+  };
+}
+
+function after(life: WorkerLife, res: Response): Response {
+  life.requests++;
+  if (life.draining) res.headers.set("connection", "close");
+  life.onRequest();
+  return res;
 }
 
 /**

@@ -24,7 +24,13 @@ import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
 import { loadPython } from "./python_runtime.ts";
-import { type Listener, listenerKey, type RequestContext, startListener } from "./serve.ts";
+import {
+  type Listener,
+  listenerKey,
+  type RequestContext,
+  startListener,
+  type WorkerLife,
+} from "./serve.ts";
 
 type Init = Extract<ToWorker, { type: "init" }>;
 
@@ -45,6 +51,17 @@ let clock: DeadlineClock;
 let current: Generation | null = null;
 let pending: Generation | null = null;
 const listeners = new Map<string, { listener: Listener; http: Deno.HttpServer }>();
+let recycleAsked = false;
+/** How long a recycled worker keeps answering (with Connection: close) before it closes. */
+const DRAIN_MS = 1000;
+const life: WorkerLife = {
+  requests: 0,
+  draining: false,
+  onRequest: () => {
+    const max = current?.config.recycle.max_requests ?? 0;
+    if (max > 0 && life.requests >= max) askRecycle(`served ${life.requests} requests`);
+  },
+};
 
 const post = (msg: FromWorker) => self.postMessage(msg);
 
@@ -85,6 +102,14 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return;
     case "stop":
       await stop(msg.graceMs, msg.runShutdownHooks);
+      post({ type: "stopped", id });
+      return;
+    case "drain":
+      // First every response says Connection: close, so clients reconnect (the kernel spreads
+      // new connections over every socket, most of them the new worker's); only then close.
+      life.draining = true;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_MS, msg.graceMs)));
+      await stop(msg.graceMs, false);
       post({ type: "stopped", id });
       return;
   }
@@ -136,7 +161,7 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
     config,
     py,
     runtime,
-    ctx: { router, bridge, clock, interrupt, log, onFatal: die },
+    ctx: { router, bridge, clock, interrupt, log, onFatal: die, life },
   };
 }
 
@@ -172,9 +197,29 @@ async function commit(): Promise<void> {
     }
   }
   for (const [key, entry] of opened) listeners.set(key, entry);
-  if (!current) clock.start();
+  if (!current) {
+    clock.start();
+    setInterval(checkMemory, 1000);
+  }
   current = next;
   pending = null;
+}
+
+/** Asks the supervisor, once, for a fresh worker to take over from this one. */
+function askRecycle(reason: string): void {
+  if (recycleAsked || dead) return;
+  recycleAsked = true;
+  post({ type: "recycle", id: init?.id ?? -1, reason });
+}
+
+/** What this worker holds: its interpreter's wasm memory plus its V8 heap. */
+function checkMemory(): void {
+  const max = current?.config.recycle.max_memory_mb ?? 0;
+  if (!current || max <= 0 || recycleAsked) return;
+  // deno-lint-ignore no-explicit-any
+  const wasm = ((current.py as any)._module?.HEAP8?.byteLength ?? 0) as number;
+  const mb = (wasm + Deno.memoryUsage().heapTotal) / 1048576;
+  if (mb > max) askRecycle(`holds ${Math.round(mb)} MiB (wasm + V8 heap) > ${max}`);
 }
 
 let dead = false;

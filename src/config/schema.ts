@@ -115,6 +115,10 @@ export const configSchema = z.strictObject({
   routes: z.array(route).default([]),
   clients: z.record(z.string().regex(IDENT), client).default({}),
   python: z.strictObject({ mounts: z.array(mount).default([]) }).default({ mounts: [] }),
+  recycle: z.strictObject({
+    max_requests: wholeNumber(0).default(0),
+    max_memory_mb: wholeNumber(0).default(0),
+  }).default({ max_requests: 0, max_memory_mb: 0 }),
 });
 
 /** http.yaml after validation and defaults, before paths are resolved. */

@@ -54,6 +54,7 @@ export class Supervisor {
   /** Reloads and replacements run one at a time, in order. */
   #queue: Promise<unknown> = Promise.resolve();
   #live = false;
+  #nextId = 0;
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
@@ -85,6 +86,7 @@ export class Supervisor {
     const snapshot = await obtainSnapshot({ log });
     const supervisor = new Supervisor(options, snapshot?.bytes ?? null);
     for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
+    supervisor.#nextId = config.workers;
     const slots = supervisor.#slots;
     try {
       const prepared = await supervisor.#ask(
@@ -129,6 +131,10 @@ export class Supervisor {
     };
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
       if (e.data.type === "died") replace(e.data.cause);
+      if (e.data.type === "recycle" && this.#live && this.#slots.includes(slot)) {
+        const reason = e.data.reason;
+        this.#enqueue(() => this.#recycle(slot, reason));
+      }
     });
     worker.addEventListener("error", (e) => {
       e.preventDefault();
@@ -172,6 +178,52 @@ export class Supervisor {
     }
     this.#watchdog.add(id, slot.control);
     this.#log.info(`worker ${id} replaced in ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  /**
+   * Recycles a worker: a fresh one (new id) is started on the current generation and serves
+   * first; only then is the old one drained (its responses ask clients to reconnect, its
+   * listeners close, in-flight requests finish) and ended.
+   */
+  async #recycle(old: Slot, reason: string): Promise<void> {
+    const index = this.#slots.indexOf(old);
+    if (index === -1 || this.#stopping) return;
+    const t0 = performance.now();
+    const slot = this.#spawn(++this.#nextId);
+    try {
+      const config = this.#config;
+      await this.#ask([slot], "prepared", (s) =>
+        s.worker.postMessage(
+          { type: "prepare", config, generation: this.#generation } satisfies ToWorker,
+        ));
+      await this.#ask(
+        [slot],
+        "committed",
+        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
+      );
+    } catch (e) {
+      slot.worker.terminate();
+      this.#log.error(
+        `cannot recycle worker ${old.id} (${(e as Error).message}); it keeps serving`,
+      );
+      return;
+    }
+    this.#slots[index] = slot;
+    this.#watchdog.remove(old.id);
+    this.#watchdog.add(slot.id, slot.control);
+    this.#log.info(
+      `worker ${old.id} recycled (${reason}): worker ${slot.id} serving after ` +
+        `${Math.round(performance.now() - t0)} ms; draining ${old.id}`,
+    );
+    const graceMs = this.#config.shutdown_grace_ms;
+    this.#ask(
+      [old],
+      "stopped",
+      (s) => s.worker.postMessage({ type: "drain", graceMs } satisfies ToWorker),
+      graceMs + 5000,
+    )
+      .catch((e) => this.#log.warning(`worker ${old.id} did not drain cleanly: ${e.message}`))
+      .finally(() => old.worker.terminate());
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -296,8 +348,8 @@ export class Supervisor {
 
   /**
    * Stops accepting, lets in-flight requests finish within the grace period, runs the
-   * `on_shutdown` hooks once (in worker 1), and ends the workers. Calling it again returns the
-   * same promise.
+   * `on_shutdown` hooks once (in the first worker), and ends the workers. Calling it again
+   * returns the same promise.
    *
    * @returns resolves when every worker has stopped
    */
@@ -310,7 +362,7 @@ export class Supervisor {
       this.#log.info(`stopping: draining in-flight requests (up to ${graceMs} ms)`);
       await this.#ask(this.#slots, "stopped", (s) =>
         s.worker.postMessage(
-          { type: "stop", graceMs, runShutdownHooks: s.id === 1 } satisfies ToWorker,
+          { type: "stop", graceMs, runShutdownHooks: s === this.#slots[0] } satisfies ToWorker,
         ), graceMs + 5000)
         .catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
       for (const s of this.#slots) s.worker.terminate();

@@ -1,0 +1,40 @@
+/**
+ * Worker recycling under load: workers are replaced every few thousand requests (replacement
+ * first, then the old one drains) and no request fails.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { drive } from "../harness/driver.ts";
+import { freePort, startServer } from "./_server.ts";
+
+Deno.test("recycle.max_requests under load: workers replaced, 0 failed requests", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-recycle-" });
+  Deno.writeTextFileSync(
+    join(dir, "app.py"),
+    'import os\nfrom siphon import http\n\n@http.route("/")\ndef index(req):\n' +
+      '    return http.Response(200, None, os.environ["SIPHON_WORKER"])\n',
+  );
+  const port = freePort();
+  Deno.writeTextFileSync(
+    join(dir, "http.yaml"),
+    `script: app.py\nworkers: 2\nrecycle: { max_requests: 4000 }\nservers:\n` +
+      `  - listen: 127.0.0.1:${port}\n`,
+  );
+  const server = await startServer({ config: join(dir, "http.yaml") });
+  try {
+    const { summary } = await drive({
+      host: "127.0.0.1",
+      port,
+      path: "/",
+      durationMs: 6000,
+      concurrency: 32,
+      threads: 1,
+    });
+    const recycled = (server.logs().match(/recycled \(served \d+ requests\)/g) ?? []).length;
+    console.log(`  ${summary.requests} requests, ${summary.errors} failed, ${recycled} recycles`);
+    assert.ok(recycled >= 2, `only ${recycled} recycles:\n${server.logs()}`);
+    assert.equal(summary.errors, 0, JSON.stringify(summary));
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});
