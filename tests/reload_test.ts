@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { reloadSoak } from "../harness/reload_soak.ts";
-import { freePort } from "./_server.ts";
+import { freePort, startServer } from "./_server.ts";
 
 Deno.test("hot reload under load: 0 failed requests over 10 edits, bad edits ignored", async () => {
   const { edits, load, logs } = await reloadSoak({ port: freePort() });
@@ -27,4 +27,47 @@ Deno.test("hot reload under load: 0 failed requests over 10 edits, bad edits ign
   assert.match(logs, /RuntimeError: bad edit/);
   assert.match(logs, /it can never be told apart from GET \/ping/);
   assert.match(logs, /reloaded \(file change\): generation 8 serving/);
+});
+
+Deno.test("reload opens an added listener and closes a removed one; the kept one never closes", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-listeners-" });
+  Deno.writeTextFileSync(
+    `${dir}/app.py`,
+    'from siphon import http\n\n@http.route("/")\ndef index(req):\n    return http.Response(200, None, "hi")\n',
+  );
+  const [a, b] = [freePort(), freePort()];
+  const config = (ports: number[]) =>
+    `script: app.py\nworkers: 2\nservers:\n${
+      ports.map((p) => `  - listen: 127.0.0.1:${p}\n`).join("")
+    }`;
+  Deno.writeTextFileSync(`${dir}/http.yaml`, config([a]));
+  const server = await startServer({ config: `${dir}/http.yaml` });
+  const answers = (port: number) =>
+    fetch(`http://127.0.0.1:${port}/`).then(async (r) => (await r.text()) === "hi").catch(() =>
+      false
+    );
+  const until = async (check: () => Promise<boolean>) => {
+    const t0 = Date.now();
+    while (!(await check())) {
+      if (Date.now() - t0 > 5000) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  };
+  try {
+    // A keep-alive connection to the first listener must survive both reloads.
+    const client = Deno.createHttpClient({ poolMaxIdlePerHost: 1 });
+    const viaKept = () => fetch(`http://127.0.0.1:${a}/`, { client }).then((r) => r.text());
+    assert.equal(await viaKept(), "hi");
+    Deno.writeTextFileSync(`${dir}/http.yaml`, config([a, b]));
+    assert.ok(await until(() => answers(b)), "the added listener never answered");
+    assert.equal(await viaKept(), "hi");
+    Deno.writeTextFileSync(`${dir}/http.yaml`, config([a]));
+    assert.ok(await until(async () => !(await answers(b))), "the removed listener kept answering");
+    assert.equal(await viaKept(), "hi");
+    client.close();
+    assert.match(server.logs(), new RegExp(`closed listener 127\\.0\\.0\\.1:${b}`));
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
 });
