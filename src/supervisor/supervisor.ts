@@ -89,16 +89,7 @@ export class Supervisor {
     supervisor.#nextId = config.workers;
     const slots = supervisor.#slots;
     try {
-      const prepared = await supervisor.#ask(
-        slots,
-        "prepared",
-        (s) => s.worker.postMessage({ type: "prepare", config, generation: 1 } satisfies ToWorker),
-      );
-      await supervisor.#ask(
-        slots,
-        "committed",
-        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
-      );
+      const prepared = await supervisor.#bringUp(slots);
       const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
       log.info(
         `serving ${supervisor.#addresses(config)} with ${slots.length} workers (python from ` +
@@ -157,16 +148,7 @@ export class Supervisor {
     const slot = this.#spawn(id);
     this.#slots[index] = slot;
     try {
-      const config = this.#config;
-      await this.#ask([slot], "prepared", (s) =>
-        s.worker.postMessage(
-          { type: "prepare", config, generation: this.#generation } satisfies ToWorker,
-        ));
-      await this.#ask(
-        [slot],
-        "committed",
-        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
-      );
+      await this.#bringUp([slot]);
     } catch (e) {
       slot.worker.terminate();
       this.#slots.splice(this.#slots.indexOf(slot), 1);
@@ -191,16 +173,7 @@ export class Supervisor {
     const t0 = performance.now();
     const slot = this.#spawn(++this.#nextId);
     try {
-      const config = this.#config;
-      await this.#ask([slot], "prepared", (s) =>
-        s.worker.postMessage(
-          { type: "prepare", config, generation: this.#generation } satisfies ToWorker,
-        ));
-      await this.#ask(
-        [slot],
-        "committed",
-        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
-      );
+      await this.#bringUp([slot]);
     } catch (e) {
       slot.worker.terminate();
       this.#log.error(
@@ -224,6 +197,23 @@ export class Supervisor {
     )
       .catch((e) => this.#log.warning(`worker ${old.id} did not drain cleanly: ${e.message}`))
       .finally(() => old.worker.terminate());
+  }
+
+  /** Puts workers on the current config and generation: prepare on all, then commit on all. */
+  async #bringUp(slots: Slot[]): Promise<FromWorker[]> {
+    const config = this.#config;
+    const generation = this.#generation;
+    const prepared = await this.#ask(
+      slots,
+      "prepared",
+      (s) => s.worker.postMessage({ type: "prepare", config, generation } satisfies ToWorker),
+    );
+    await this.#ask(
+      slots,
+      "committed",
+      (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
+    );
+    return prepared;
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
