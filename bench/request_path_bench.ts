@@ -14,7 +14,7 @@ import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "../workers/bridge.ts";
 import { DeadlineClock } from "../workers/deadlines.ts";
 import { loadPython } from "../workers/python_runtime.ts";
-import { requestHandler } from "../workers/serve.ts";
+import { listenerFor, requestHandler } from "../workers/serve.ts";
 
 const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
 const log = createLogger({ level: "warning" });
@@ -32,20 +32,17 @@ runtime.install(JSON.stringify(defs.map((d) => [
   parseTemplate(d.template).flatMap((s) => s.kind === "param" ? [[s.name, s.type]] : []),
   d.template,
 ])));
-const handle = requestHandler({
-  server: config.servers[0],
-  ctx: {
-    router: Router.compile(defs),
-    bridge: new Bridge(py, errorResponse),
-    clock: new DeadlineClock(new Float64Array(2)),
-    interrupt: new Int32Array(new SharedArrayBuffer(4)),
-    log,
-    onFatal: (cause) => {
-      throw new Error(cause);
-    },
-    life: { requests: 0, draining: false, onRequest: () => {} },
+const handle = requestHandler(listenerFor(config.servers[0], {
+  router: Router.compile(defs),
+  bridge: new Bridge(py, errorResponse),
+  clock: new DeadlineClock(new Float64Array(2)),
+  interrupt: new Int32Array(new SharedArrayBuffer(4)),
+  log,
+  onFatal: (cause) => {
+    throw new Error(cause);
   },
-});
+  life: { requests: 0, draining: false, onRequest: () => {} },
+}));
 const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
   completed: Promise.resolve(),

@@ -68,6 +68,20 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       assert.match(body.client, /^127\.0\.0\.1:\d+$/);
     });
 
+    await t.step("X-Forwarded-For counts only from trusted proxies, per listener", async () => {
+      const xff = { "x-forwarded-for": "203.0.113.7, 10.0.0.1" };
+      const trusting = JSON.parse((await get(`${strict}/inspect/x`, { headers: xff })).text);
+      assert.equal(trusting.client, "203.0.113.7");
+      const spoofed = JSON.parse((await get(`${base}/inspect/x`, { headers: xff })).text);
+      assert.match(
+        spoofed.client,
+        /^127\.0\.0\.1:\d+$/,
+        "a listener without trusted_proxies ignores it",
+      );
+      const plain = JSON.parse((await get(`${strict}/inspect/x`)).text);
+      assert.match(plain.client, /^127\.0\.0\.1:\d+$/);
+    });
+
     await t.step("typed http.yaml routes convert int and uuid; a misfit is 404", async () => {
       const id = "0F8FAD5B-D9CB-469F-A165-70867728950E";
       assert.equal(

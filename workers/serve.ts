@@ -9,6 +9,7 @@
  */
 import type { Config } from "../src/config/load.ts";
 import { type BodyFailure, readBody } from "../src/http/body.ts";
+import { clientAddress, parseTrusted, type Trusted } from "../src/http/client_addr.ts";
 import { errorResponse } from "../src/http/errors.ts";
 import { parseQueryPairs } from "../src/http/query.ts";
 import type { Logger } from "../src/log.ts";
@@ -48,6 +49,26 @@ export interface WorkerLife {
 export interface Listener {
   server: ServerConfig;
   ctx: RequestContext;
+  /** `server.trusted_proxies`, parsed; set with `server`. */
+  trusted: Trusted;
+}
+
+/**
+ * A listener for `server` (or the same listener moved to `server` on reload).
+ *
+ * @param server settings
+ * @param ctx the generation's request context
+ * @param into an existing listener to update in place
+ * @returns the listener
+ */
+export function listenerFor(server: ServerConfig, ctx: RequestContext, into?: Listener): Listener {
+  const trusted = parseTrusted(server.trusted_proxies);
+  if ("error" in trusted) throw new TypeError(trusted.error); // the config loader checked it
+  if (!into) return { server, ctx, trusted };
+  into.server = server;
+  into.ctx = ctx;
+  into.trusted = trusted;
+  return into;
 }
 
 /** One listener's request path with its own limits. */
@@ -55,7 +76,7 @@ export function requestHandler(listener: Listener) {
   let inflight = 0;
   const done = () => inflight--;
   const answer = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
-    const { server, ctx } = listener;
+    const { server, ctx, trusted } = listener;
     const url = req.url;
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
     const q = url.indexOf("?", pathStart);
@@ -83,7 +104,9 @@ export function requestHandler(listener: Listener) {
       route: match.route,
       method: req.method,
       path,
-      client: addr.hostname.includes(":")
+      client: trusted.ranges.length
+        ? clientAddress(addr, req.headers.get("x-forwarded-for"), trusted)
+        : addr.hostname.includes(":")
         ? `[${addr.hostname}]:${addr.port}`
         : `${addr.hostname}:${addr.port}`,
       query: parseQueryPairs(query),

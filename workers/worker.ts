@@ -26,6 +26,7 @@ import { mountFolders } from "./mounts.ts";
 import { loadPython } from "./python_runtime.ts";
 import {
   type Listener,
+  listenerFor,
   listenerKey,
   type RequestContext,
   startListener,
@@ -178,7 +179,7 @@ async function commit(): Promise<void> {
   try {
     for (const [key, server] of wanted) {
       if (listeners.has(key)) continue;
-      const listener = { server, ctx: next.ctx };
+      const listener = listenerFor(server, next.ctx);
       opened.push([key, { listener, http: await startListener(listener) }]);
     }
   } catch (e) {
@@ -188,8 +189,7 @@ async function commit(): Promise<void> {
   for (const [key, entry] of listeners) {
     const server = wanted.get(key);
     if (server) {
-      entry.listener.server = server;
-      entry.listener.ctx = next.ctx;
+      listenerFor(server, next.ctx, entry.listener);
     } else {
       listeners.delete(key);
       entry.http.shutdown().catch(() => {});

@@ -11,6 +11,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
+import { parseTrusted } from "../http/client_addr.ts";
 import { RouteConflictError, Router } from "../router/router.ts";
 import { parseTemplate, TemplateError } from "../router/template.ts";
 import { expandEnv, ExpandError } from "./expand.ts";
@@ -307,6 +308,8 @@ function checkSemantics(config: Config, nodeAt: NodeAt, at: At, problems: Config
     const prior = listeners.get(`${s.listen.hostname}:${s.listen.port}`);
     if (prior !== undefined) report(["servers", i, "listen"], `same address as servers[${prior}]`);
     listeners.set(`${s.listen.hostname}:${s.listen.port}`, i);
+    const trusted = parseTrusted(s.trusted_proxies);
+    if ("error" in trusted) report(["servers", i, "trusted_proxies", trusted.index], trusted.error);
     mustExist(["servers", i, "tls", "cert_path"], s.tls?.cert_path, "file");
     mustExist(["servers", i, "tls", "key_path"], s.tls?.key_path, "file");
   });

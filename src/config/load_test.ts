@@ -22,6 +22,7 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
     max_body_bytes: 1048576,
     request_timeout_ms: 30000,
     max_inflight: 1024,
+    trusted_proxies: [],
   });
   assert.deepEqual(c.servers[1].listen, { text: "[::1]:81", hostname: "::1", port: 81 });
   assert.deepEqual(c.routes, [{
@@ -161,8 +162,8 @@ const malformed: [string, string][] = [
     "http.yaml:2:20: shutdown_grace_ms: expected a whole number >= 0, got 1.5",
   ],
   [
-    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    trusted_proxies: [10.0.0.0/8]\n",
-    "http.yaml:4:5: servers[0].trusted_proxies: X-Forwarded-For handling is not in this version yet; remove the key (req.client is the socket peer)",
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n    trusted_proxies: [10.0.0.0/33]\n",
+    'http.yaml:4:23: servers[0].trusted_proxies[0]: expected an IP address or CIDR range like 10.0.0.0/8 or fd00::/8, got "10.0.0.0/33"',
   ],
   [
     "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nclients:\n  api:\n    base_url: https://x\n    http2_prior_knowledge: maybe\n",
@@ -178,6 +179,20 @@ Deno.test(`parseConfig() rejects ${malformed.length} malformed documents with ex
       return true;
     });
   }
+});
+
+Deno.test("parseConfig() checks trusted_proxies entries, pointing at the bad one", () => {
+  const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
+  assert.deepEqual(
+    parse(base + '    trusted_proxies: ["10.0.0.0/8", "::1", "fd00::/8"]\n').servers[0]
+      .trusted_proxies,
+    ["10.0.0.0/8", "::1", "fd00::/8"],
+  );
+  assert.throws(() => parse(base + "    trusted_proxies: [10.0.0.0/8, proxy.local]\n"), {
+    message:
+      "http.yaml:4:35: servers[0].trusted_proxies[1]: expected an IP address or CIDR range " +
+      'like 10.0.0.0/8 or fd00::/8, got "proxy.local"',
+  });
 });
 
 Deno.test("parseConfig() names features not in this version only where they belong", () => {

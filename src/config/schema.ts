@@ -62,6 +62,7 @@ const server = z.strictObject({
   max_body_bytes: wholeNumber(0).default(1048576),
   request_timeout_ms: wholeNumber(1).default(30000),
   max_inflight: wholeNumber(1).default(1024),
+  trusted_proxies: z.array(z.string()).default([]),
   tls: tls.optional(),
 });
 
@@ -132,8 +133,6 @@ export const NOT_YET: Readonly<Record<string, string>> = {
   admin:
     "the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
   cache: "siphon.cache is not in this version yet; remove the key",
-  "servers[].trusted_proxies":
-    "X-Forwarded-For handling is not in this version yet; remove the key (req.client is the socket peer)",
   "servers[].tls.client_ca": "mutual TLS is not in this version yet; remove the key",
 };
 
