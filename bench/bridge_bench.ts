@@ -40,7 +40,12 @@ def straightforward(d):
 py.FS.mkdirTree(dir);
 py.FS.writeFile(script, Deno.readTextFileSync(script));
 const runtime: PyProxy = py.pyimport("siphon._runtime");
-runtime.attach({ log: () => {}, wait: () => {} }, "{}");
+runtime.attach({
+  log: () => {},
+  wait: () => {},
+  killed: () => false,
+  fetch: () => Promise.reject(new Error("no network in this bench")),
+}, "{}");
 runtime.load_script(script);
 runtime.install(
   JSON.stringify([[

@@ -23,7 +23,12 @@ const dir = config.script.slice(0, config.script.lastIndexOf("/"));
 py.FS.mkdirTree(dir);
 py.mountNodeFS(dir, dir);
 const runtime: PyProxy = py.pyimport("siphon._runtime");
-runtime.attach({ log: (level: string, text: string) => log.at(level, text), wait: () => 0 }, "{}");
+runtime.attach({
+  log: (level: string, text: string) => log.at(level, text),
+  wait: () => 0,
+  killed: () => false,
+  fetch: () => Promise.reject(new Error("no network in this bench")),
+}, "{}");
 const routes: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
 const defs = routes.map(([template, methods, source], id) => ({ template, methods, id, source }));
 runtime.install(JSON.stringify(defs.map((d) => [

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { makeCerts } from "./_certs.ts";
 import { freePort, startServer } from "./_server.ts";
 
 async function run(cmd: string, args: string[]): Promise<string> {
@@ -15,52 +16,7 @@ async function run(cmd: string, args: string[]): Promise<string> {
 
 Deno.test("TLS listener serves HTTP/1.1 and h2; the plain one serves h2 with prior knowledge", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-tls-" });
-  const at = (f: string) => join(dir, f);
-  await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=siphon test CA",
-    "-keyout",
-    at("ca.key"),
-    "-out",
-    at("ca.pem"),
-  ]);
-  await run("openssl", [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    at("key.pem"),
-    "-out",
-    at("leaf.csr"),
-  ]);
-  Deno.writeTextFileSync(at("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await run("openssl", [
-    "x509",
-    "-req",
-    "-in",
-    at("leaf.csr"),
-    "-CA",
-    at("ca.pem"),
-    "-CAkey",
-    at("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    at("ext.cnf"),
-    "-out",
-    at("cert.pem"),
-  ]);
+  const certs = await makeCerts(dir);
   Deno.writeTextFileSync(
     join(dir, "app.py"),
     `from siphon import http\n\n@http.route("/")\ndef index(req):\n    return http.Response(200, None, "secure")\n`,
@@ -75,14 +31,14 @@ Deno.test("TLS listener serves HTTP/1.1 and h2; the plain one serves h2 with pri
   try {
     assert.match(server.logs(), new RegExp(`serving https://127\\.0\\.0\\.1:${tlsPort}, http://`));
     const client = Deno.createHttpClient({
-      caCerts: [Deno.readTextFileSync(at("ca.pem"))],
+      caCerts: [Deno.readTextFileSync(certs.ca)],
     });
     const res = await fetch(`https://127.0.0.1:${tlsPort}/`, { client });
     assert.equal(await res.text(), "secure");
     client.close();
     const curl = (...args: string[]) =>
       run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", ...args]);
-    const cacert = ["--cacert", at("ca.pem")];
+    const cacert = ["--cacert", certs.ca];
     assert.equal(await curl(...cacert, "--http2", `https://127.0.0.1:${tlsPort}/`), "2 200");
     assert.equal(await curl(...cacert, "--http1.1", `https://127.0.0.1:${tlsPort}/`), "1.1 200");
     assert.equal(await curl("--http2-prior-knowledge", `http://127.0.0.1:${plainPort}/`), "2 200");

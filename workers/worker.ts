@@ -23,6 +23,7 @@ import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
+import { Outbound } from "./outbound.ts";
 import { loadPython } from "./python_runtime.ts";
 import {
   type Listener,
@@ -65,6 +66,7 @@ const life: WorkerLife = {
 };
 
 const post = (msg: FromWorker) => self.postMessage(msg);
+const outbound = new Outbound();
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
@@ -148,8 +150,10 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
       log: (level: string, text: string) => log.at(level, text),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
+      fetch: outbound.fetch.bind(outbound),
     },
     JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),
+    JSON.stringify(config.clients),
   );
   const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
   const router = compileRoutes(config, decorated, runtime);

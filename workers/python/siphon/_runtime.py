@@ -36,13 +36,15 @@ def _on_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def attach(host, env_json):
-    """Connect to the worker (logging, interruptible sleep, interrupts) and take the server's
-    environment."""
+def attach(host, env_json, clients_json="{}"):
+    """Connect to the worker (logging, interruptible sleep, interrupts, outbound fetch) and take
+    the server's environment and the configured clients."""
     global _host
     import signal
     _host = host
     log._sink = host.log
+    http._fetch = host.fetch
+    http._clients = json.loads(clients_json)
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()

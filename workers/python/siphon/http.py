@@ -8,12 +8,15 @@ import inspect
 
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response", "HTTPStatusError",
+    "Client", "ClientError",
 ]
 
 _routes = []        # (path, [METHODS], func, "file:line")
 _middlewares = []   # guard functions, registration order
 _startup = []
 _shutdown = []
+_clients = {}       # name -> settings from http.yaml `clients:` (set by siphon._runtime)
+_fetch = None       # the worker's outbound fetch (set by siphon._runtime)
 
 
 def _where(fn):
@@ -68,7 +71,8 @@ class HTTPStatusError(Exception):
     """Raised by ``Response.raise_for_status()`` for a 4xx or 5xx status."""
 
     def __init__(self, response):
-        super().__init__(f"HTTP status {response.status}")
+        source = f" from {response._source}" if response._source else ""
+        super().__init__(f"HTTP status {response.status}{source}")
         self.response = response
         self.status = response.status
 
@@ -76,9 +80,10 @@ class HTTPStatusError(Exception):
 class Response:
     """An HTTP response. ``body`` may be bytes-like or str (sent as UTF-8)."""
 
-    __slots__ = ("status", "headers", "body", "_text")
+    __slots__ = ("status", "headers", "body", "_text", "_source")
 
     def __init__(self, status=200, headers=None, body=None):
+        self._source = None
         self.status = status
         self.headers = dict(headers) if headers else {}
         self._text = isinstance(body, str)
@@ -170,3 +175,95 @@ class Request:
 
     def __repr__(self):
         return f"<Request {self.method} {self.path}>"
+
+
+class ClientError(Exception):
+    """An outbound request failed before a response: timeout, refused connection, TLS error.
+    The message names the method and URL."""
+
+
+_SETTINGS = ("base_url", "timeout_ms", "verify", "cert", "key", "pool_size",
+             "http2_prior_knowledge")
+
+
+class Client:
+    """An outbound HTTP client, run by Deno's fetch in the worker.
+
+    ``Client("name")`` uses ``clients.name`` from http.yaml; keyword arguments (``base_url``,
+    ``verify``, ``cert``, ``key``, ``timeout_ms``, ``pool_size``, ``http2_prior_knowledge``)
+    define one inline or override the named settings. Clients with the same connection
+    settings share one connection pool per worker.
+    """
+
+    def __init__(self, name=None, **settings):
+        unknown = set(settings) - set(_SETTINGS) - {"headers"}
+        if unknown:
+            raise TypeError(f"http.Client() got unknown settings {sorted(unknown)}; "
+                            f"known: {', '.join(_SETTINGS)}, headers")
+        if name is not None:
+            if name not in _clients:
+                known = ", ".join(sorted(_clients)) or "none"
+                raise LookupError(f"http.Client({name!r}): no such client in http.yaml "
+                                  f"`clients:` (configured: {known})")
+            base = dict(_clients[name])
+        else:
+            base = {}
+        base.update({k: v for k, v in settings.items() if v is not None})
+        self.name = name
+        self.base_url = base.get("base_url")
+        self.timeout_ms = int(base.get("timeout_ms") or 5000)
+        self.headers = dict(base.get("headers") or {})
+        import json
+        self._spec = json.dumps({k: base.get(k) for k in
+                                 ("verify", "cert", "key", "pool_size", "http2_prior_knowledge")},
+                                sort_keys=True)
+
+    def _url(self, path):
+        if "://" in path:
+            return path
+        if not self.base_url:
+            raise ValueError(f"http.Client: {path!r} is relative and the client has no base_url")
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    async def request(self, method, path, *, body=None, headers=None):
+        """Send one request; returns an ``http.Response``. Raises ``ClientError`` (with the
+        URL) when no response arrives."""
+        import json
+        from pyodide.ffi import JsException, to_js
+        url = self._url(path)
+        merged = {**self.headers, **(headers or {})}
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        payload = to_js(bytes(body)) if body is not None else None
+        try:
+            result = await _fetch(self._spec, method, url, json.dumps(list(merged.items())),
+                                  payload, self.timeout_ms)
+        except JsException as exc:
+            raise ClientError(str(exc).removeprefix("Error: ")) from None
+        resp = Response(result.status, dict(json.loads(result.headers)), result.body.to_bytes())
+        resp._source = f"{method} {url}"
+        return resp
+
+    async def get(self, path, *, headers=None):
+        return await self.request("GET", path, headers=headers)
+
+    async def post(self, path, *, body=None, headers=None):
+        return await self.request("POST", path, body=body, headers=headers)
+
+    async def put(self, path, *, body=None, headers=None):
+        return await self.request("PUT", path, body=body, headers=headers)
+
+    async def patch(self, path, *, body=None, headers=None):
+        return await self.request("PATCH", path, body=body, headers=headers)
+
+    async def delete(self, path, *, headers=None):
+        return await self.request("DELETE", path, headers=headers)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return False
+
+    def __repr__(self):
+        return f"<http.Client {self.name or self.base_url!r}>"
