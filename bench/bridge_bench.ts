@@ -88,6 +88,7 @@ const request: BridgeRequest = {
   headers,
   params: ["42", "abc"],
   mayHaveControl: false,
+  clientCert: "",
   body,
 };
 

@@ -43,3 +43,47 @@ export async function makeCerts(dir: string): Promise<Certs> {
   ]);
   return { ca: at("ca.pem"), cert: at("cert.pem"), key: at("key.pem") };
 }
+
+/**
+ * Writes a client certificate (clientAuth) for `name`, signed by the CA whose files are
+ * `<ca>.pem` and `<ca>.key` in `dir`; makes that CA first when it does not exist.
+ *
+ * @param dir the folder {@link makeCerts} wrote to
+ * @param name the certificate's CN, also the file name stem
+ * @param ca file stem of the signing CA (`ca` is the one {@link makeCerts} made)
+ * @returns the certificate and key paths
+ */
+export async function makeClientCert(
+  dir: string,
+  name: string,
+  ca = "ca",
+): Promise<{ cert: string; key: string }> {
+  const at = (f: string) => join(dir, f);
+  try {
+    Deno.statSync(at(`${ca}.pem`));
+  } catch {
+    await openssl([
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${ca}`],
+      ...["-keyout", at(`${ca}.key`), "-out", at(`${ca}.pem`)],
+    ]);
+  }
+  await openssl([
+    ...["req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${name}/O=siphon tests`],
+    ...["-keyout", at(`${name}.key`), "-out", at(`${name}.csr`)],
+  ]);
+  Deno.writeTextFileSync(at("client.cnf"), "extendedKeyUsage=clientAuth\n");
+  await openssl([
+    ...[
+      "x509",
+      "-req",
+      "-in",
+      at(`${name}.csr`),
+      "-CA",
+      at(`${ca}.pem`),
+      "-CAkey",
+      at(`${ca}.key`),
+    ],
+    ...["-CAcreateserial", "-days", "1", "-extfile", at("client.cnf"), "-out", at(`${name}.pem`)],
+  ]);
+  return { cert: at(`${name}.pem`), key: at(`${name}.key`) };
+}

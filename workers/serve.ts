@@ -15,6 +15,7 @@ import { parseQueryPairs } from "../src/http/query.ts";
 import type { Logger } from "../src/log.ts";
 import type { Router } from "../src/router/router.ts";
 import { type Bridge, BridgeFatal, type BridgeRequest, type Pending } from "./bridge.ts";
+import { type RunningListener, startMutualTls } from "./mtls.ts";
 import type { DeadlineClock } from "./deadlines.ts";
 
 type ServerConfig = Config["servers"][number];
@@ -75,7 +76,11 @@ export function listenerFor(server: ServerConfig, ctx: RequestContext, into?: Li
 export function requestHandler(listener: Listener) {
   let inflight = 0;
   const done = () => inflight--;
-  const answer = (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+  const answer = (
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+    clientCert: string,
+  ): Response | Promise<Response> => {
     const { server, ctx, trusted } = listener;
     const url = req.url;
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
@@ -113,6 +118,7 @@ export function requestHandler(listener: Listener) {
       headers,
       params: match.params,
       mayHaveControl: url.includes("%0"),
+      clientCert,
       body: null,
     };
     const deadline = Date.now() + server.request_timeout_ms;
@@ -137,9 +143,13 @@ export function requestHandler(listener: Listener) {
       return run(call, deadline, ctx);
     }).finally(done);
   };
-  return (req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> => {
+  return (
+    req: Request,
+    info: Deno.ServeHandlerInfo,
+    clientCert = "",
+  ): Response | Promise<Response> => {
     const life = listener.ctx.life;
-    const out = answer(req, info);
+    const out = answer(req, info, clientCert);
     if (out instanceof Response) return after(life, out);
     return out.then((res) => after(life, res));
   };
@@ -223,12 +233,15 @@ function run(
 
 /**
  * A stable name for a listener: same address and TLS files = same socket, kept across reloads.
+ * (A changed client CA opens a new socket before the old one closes, like a changed cert.)
  *
  * @param server listener settings
  * @returns e.g. `127.0.0.1:8080` or `0.0.0.0:8443 tls:/etc/cert.pem:/etc/key.pem`
  */
 export function listenerKey(server: ServerConfig): string {
-  const tls = server.tls ? ` tls:${server.tls.cert_path}:${server.tls.key_path}` : "";
+  const tls = server.tls
+    ? ` tls:${server.tls.cert_path}:${server.tls.key_path}:${server.tls.client_ca ?? ""}`
+    : "";
   return `${server.listen.hostname}:${server.listen.port}${tls}`;
 }
 
@@ -238,8 +251,23 @@ export function listenerKey(server: ServerConfig): string {
  * @param listener settings and context (read per request, so they can be swapped later)
  * @returns the running server
  */
-export async function startListener(listener: Listener): Promise<Deno.HttpServer> {
+export async function startListener(listener: Listener): Promise<RunningListener> {
   const { server } = listener;
+  const onError = (e: unknown) => {
+    listener.ctx.log.error(`request failed: ${(e as Error).message}`);
+    return errorResponse(500, "Internal Server Error");
+  };
+  if (server.tls?.client_ca) {
+    return await startMutualTls({
+      hostname: server.listen.hostname,
+      port: server.listen.port,
+      cert: await Deno.readTextFile(server.tls.cert_path),
+      key: await Deno.readTextFile(server.tls.key_path),
+      ca: await Deno.readTextFile(server.tls.client_ca),
+      handler: requestHandler(listener),
+      onError,
+    });
+  }
   const tls = server.tls
     ? {
       cert: await Deno.readTextFile(server.tls.cert_path),
@@ -254,10 +282,7 @@ export async function startListener(listener: Listener): Promise<Deno.HttpServer
     reusePort: true,
     ...tls,
     onListen: () => bound(),
-    onError: (e) => {
-      listener.ctx.log.error(`request failed: ${(e as Error).message}`);
-      return errorResponse(500, "Internal Server Error");
-    },
+    onError,
   }, requestHandler(listener));
   await listening;
   return http;

@@ -23,6 +23,7 @@ import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
+import type { RunningListener } from "./mtls.ts";
 import { Outbound } from "./outbound.ts";
 import { loadPython } from "./python_runtime.ts";
 import {
@@ -52,7 +53,7 @@ let kill: Int32Array;
 let clock: DeadlineClock;
 let current: Generation | null = null;
 let pending: Generation | null = null;
-const listeners = new Map<string, { listener: Listener; http: Deno.HttpServer }>();
+const listeners = new Map<string, { listener: Listener; http: RunningListener }>();
 let recycleAsked = false;
 /** How long a recycled worker keeps answering (with Connection: close) before it closes. */
 const DRAIN_MS = 1000;
@@ -179,7 +180,7 @@ async function commit(): Promise<void> {
   const next = pending;
   if (!next) throw new Error("nothing prepared to commit");
   const wanted = new Map(next.config.servers.map((s) => [listenerKey(s), s]));
-  const opened: [string, { listener: Listener; http: Deno.HttpServer }][] = [];
+  const opened: [string, { listener: Listener; http: RunningListener }][] = [];
   try {
     for (const [key, server] of wanted) {
       if (listeners.has(key)) continue;

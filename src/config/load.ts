@@ -272,7 +272,16 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
       ? (options.cores ?? navigator.hardwareConcurrency)
       : raw.workers,
     servers: raw.servers.map((s) =>
-      s.tls ? { ...s, tls: { cert_path: abs(s.tls.cert_path), key_path: abs(s.tls.key_path) } } : s
+      s.tls
+        ? {
+          ...s,
+          tls: {
+            cert_path: abs(s.tls.cert_path),
+            key_path: abs(s.tls.key_path),
+            client_ca: s.tls.client_ca && abs(s.tls.client_ca),
+          },
+        }
+        : s
     ),
     routes: raw.routes.map((r) => ({ ...r, source: "" })),
     clients: Object.fromEntries(
@@ -312,6 +321,7 @@ function checkSemantics(config: Config, nodeAt: NodeAt, at: At, problems: Config
     if ("error" in trusted) report(["servers", i, "trusted_proxies", trusted.index], trusted.error);
     mustExist(["servers", i, "tls", "cert_path"], s.tls?.cert_path, "file");
     mustExist(["servers", i, "tls", "key_path"], s.tls?.key_path, "file");
+    mustExist(["servers", i, "tls", "client_ca"], s.tls?.client_ca, "file");
   });
   config.python.mounts.forEach((m, i) =>
     mustExist(["python", "mounts", i, "host"], m.host, "folder")

@@ -197,9 +197,9 @@ Deno.test("parseConfig() checks trusted_proxies entries, pointing at the bad one
 
 Deno.test("parseConfig() names features not in this version only where they belong", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
-  assert.throws(() => parse(base + "    tls: { cert_path: a, key_path: b, client_ca: c }\n"), {
-    message: "http.yaml:4:39: servers[0].tls.client_ca: mutual TLS is not in this version yet; " +
-      "remove the key",
+  assert.throws(() => parse(base + "admin: { listen: 127.0.0.1:9091 }\n"), {
+    message: "http.yaml:4:1: admin: the admin listener (/healthz, /readyz, /metrics) is not in " +
+      "this version yet; remove the key",
   });
   assert.throws(() => parse(base + "log: { cache: 1 }\n"), {
     message: 'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format',

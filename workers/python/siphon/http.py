@@ -137,9 +137,9 @@ class Request:
     """An incoming request. ``headers`` has lower-case keys; ``client`` is ``"ip:port"``."""
 
     __slots__ = ("method", "path", "client", "path_params", "_q", "_query", "_h", "_headers",
-                 "_body")
+                 "_body", "_cert")
 
-    def __init__(self, method, path, client, path_params, query, headers, body):
+    def __init__(self, method, path, client, path_params, query, headers, body, cert=""):
         self.method = method
         self.path = path
         self.client = client
@@ -149,6 +149,19 @@ class Request:
         self._h = headers
         self._headers = None
         self._body = body
+        self._cert = cert
+
+    @property
+    def client_cert(self):
+        """The verified client certificate on a mutual-TLS listener — a dict with ``subject``,
+        ``issuer`` (dicts of name fields), ``serial``, ``fingerprint256``, ``valid_from``,
+        ``valid_to`` — or None on other listeners."""
+        if not self._cert:
+            return None
+        if isinstance(self._cert, str):
+            import json
+            self._cert = json.loads(self._cert)
+        return self._cert
 
     @property
     def query_params(self):
