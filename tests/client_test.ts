@@ -87,10 +87,32 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
         `404: HTTP status 404 from GET http://127.0.0.1:${upPort}/status/404`,
       );
     });
+    await t.step(
+      "http2_prior_knowledge speaks h2c (HTTP/1 is off, so success means h2)",
+      async () => {
+        assert.deepEqual(JSON.parse((await text("/h2")).text), {
+          method: "PUT",
+          body: "over h2c",
+          via: null,
+          token: null,
+        });
+      },
+    );
+    await t.step(
+      "absolute URLs pass through; a refused connection raises with the URL",
+      async () => {
+        const echo = JSON.parse((await text(`/absolute?url=http://127.0.0.1:${upPort}/echo`)).text);
+        assert.equal(echo.method, "DELETE");
+        const dead = freePort();
+        const r = await text(`/refused?base=http://127.0.0.1:${dead}`);
+        assert.equal(r.status, 502);
+        assert.match(r.text, new RegExp(`^PATCH http://127\\.0\\.0\\.1:${dead}/x: `));
+      },
+    );
     await t.step("an unknown client name lists the configured ones", async () => {
       assert.equal(
         (await text("/unknown")).text,
-        "http.Client('nope'): no such client in http.yaml `clients:` (configured: insecure, secure, up)",
+        "http.Client('nope'): no such client in http.yaml `clients:` (configured: h2, insecure, secure, up)",
       );
     });
     await t.step(

@@ -26,6 +26,13 @@ def whoami(req):
     return http.Response(200, {"content-type": "application/json"},
                          json.dumps({"cert": who, "worker": os.environ["SIPHON_WORKER"]}))
 
+@http.route("/combined-pem")
+async def combined_pem(req):
+    c = http.Client(base_url="https://localhost:${mtlsPort}", verify="${certs.ca}",
+                    cert="${join(dir, "alice-combined.pem")}")
+    resp = await c.get("/whoami")
+    return http.Response(resp.status, None, resp.body)
+
 @http.route("/through-client")
 async def through_client(req):
     c = http.Client(base_url="https://localhost:${mtlsPort}", verify="${certs.ca}",
@@ -39,6 +46,10 @@ async def through_client(req):
     `script: app.py\nworkers: 2\nservers:\n  - listen: 127.0.0.1:${mtlsPort}\n` +
       `    tls: { cert_path: cert.pem, key_path: key.pem, client_ca: ca.pem }\n` +
       `  - listen: 127.0.0.1:${plainPort}\n`,
+  );
+  Deno.writeTextFileSync(
+    join(dir, "alice-combined.pem"),
+    Deno.readTextFileSync(alice.cert) + Deno.readTextFileSync(alice.key),
   );
   const server = await startServer({ config: join(dir, "http.yaml") });
   const ca = Deno.readTextFileSync(certs.ca);
