@@ -257,8 +257,8 @@ class Client:
         resp._source = f"{method} {url}"
         return resp
 
-    async def get(self, path, *, headers=None):
-        return await self.request("GET", path, headers=headers)
+    async def get(self, path, *, body=None, headers=None):
+        return await self.request("GET", path, body=body, headers=headers)
 
     async def post(self, path, *, body=None, headers=None):
         return await self.request("POST", path, body=body, headers=headers)
@@ -269,8 +269,8 @@ class Client:
     async def patch(self, path, *, body=None, headers=None):
         return await self.request("PATCH", path, body=body, headers=headers)
 
-    async def delete(self, path, *, headers=None):
-        return await self.request("DELETE", path, headers=headers)
+    async def delete(self, path, *, body=None, headers=None):
+        return await self.request("DELETE", path, body=body, headers=headers)
 
     async def __aenter__(self):
         return self
