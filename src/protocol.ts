@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CacheCall } from "./cache/memory_store.ts";
 import type { Config } from "./config/load.ts";
 
 /** Shared memory the supervisor's watchdog reads and writes for one worker. */
@@ -17,6 +18,8 @@ export interface WorkerControl {
   /** Float64[0]: earliest deadline (epoch ms) of the worker's in-flight requests, 0 if none;
    * Float64[1]: last time (epoch ms) the worker's event loop turned. */
   clock: SharedArrayBuffer;
+  /** Where the supervisor writes answers to `cache` requests (src/cache/channel.ts). */
+  cache: SharedArrayBuffer;
 }
 
 /**
@@ -64,7 +67,9 @@ export type FromWorker =
   /** Unasked: the interpreter failed; the worker stopped accepting and wants replacing. */
   | { type: "died"; id: number; cause: string }
   /** Unasked: the worker passed `recycle.max_requests` or `recycle.max_memory_mb`. */
-  | { type: "recycle"; id: number; reason: string };
+  | { type: "recycle"; id: number; reason: string }
+  /** A `siphon.cache` operation on a memory cache; answered in `control.cache`. */
+  | { type: "cache"; name: string; call: CacheCall };
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = { type: "build" };

@@ -16,6 +16,8 @@ import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
 import { errorResponse } from "../src/http/errors.ts";
 import { createLogger } from "../src/log.ts";
+import { ask } from "../src/cache/channel.ts";
+import type { CacheCall } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { type RouteDef, Router } from "../src/router/router.ts";
@@ -67,6 +69,22 @@ const life: WorkerLife = {
 };
 
 const post = (msg: FromWorker) => self.postMessage(msg);
+
+/** `siphon.cache` on a memory cache: the supervisor holds the store; returns the JSON answer. */
+function cacheCall(
+  name: string,
+  op: CacheCall["op"],
+  key: string,
+  value: string | null,
+  ttlMs: number | null,
+  by: number | null,
+): string {
+  const call: CacheCall = { op, key };
+  if (value !== null && value !== undefined) call.value = value;
+  if (ttlMs !== null && ttlMs !== undefined) call.ttlMs = ttlMs;
+  if (by !== null && by !== undefined) call.by = by;
+  return ask(init!.control.cache, () => post({ type: "cache", name, call }), 5000);
+}
 const outbound = new Outbound();
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -152,9 +170,11 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: outbound.fetch.bind(outbound),
+      cache: cacheCall,
     },
     JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),
     JSON.stringify(config.clients),
+    JSON.stringify(Object.keys(config.cache)),
   );
   const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
   const router = compileRoutes(config, decorated, runtime);

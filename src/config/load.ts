@@ -326,6 +326,15 @@ function checkSemantics(config: Config, nodeAt: NodeAt, at: At, problems: Config
   config.python.mounts.forEach((m, i) =>
     mustExist(["python", "mounts", i, "host"], m.host, "folder")
   );
+  for (const [name, c] of Object.entries(config.cache)) {
+    if (c.backend === "redis") {
+      report(
+        ["cache", name, "backend"],
+        "the redis backend is not in this version yet; use backend: memory (shared by every " +
+          "worker of this process)",
+      );
+    }
+  }
   for (const [name, c] of Object.entries(config.clients)) {
     for (const key of ["verify", "cert", "key"] as const) {
       mustExist(["clients", name, key], c[key], "file");

@@ -195,6 +195,20 @@ Deno.test("parseConfig() checks trusted_proxies entries, pointing at the bad one
   });
 });
 
+Deno.test("parseConfig() reads cache: and refuses the redis backend for now, by position", () => {
+  const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
+  assert.deepEqual(parse(base + "cache:\n  s: { backend: memory }\n").cache, {
+    s: { backend: "memory", max_entries: 10000, prefix: "" },
+  });
+  assert.throws(() => parse(base + "cache:\n  d: { backend: redis, url: redis://x }\n"), {
+    message: "http.yaml:5:17: cache.d.backend: the redis backend is not in this version yet; use " +
+      "backend: memory (shared by every worker of this process)",
+  });
+  assert.throws(() => parse(base + "cache:\n  s: { backend: disk }\n"), {
+    message: 'http.yaml:5:17: cache.s.backend: expected one of memory, redis, got "disk"',
+  });
+});
+
 Deno.test("parseConfig() names features not in this version only where they belong", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
   assert.throws(() => parse(base + "admin: { listen: 127.0.0.1:9091 }\n"), {

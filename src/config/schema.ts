@@ -118,6 +118,15 @@ export const configSchema = z.strictObject({
   routes: z.array(route).default([]),
   clients: z.record(z.string().regex(IDENT), client).default({}),
   python: z.strictObject({ mounts: z.array(mount).default([]) }).default({ mounts: [] }),
+  cache: z.record(
+    z.string().regex(IDENT, { error: "expected a cache name like sessions (letters, digits, _)" }),
+    z.strictObject({
+      backend: z.enum(["memory", "redis"]),
+      max_entries: wholeNumber(1).default(10000),
+      url: z.string().optional(),
+      prefix: z.string().default(""),
+    }),
+  ).default({}),
   recycle: z.strictObject({
     max_requests: wholeNumber(0).default(0),
     max_memory_mb: wholeNumber(0).default(0),
@@ -134,7 +143,6 @@ export type RawConfig = z.output<typeof configSchema>;
 export const NOT_YET: Readonly<Record<string, string>> = {
   admin:
     "the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
-  cache: "siphon.cache is not in this version yet; remove the key",
 };
 
 /**

@@ -12,6 +12,8 @@ import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerControl, WorkerStats } from "../protocol.ts";
+import { Caches } from "../cache/caches.ts";
+import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -55,6 +57,7 @@ export class Supervisor {
   #queue: Promise<unknown> = Promise.resolve();
   #live = false;
   #nextId = 0;
+  readonly #caches = new Caches();
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
@@ -70,6 +73,7 @@ export class Supervisor {
     this.#configFile = options.configFile ?? options.config.file;
     this.#env = options.env ?? Deno.env.toObject();
     this.#timeoutMs = options.bootTimeoutMs ?? 180000;
+    this.#caches.sync(options.config);
   }
 
   /**
@@ -111,7 +115,11 @@ export class Supervisor {
       type: "module",
       name: `w${id}`,
     });
-    const control = { interrupt: new SharedArrayBuffer(8), clock: new SharedArrayBuffer(16) };
+    const control = {
+      interrupt: new SharedArrayBuffer(8),
+      clock: new SharedArrayBuffer(16),
+      cache: new SharedArrayBuffer(CHANNEL_BYTES),
+    };
     worker.postMessage(
       { type: "init", id, snapshot: this.#snapshot, control, env: this.#env } satisfies ToWorker,
     );
@@ -121,6 +129,11 @@ export class Supervisor {
       this.#enqueue(() => this.#replace(id, cause));
     };
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
+      if (e.data.type === "cache") {
+        const { ok, json } = this.#caches.run(e.data.name, e.data.call);
+        answer(control.cache, ok, json);
+        return;
+      }
       if (e.data.type === "died") replace(e.data.cause);
       if (e.data.type === "recycle" && this.#live && this.#slots.includes(slot)) {
         const reason = e.data.reason;
@@ -312,6 +325,7 @@ export class Supervisor {
     }
     this.#generation = generation;
     this.#config = config;
+    this.#caches.sync(config);
     this.counters.ok++;
     this.counters.lastError = null;
     this.#log.info(
@@ -356,6 +370,7 @@ export class Supervisor {
         ), graceMs + 5000)
         .catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
       for (const s of this.#slots) s.worker.terminate();
+      this.#caches.close();
       this.#log.info("stopped");
     })();
     return this.#stopping;

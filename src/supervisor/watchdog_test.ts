@@ -3,7 +3,11 @@ import { createLogger } from "../log.ts";
 import { Watchdog } from "./watchdog.ts";
 
 function control() {
-  return { interrupt: new SharedArrayBuffer(8), clock: new SharedArrayBuffer(16) };
+  return {
+    interrupt: new SharedArrayBuffer(8),
+    clock: new SharedArrayBuffer(16),
+    cache: new SharedArrayBuffer(16),
+  };
 }
 
 Deno.test("Watchdog.check() interrupts only a blocked worker past its deadline", () => {

@@ -9,7 +9,7 @@ import random
 import sys
 import time
 
-from . import _bridge, http, log
+from . import _bridge, cache, http, log
 
 _host = None
 _module = None
@@ -36,7 +36,7 @@ def _on_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def attach(host, env_json, clients_json="{}"):
+def attach(host, env_json, clients_json="{}", caches_json="[]"):
     """Connect to the worker (logging, interruptible sleep, interrupts, outbound fetch) and take
     the server's environment and the configured clients."""
     global _host
@@ -45,6 +45,8 @@ def attach(host, env_json, clients_json="{}"):
     log._sink = host.log
     http._fetch = host.fetch
     http._clients = json.loads(clients_json)
+    cache._call = getattr(host, "cache", None)
+    cache._names = tuple(json.loads(caches_json))
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { MemoryStore } from "./memory_store.ts";
+
+Deno.test("MemoryStore: store/fetch/exists/delete", () => {
+  const s = new MemoryStore(10);
+  assert.equal(s.exec({ op: "fetch", key: "a" }), null);
+  assert.equal(s.exec({ op: "store", key: "a", value: "1" }), null);
+  assert.equal(s.exec({ op: "fetch", key: "a" }), "1");
+  assert.equal(s.exec({ op: "exists", key: "a" }), true);
+  assert.equal(s.exec({ op: "delete", key: "a" }), true);
+  assert.equal(s.exec({ op: "delete", key: "a" }), false);
+  assert.equal(s.exec({ op: "exists", key: "a" }), false);
+});
+
+Deno.test("MemoryStore: add succeeds only when absent (or expired)", () => {
+  const s = new MemoryStore(10);
+  assert.equal(s.exec({ op: "add", key: "k", value: "x", ttlMs: 100 }, 0), true);
+  assert.equal(s.exec({ op: "add", key: "k", value: "y" }, 50), false);
+  assert.equal(s.exec({ op: "fetch", key: "k" }, 50), "x");
+  assert.equal(s.exec({ op: "add", key: "k", value: "z" }, 100), true, "expired counts as absent");
+});
+
+Deno.test("MemoryStore: ttl expires entries", () => {
+  const s = new MemoryStore(10);
+  s.exec({ op: "store", key: "t", value: "v", ttlMs: 1000 }, 0);
+  assert.equal(s.exec({ op: "fetch", key: "t" }, 999), "v");
+  assert.equal(s.exec({ op: "fetch", key: "t" }, 1000), null);
+  s.exec({ op: "store", key: "u", value: "v", ttlMs: 10 }, 0);
+  s.sweep(20);
+  assert.equal(s.size, 0);
+});
+
+Deno.test("MemoryStore: incr counts from 0, keeps the ttl, refuses text", () => {
+  const s = new MemoryStore(10);
+  assert.equal(s.exec({ op: "incr", key: "n" }), 1);
+  assert.equal(s.exec({ op: "incr", key: "n", by: 5 }), 6);
+  assert.equal(s.exec({ op: "fetch", key: "n" }), "6");
+  s.exec({ op: "store", key: "w", value: "word" });
+  assert.throws(() => s.exec({ op: "incr", key: "w" }), /cannot incr "w": it holds text/);
+});
+
+Deno.test("MemoryStore: lists push, count and pop all", () => {
+  const s = new MemoryStore(10);
+  s.exec({ op: "list_push", key: "l", value: "a" });
+  s.exec({ op: "list_push", key: "l", value: "b" });
+  assert.equal(s.exec({ op: "list_len", key: "l" }), 2);
+  assert.deepEqual(s.exec({ op: "list_pop_all", key: "l" }), ["a", "b"]);
+  assert.deepEqual(s.exec({ op: "list_pop_all", key: "l" }), []);
+  assert.equal(s.exec({ op: "list_len", key: "l" }), 0);
+  s.exec({ op: "store", key: "v", value: "x" });
+  assert.throws(
+    () => s.exec({ op: "list_push", key: "v", value: "y" }),
+    /holds a value, not a list/,
+  );
+});
+
+Deno.test("MemoryStore: the least recently used entry goes first", () => {
+  const s = new MemoryStore(3);
+  for (const k of ["a", "b", "c"]) s.exec({ op: "store", key: k, value: k });
+  s.exec({ op: "fetch", key: "a" }); // a is now the most recent
+  s.exec({ op: "store", key: "d", value: "d" });
+  assert.equal(s.exec({ op: "exists", key: "b" }), false);
+  assert.equal(s.exec({ op: "exists", key: "a" }), true);
+  assert.equal(s.size, 3);
+  s.resize(1); // every access counts as a use: the exists("a") above made it the most recent
+  assert.equal(s.size, 1);
+  assert.equal(s.exec({ op: "exists", key: "a" }), true);
+});
+
+Deno.test("MemoryStore never holds more than its bound (property)", () => {
+  fc.assert(fc.property(
+    fc.integer({ min: 1, max: 20 }),
+    fc.array(
+      fc.tuple(fc.constantFrom("store", "add", "list_push", "incr"), fc.string({ maxLength: 3 })),
+    ),
+    (max, ops) => {
+      const s = new MemoryStore(max);
+      for (const [op, key] of ops) {
+        try {
+          s.exec({ op: op as "store", key, value: "1" });
+        } catch { /* kind mismatches are fine here */ }
+        assert.ok(s.size <= max);
+      }
+    },
+  ));
+});
