@@ -27,6 +27,7 @@ import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
 import type { RunningListener } from "./mtls.ts";
 import { Outbound } from "./outbound.ts";
+import { RedisCaches } from "./redis_cache.ts";
 import { loadPython } from "./python_runtime.ts";
 import {
   type Listener,
@@ -79,13 +80,26 @@ function cacheCall(
   ttlMs: number | null,
   by: number | null,
 ): string {
+  const call = callOf(op, key, value, ttlMs, by);
+  return ask(init!.control.cache, () => post({ type: "cache", name, call }), 5000);
+}
+
+/** Python passes None for the arguments an operation does not take. */
+function callOf(
+  op: CacheCall["op"],
+  key: string,
+  value: string | null,
+  ttlMs: number | null,
+  by: number | null,
+): CacheCall {
   const call: CacheCall = { op, key };
   if (value !== null && value !== undefined) call.value = value;
   if (ttlMs !== null && ttlMs !== undefined) call.ttlMs = ttlMs;
   if (by !== null && by !== undefined) call.by = by;
-  return ask(init!.control.cache, () => post({ type: "cache", name, call }), 5000);
+  return call;
 }
 const outbound = new Outbound();
+const redis = new RedisCaches(createLogger({ source: "redis" }));
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
@@ -171,10 +185,23 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: outbound.fetch.bind(outbound),
       cache: cacheCall,
+      cacheAsync: (
+        name: string,
+        op: CacheCall["op"],
+        key: string,
+        value: string | null,
+        ttlMs: number | null,
+        by: number | null,
+      ) => {
+        const c = config.cache[name];
+        return redis.run({ url: c.url!, prefix: c.prefix }, callOf(op, key, value, ttlMs, by));
+      },
     },
     JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),
     JSON.stringify(config.clients),
-    JSON.stringify(Object.keys(config.cache)),
+    JSON.stringify(
+      Object.fromEntries(Object.entries(config.cache).map(([n, c]) => [n, c.backend])),
+    ),
   );
   const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
   const router = compileRoutes(config, decorated, runtime);

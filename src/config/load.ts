@@ -327,11 +327,11 @@ function checkSemantics(config: Config, nodeAt: NodeAt, at: At, problems: Config
     mustExist(["python", "mounts", i, "host"], m.host, "folder")
   );
   for (const [name, c] of Object.entries(config.cache)) {
-    if (c.backend === "redis") {
+    if (c.backend === "redis" && !/^rediss?:\/\/./.test(c.url ?? "")) {
       report(
-        ["cache", name, "backend"],
-        "the redis backend is not in this version yet; use backend: memory (shared by every " +
-          "worker of this process)",
+        ["cache", name, c.url === undefined ? "backend" : "url"],
+        `the redis backend needs url: redis://host:port/db (or rediss://), got ` +
+          (c.url === undefined ? "none" : JSON.stringify(c.url)),
       );
     }
   }

@@ -195,14 +195,19 @@ Deno.test("parseConfig() checks trusted_proxies entries, pointing at the bad one
   });
 });
 
-Deno.test("parseConfig() reads cache: and refuses the redis backend for now, by position", () => {
+Deno.test("parseConfig() reads cache: and checks a redis url, by position", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
   assert.deepEqual(parse(base + "cache:\n  s: { backend: memory }\n").cache, {
     s: { backend: "memory", max_entries: 10000, prefix: "" },
   });
-  assert.throws(() => parse(base + "cache:\n  d: { backend: redis, url: redis://x }\n"), {
-    message: "http.yaml:5:17: cache.d.backend: the redis backend is not in this version yet; use " +
-      "backend: memory (shared by every worker of this process)",
+  assert.deepEqual(
+    parse(base + 'cache:\n  d: { backend: redis, url: "redis://127.0.0.1:6379/0", prefix: "a:" }\n')
+      .cache.d,
+    { backend: "redis", url: "redis://127.0.0.1:6379/0", prefix: "a:", max_entries: 10000 },
+  );
+  assert.throws(() => parse(base + "cache:\n  d: { backend: redis, url: http://x }\n"), {
+    message: "http.yaml:5:29: cache.d.url: the redis backend needs url: redis://host:port/db " +
+      '(or rediss://), got "http://x"',
   });
   assert.throws(() => parse(base + "cache:\n  s: { backend: disk }\n"), {
     message: 'http.yaml:5:17: cache.s.backend: expected one of memory, redis, got "disk"',

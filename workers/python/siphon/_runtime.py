@@ -36,7 +36,7 @@ def _on_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def attach(host, env_json, clients_json="{}", caches_json="[]"):
+def attach(host, env_json, clients_json="{}", caches_json="{}"):
     """Connect to the worker (logging, interruptible sleep, interrupts, outbound fetch) and take
     the server's environment and the configured clients."""
     global _host
@@ -46,7 +46,8 @@ def attach(host, env_json, clients_json="{}", caches_json="[]"):
     http._fetch = host.fetch
     http._clients = json.loads(clients_json)
     cache._call = getattr(host, "cache", None)
-    cache._names = tuple(json.loads(caches_json))
+    cache._call_async = getattr(host, "cacheAsync", None)
+    cache._backends = json.loads(caches_json)
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()

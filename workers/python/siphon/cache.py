@@ -1,8 +1,9 @@
-"""``siphon.cache``: named caches shared by every worker of the process.
+"""``siphon.cache``: named caches shared by every worker of the process (``memory``) or by
+every replica (``redis``).
 
-Every function is a coroutine; keys and values are str. The caches are declared in http.yaml
-(``cache: {sessions: {backend: memory, max_entries: 100000}}``); the supervisor holds them, so
-they survive hot reloads and worker replacement, and each operation is atomic.
+Every function is a coroutine; keys and values are str. The caches are declared in http.yaml.
+A memory cache lives in the supervisor, so it survives hot reloads and worker replacement, and
+each operation is atomic; a redis cache is one Redis database, its operations atomic in Redis.
 """
 
 import json
@@ -10,8 +11,9 @@ import json
 __all__ = ["fetch", "store", "exists", "delete", "add", "incr", "list_push", "list_len",
            "list_pop_all", "CacheError"]
 
-_call = None    # set by siphon._runtime: the worker's cache relay
-_names = ()     # configured cache names
+_call = None        # set by siphon._runtime: memory caches (synchronous, via the supervisor)
+_call_async = None  # set by siphon._runtime: redis caches (a promise)
+_backends = {}      # configured cache name -> "memory" | "redis"
 
 
 class CacheError(Exception):
@@ -19,8 +21,8 @@ class CacheError(Exception):
 
 
 def _check(name, value=None):
-    if name not in _names:
-        known = ", ".join(sorted(_names)) or "none"
+    if name not in _backends:
+        known = ", ".join(sorted(_backends)) or "none"
         raise LookupError(f"siphon.cache: no cache named {name!r} in http.yaml `cache:` "
                           f"(configured: {known})")
     if value is not None and not isinstance(value, str):
@@ -34,7 +36,10 @@ async def _op(name, op, key, value=None, ttl=None, by=None):
     _check(name, value)
     ttl_ms = None if ttl is None else max(0, int(ttl * 1000))
     try:
-        result = _call(name, op, str(key), value, ttl_ms, by)
+        if _backends[name] == "redis":
+            result = await _call_async(name, op, str(key), value, ttl_ms, by)
+        else:
+            result = _call(name, op, str(key), value, ttl_ms, by)
     except JsException as exc:
         raise CacheError(f"cache {name!r}, {op} {key!r}: "
                          f"{str(exc).removeprefix('Error: ')}") from None

@@ -1,0 +1,125 @@
+/**
+ * The `redis` backend of `siphon.cache`, run in each worker: one client per Redis URL per
+ * worker (its own connection, reconnecting with backoff). While Redis is unreachable, commands
+ * fail at once with the URL in the message instead of queueing, and no command waits longer
+ * than the timeout, so a handler never hangs on the cache.
+ *
+ * @module
+ */
+import { createClient, type RedisClientType } from "redis";
+import type { CacheCall } from "../src/cache/memory_store.ts";
+import type { Logger } from "../src/log.ts";
+
+/** Connection settings of one redis cache. */
+export interface RedisSpec {
+  url: string;
+  prefix: string;
+}
+
+/** One worker's Redis connections. */
+export class RedisCaches {
+  readonly #clients = new Map<string, { client: RedisClientType; first: Promise<unknown> }>();
+  readonly #log: Logger;
+  readonly #timeoutMs: number;
+  #lastWarning = 0;
+
+  /**
+   * @param log where connection trouble is reported (at most once a second)
+   * @param timeoutMs longest a command may take
+   */
+  constructor(log: Logger, timeoutMs = 2000) {
+    this.#log = log;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Runs one operation.
+   *
+   * @param spec URL and key prefix
+   * @param call the operation
+   * @returns the result as JSON (same shapes as the memory backend)
+   * @throws {Error} `redis URL: reason` when Redis is unreachable, slow or refuses the command
+   */
+  async run(spec: RedisSpec, call: CacheCall): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${this.#timeoutMs} ms`)),
+          this.#timeoutMs,
+        );
+      });
+      const work = this.#client(spec.url).then((c) => this.#exec(c, spec.prefix + call.key, call));
+      const result = await Promise.race([work, timeout]);
+      return JSON.stringify(result);
+    } catch (e) {
+      throw new Error(`redis ${spec.url}: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#clients.values()].map((c) => c.client.quit().catch(() => {})));
+    this.#clients.clear();
+  }
+
+  async #exec(c: RedisClientType, key: string, call: CacheCall): Promise<unknown> {
+    const px = call.ttlMs === undefined ? {} : { PX: Math.max(1, call.ttlMs) };
+    switch (call.op) {
+      case "fetch":
+        return await c.get(key);
+      case "store":
+        await c.set(key, call.value ?? "", px);
+        return null;
+      case "exists":
+        return (await c.exists(key)) === 1;
+      case "delete":
+        return (await c.del(key)) === 1;
+      case "add":
+        return (await c.set(key, call.value ?? "", { ...px, NX: true })) === "OK";
+      case "incr":
+        return await c.incrBy(key, call.by ?? 1);
+      case "list_push":
+        await c.rPush(key, call.value ?? "");
+        return null;
+      case "list_len":
+        return await c.lLen(key);
+      case "list_pop_all": {
+        const [items] = await c.multi().lRange(key, 0, -1).del(key).exec();
+        return items;
+      }
+    }
+  }
+
+  /** The connected client for `url`; the first call waits for the first connection. */
+  async #client(url: string): Promise<RedisClientType> {
+    const known = this.#clients.get(url);
+    if (known) {
+      if (known.client.isReady) return known.client;
+      await known.first;
+      if (!known.client.isReady) throw new Error("not connected (reconnecting)");
+      return known.client;
+    }
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: this.#timeoutMs,
+        reconnectStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
+      },
+    }) as RedisClientType;
+    client.on("error", (e: Error) => {
+      const now = Date.now();
+      if (now - this.#lastWarning < 1000) return;
+      this.#lastWarning = now;
+      this.#log.warning(`redis ${url}: ${e.message || e.name}; reconnecting`);
+    });
+    const first = client.connect().catch(() => {}); // trouble shows as the error event
+    this.#clients.set(url, { client, first });
+    await first;
+    if (!client.isReady) throw new Error("cannot connect");
+    return client;
+  }
+}
