@@ -14,6 +14,7 @@ import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "../workers/bridge.ts";
 import { DeadlineClock } from "../workers/deadlines.ts";
 import { loadPython } from "../workers/python_runtime.ts";
+import { Metrics } from "../workers/metrics.ts";
 import { listenerFor, requestHandler } from "../workers/serve.ts";
 
 const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
@@ -46,7 +47,8 @@ const handle = requestHandler(listenerFor(config.servers[0], {
   onFatal: (cause) => {
     throw new Error(cause);
   },
-  life: { requests: 0, draining: false, onRequest: () => {} },
+  life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
+  labels: defs.map((d) => d.template),
 }));
 const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },

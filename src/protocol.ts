@@ -6,6 +6,7 @@
  */
 import type { CacheCall } from "./cache/memory_store.ts";
 import type { Config } from "./config/load.ts";
+import type { MetricsSnapshot } from "../workers/metrics.ts";
 
 /** Shared memory the supervisor's watchdog reads and writes for one worker. */
 export interface WorkerControl {
@@ -40,6 +41,7 @@ export type ToWorker =
   | { type: "commit" }
   | { type: "abort" }
   | { type: "stats" }
+  | { type: "metrics" }
   | { type: "stop"; graceMs: number; runShutdownHooks: boolean }
   /** Recycling: a replacement is serving; answer with `Connection: close`, then stop. */
   | { type: "drain"; graceMs: number };
@@ -63,6 +65,7 @@ export type FromWorker =
   | { type: "commit_failed"; id: number; message: string }
   | { type: "aborted"; id: number }
   | { type: "stats"; stats: WorkerStats }
+  | { type: "metrics"; id: number; snapshot: MetricsSnapshot }
   | { type: "stopped"; id: number }
   /** Unasked: the interpreter failed; the worker stopped accepting and wants replacing. */
   | { type: "died"; id: number; cause: string }

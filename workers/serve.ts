@@ -15,6 +15,7 @@ import { parseQueryPairs } from "../src/http/query.ts";
 import type { Logger } from "../src/log.ts";
 import type { Router } from "../src/router/router.ts";
 import { type Bridge, BridgeFatal, type BridgeRequest, type Pending } from "./bridge.ts";
+import type { Metrics } from "./metrics.ts";
 import { type RunningListener, startMutualTls } from "./mtls.ts";
 import type { DeadlineClock } from "./deadlines.ts";
 
@@ -32,11 +33,14 @@ export interface RequestContext {
   onFatal: (cause: string) => void;
   /** Per worker, across generations: requests answered, and whether the worker is draining. */
   life: WorkerLife;
+  /** Route templates by route id, for metrics. */
+  labels: readonly string[];
 }
 
-/** What a worker tracks about itself for recycling. */
+/** What a worker tracks about itself: for recycling, and its metrics. */
 export interface WorkerLife {
   requests: number;
+  metrics: Metrics;
   /** Set when a replacement serves: every response asks the client to reconnect elsewhere. */
   draining: boolean;
   /** Called after each response is built. */
@@ -75,7 +79,10 @@ export function listenerFor(server: ServerConfig, ctx: RequestContext, into?: Li
 /** One listener's request path with its own limits. */
 export function requestHandler(listener: Listener) {
   let inflight = 0;
-  const done = () => inflight--;
+  const done = () => {
+    inflight--;
+    listener.ctx.life.metrics.inflight--;
+  };
   const answer = (
     req: Request,
     info: Deno.ServeHandlerInfo,
@@ -88,6 +95,7 @@ export function requestHandler(listener: Listener) {
     const path = q === -1 ? url.slice(pathStart) : url.slice(pathStart, q);
     const query = q === -1 ? "" : url.slice(q + 1);
     const match = ctx.router.match(req.method, path);
+    if (match.status === 200) matchedRoute = ctx.labels[match.route] ?? "";
     if (match.status === 404) return errorResponse(404, "Not Found");
     if (match.status === 405) {
       return errorResponse(405, "Method Not Allowed", { allow: match.allow });
@@ -123,6 +131,7 @@ export function requestHandler(listener: Listener) {
     };
     const deadline = Date.now() + server.request_timeout_ms;
     inflight++;
+    ctx.life.metrics.inflight++;
     if (req.body === null) return finish(run(call, deadline, ctx), done);
     let cancelRead: (() => void) | undefined;
     const token = ctx.clock.begin(deadline, () => cancelRead?.());
@@ -149,14 +158,27 @@ export function requestHandler(listener: Listener) {
     clientCert = "",
   ): Response | Promise<Response> => {
     const life = listener.ctx.life;
+    const t0 = performance.now();
+    matchedRoute = "";
     const out = answer(req, info, clientCert);
-    if (out instanceof Response) return after(life, out);
-    return out.then((res) => after(life, res));
+    const route = matchedRoute; // set by answer's synchronous part, so it is this request's
+    if (out instanceof Response) return after(life, out, route, req.method, t0);
+    return out.then((res) => after(life, res, route, req.method, t0));
   };
 }
 
-function after(life: WorkerLife, res: Response): Response {
+/** The template answer() matched for the request it is running synchronously. */
+let matchedRoute = "";
+
+function after(
+  life: WorkerLife,
+  res: Response,
+  route: string,
+  method: string,
+  t0: number,
+): Response {
   life.requests++;
+  life.metrics.record(route, method, res.status, (performance.now() - t0) / 1000);
   if (life.draining) res.headers.set("connection", "close");
   life.onRequest();
   return res;
@@ -197,8 +219,10 @@ function run(
   const token = ctx.clock.begin(deadline, () => expire?.());
   ctx.interrupt[0] = 0;
   let out: Response | Pending;
+  const t = performance.now();
   try {
     out = ctx.bridge.call(call);
+    ctx.life.metrics.busyMs += performance.now() - t;
   } catch (e) {
     ctx.clock.end(token);
     ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`);

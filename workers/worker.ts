@@ -26,6 +26,7 @@ import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
 import type { RunningListener } from "./mtls.ts";
+import { Metrics } from "./metrics.ts";
 import { Outbound } from "./outbound.ts";
 import { RedisCaches } from "./redis_cache.ts";
 import { loadPython } from "./python_runtime.ts";
@@ -62,6 +63,7 @@ let recycleAsked = false;
 const DRAIN_MS = 1000;
 const life: WorkerLife = {
   requests: 0,
+  metrics: new Metrics(),
   draining: false,
   onRequest: () => {
     const max = current?.config.recycle.max_requests ?? 0;
@@ -132,6 +134,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "abort":
       pending = null;
       post({ type: "aborted", id });
+      return;
+    case "metrics":
+      post({ type: "metrics", id, snapshot: life.metrics.snapshot() });
       return;
     case "stats":
       if (current) post({ type: "stats", stats: memoryStats(current) });
@@ -204,7 +209,7 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
     ),
   );
   const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
-  const router = compileRoutes(config, decorated, runtime);
+  const { router, labels } = compileRoutes(config, decorated, runtime);
   const bridge = new Bridge(py, errorResponse);
   interrupt[0] = 0;
   await runtime.startup();
@@ -214,7 +219,7 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
     config,
     py,
     runtime,
-    ctx: { router, bridge, clock, interrupt, log, onFatal: die, life },
+    ctx: { router, bridge, clock, interrupt, log, onFatal: die, life, labels },
   };
 }
 
@@ -320,7 +325,7 @@ function compileRoutes(
   config: Config,
   decorated: [string, string[], string][],
   runtime: PyProxy,
-): Router {
+): { router: Router; labels: string[] } {
   const defs: RouteDef[] = [
     ...config.routes.map((r, id) => ({
       template: r.path,
@@ -346,7 +351,7 @@ function compileRoutes(
     return [d.source, handler, params, `${d.methods.join(",")} ${d.template}`];
   });
   runtime.install(JSON.stringify(entries));
-  return router;
+  return { router, labels: defs.map((d) => d.template) };
 }
 
 function errorText(e: unknown): string {

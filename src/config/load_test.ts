@@ -16,6 +16,7 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
   assert.equal(c.script, `${dir}/app.py`);
   assert.equal(c.workers, 3);
   assert.equal(c.shutdown_grace_ms, 10000);
+  assert.deepEqual(c.admin?.listen.text, "127.0.0.1:9091");
   assert.deepEqual(c.log, { level: "info", format: "pretty" });
   assert.deepEqual(c.servers[0], {
     listen: { text: "127.0.0.1:9000", hostname: "127.0.0.1", port: 9000 },
@@ -141,10 +142,6 @@ const malformed: [string, string][] = [
     'http.yaml:7:13: python.mounts[0].mode: expected one of ro, rw, got "rx"',
   ],
   [
-    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nadmin: { listen: 127.0.0.1:9091 }\n",
-    "http.yaml:4:1: admin: the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
-  ],
-  [
     "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nscrpt: x\n",
     'http.yaml:4:1: scrpt: unknown key "scrpt"; did you mean "script"?',
   ],
@@ -216,9 +213,13 @@ Deno.test("parseConfig() reads cache: and checks a redis url, by position", () =
 
 Deno.test("parseConfig() names features not in this version only where they belong", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
-  assert.throws(() => parse(base + "admin: { listen: 127.0.0.1:9091 }\n"), {
-    message: "http.yaml:4:1: admin: the admin listener (/healthz, /readyz, /metrics) is not in " +
-      "this version yet; remove the key",
+  assert.throws(() => parse(base + "admin: { port: 9091 }\n"), {
+    message: 'http.yaml:4:8: admin: expected false or { listen: "host:port" }, got {"port":9091}',
+  });
+  assert.equal(parse(base + "admin: false\n").admin, null);
+  assert.deepEqual(parse(base).admin, {
+    listen: { text: "127.0.0.1:9091", hostname: "127.0.0.1", port: 9091 },
+    explicit: false,
   });
   assert.throws(() => parse(base + "log: { cache: 1 }\n"), {
     message: 'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format',

@@ -92,6 +92,36 @@ const mount = z.strictObject({
   mode: z.enum(["ro", "rw"]).default("ro"),
 });
 
+const DEFAULT_ADMIN = "127.0.0.1:9091";
+
+/**
+ * `admin: false`, `admin: { listen: "host:port" }`, or absent (the default address; if that is
+ * taken the server warns and runs without it, while an address given explicitly must bind).
+ */
+const admin = z.unknown().transform((v, ctx) => {
+  if (v === false) return null;
+  const explicit = v !== undefined;
+  const given = explicit && v !== null && typeof v === "object" && !Array.isArray(v)
+    ? v as Record<string, unknown>
+    : null;
+  if (explicit && (!given || Object.keys(given).some((k) => k !== "listen"))) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected false or { listen: "host:port" }, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  const parsed = listen.safeParse(given?.listen ?? DEFAULT_ADMIN);
+  if (!parsed.success) {
+    ctx.addIssue({ code: "custom", message: parsed.error.issues[0].message });
+    return z.NEVER;
+  }
+  return { listen: parsed.data, explicit };
+}).default({
+  listen: { text: DEFAULT_ADMIN, hostname: "127.0.0.1", port: 9091 },
+  explicit: false,
+});
+
 /** The whole of http.yaml. */
 export const configSchema = z.strictObject({
   script: z.string().min(1),
@@ -110,6 +140,7 @@ export const configSchema = z.strictObject({
     return z.NEVER;
   }).default("auto"),
   shutdown_grace_ms: wholeNumber(0).default(10000),
+  admin,
   log: z.strictObject({
     level: z.enum(["debug", "info", "warning", "error"]).default("info"),
     format: z.enum(["pretty", "json"]).default("pretty"),

@@ -14,6 +14,8 @@ import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerControl, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
+import { startAdmin } from "./admin.ts";
+import { renderMetrics } from "./metrics_text.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -58,6 +60,9 @@ export class Supervisor {
   #live = false;
   #nextId = 0;
   readonly #caches = new Caches();
+  #admin: Deno.HttpServer | null = null;
+  #restarts = 0;
+  #recycles = 0;
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
@@ -106,6 +111,19 @@ export class Supervisor {
     for (const s of slots) supervisor.#watchdog.add(s.id, s.control);
     supervisor.#watchdog.start();
     supervisor.#live = true;
+    if (config.admin) {
+      try {
+        supervisor.#admin = await startAdmin({
+          admin: config.admin,
+          log,
+          ready: () => supervisor.#live,
+          metrics: () => supervisor.#metrics(),
+        });
+      } catch (e) {
+        await supervisor.stop();
+        throw e;
+      }
+    }
     return supervisor;
   }
 
@@ -172,6 +190,7 @@ export class Supervisor {
       return;
     }
     this.#watchdog.add(id, slot.control);
+    this.#restarts++;
     this.#log.info(`worker ${id} replaced in ${Math.round(performance.now() - t0)} ms`);
   }
 
@@ -195,6 +214,7 @@ export class Supervisor {
       return;
     }
     this.#slots[index] = slot;
+    this.#recycles++;
     this.#watchdog.remove(old.id);
     this.#watchdog.add(slot.id, slot.control);
     this.#log.info(
@@ -371,9 +391,31 @@ export class Supervisor {
         .catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
       for (const s of this.#slots) s.worker.terminate();
       this.#caches.close();
+      await this.#admin?.shutdown();
       this.#log.info("stopped");
     })();
     return this.#stopping;
+  }
+
+  /** The Prometheus page: every worker's counters (asked now) plus the supervisor's. */
+  async #metrics(): Promise<string> {
+    const answers = await this.#ask(
+      this.#slots,
+      "metrics",
+      (s) => s.worker.postMessage({ type: "metrics" } satisfies ToWorker),
+      2000,
+    );
+    return renderMetrics(
+      answers.flatMap((m) => m.type === "metrics" ? [{ id: m.id, snapshot: m.snapshot }] : []),
+      {
+        workers: this.#slots.length,
+        generation: this.#generation,
+        restarts: this.#restarts,
+        recycles: this.#recycles,
+        reloadsOk: this.counters.ok,
+        reloadsFailed: this.counters.failed,
+      },
+    );
   }
 
   #addresses(config: Config): string {
@@ -387,26 +429,34 @@ export class Supervisor {
     send: (s: Slot) => void,
     timeoutMs = this.#timeoutMs,
   ): Promise<FromWorker[]> {
+    // Listeners of their own (not onmessage): a /metrics scrape may ask while a reload waits.
     return Promise.all(slots.map((s) =>
       new Promise<FromWorker>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        s.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+        const cleanup = () => {
+          clearTimeout(timer);
+          s.worker.removeEventListener("message", onMessage);
+          s.worker.removeEventListener("error", onError);
+        };
+        const onMessage = (e: MessageEvent<FromWorker>) => {
           if (e.data.type === want) {
-            clearTimeout(timer);
+            cleanup();
             resolve(e.data);
           } else if (e.data.type.endsWith("_failed")) {
-            clearTimeout(timer);
+            cleanup();
             reject(new Error((e.data as { message: string }).message));
           }
         };
-        s.worker.onerror = (e) => {
+        const onError = (e: ErrorEvent) => {
           e.preventDefault();
-          clearTimeout(timer);
+          cleanup();
           reject(new Error(`worker ${s.id} crashed: ${e.message}`));
         };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`));
+        }, timeoutMs);
+        s.worker.addEventListener("message", onMessage);
+        s.worker.addEventListener("error", onError);
         send(s);
       })
     ));

@@ -1,0 +1,63 @@
+/**
+ * The admin listener (supervisor side, never the request path): `/healthz` (process alive),
+ * `/readyz` (every worker ready and not draining), `/metrics` (Prometheus). It has its own
+ * address, so it never shadows a user route.
+ *
+ * @module
+ */
+import type { Config } from "../config/load.ts";
+import type { Logger } from "../log.ts";
+
+/** Options for {@link startAdmin}. */
+export interface AdminOptions {
+  admin: NonNullable<Config["admin"]>;
+  log: Logger;
+  /** Whether the server takes traffic: every worker committed, not stopping. */
+  ready: () => boolean;
+  /** The Prometheus page. */
+  metrics: () => Promise<string>;
+}
+
+/**
+ * Starts the admin listener. An address given in http.yaml must bind; the default address
+ * (127.0.0.1:9091) only warns when it is taken, so several servers can share a host.
+ *
+ * @param options address, readiness and metrics sources
+ * @returns the server, or null when the default address was taken
+ * @throws {Error} when an explicitly configured address cannot bind
+ */
+export async function startAdmin(options: AdminOptions): Promise<Deno.HttpServer | null> {
+  const { listen, explicit } = options.admin;
+  let bound!: () => void;
+  const listening = new Promise<void>((resolve) => bound = resolve);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: listen.hostname,
+      port: listen.port,
+      onListen: () => bound(),
+    }, async (req) => {
+      const path = new URL(req.url).pathname;
+      const text = (status: number, body: string, type = "text/plain; charset=utf-8") =>
+        new Response(body, { status, headers: { "content-type": type } });
+      if (path === "/healthz") return text(200, "ok\n");
+      if (path === "/readyz") {
+        return options.ready() ? text(200, "ready\n") : text(503, "not ready\n");
+      }
+      if (path === "/metrics") {
+        return text(200, await options.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+      }
+      return text(404, "Not Found: the admin listener serves /healthz, /readyz and /metrics\n");
+    });
+  } catch (e) {
+    const message = `admin listener ${listen.text}: ${(e as Error).message}`;
+    if (explicit) throw new Error(`${message}; change admin.listen or set admin: false`);
+    options.log.warning(
+      `${message}; running without it (set admin.listen to pick another address)`,
+    );
+    return null;
+  }
+  await listening;
+  options.log.info(`admin listener on http://${listen.text} (/healthz /readyz /metrics)`);
+  return server;
+}

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { renderMetrics } from "./metrics_text.ts";
+
+Deno.test("renderMetrics() sums every worker and keeps histograms cumulative", () => {
+  const snap = (n: number, bucket: number) => ({
+    requests: [["/u/{id:int}", "GET", 200, n], ["", "GET", 404, 1]] as [
+      string,
+      string,
+      number,
+      number,
+    ][],
+    buckets: Array.from({ length: 15 }, (_, i) => (i === bucket ? n + 1 : 0)),
+    sumSeconds: 0.5,
+    count: n + 1,
+    busySeconds: 0.25,
+    inflight: 1,
+  });
+  const text = renderMetrics([{ id: 1, snapshot: snap(3, 1) }, { id: 2, snapshot: snap(5, 3) }], {
+    workers: 2,
+    generation: 4,
+    restarts: 1,
+    recycles: 0,
+    reloadsOk: 3,
+    reloadsFailed: 2,
+  });
+  const has = (line: string) =>
+    assert.ok(text.split("\n").includes(line), `missing: ${line}\n${text}`);
+  has('siphon_requests_total{route="/u/{id:int}",method="GET",status="200"} 8');
+  has('siphon_requests_total{route="(none)",method="GET",status="404"} 2');
+  has('siphon_request_duration_seconds_bucket{le="0.0005"} 0');
+  has('siphon_request_duration_seconds_bucket{le="0.001"} 4');
+  has('siphon_request_duration_seconds_bucket{le="0.005"} 10');
+  has('siphon_request_duration_seconds_bucket{le="+Inf"} 10');
+  has("siphon_request_duration_seconds_count 10");
+  has("siphon_request_duration_seconds_sum 1");
+  has("siphon_requests_in_flight 2");
+  has('siphon_worker_busy_seconds_total{worker="2"} 0.25');
+  has('siphon_reloads_total{result="failed"} 2');
+  has("siphon_generation 4");
+  assert.match(text, /^# HELP siphon_requests_total /m);
+  assert.match(text, /^# TYPE siphon_request_duration_seconds histogram$/m);
+});
