@@ -68,59 +68,72 @@ async def through_client(req):
       client.close();
     }
   };
+  const passed: boolean[] = [];
   try {
-    await t.step("a certificate from the client CA is served, on every worker", async () => {
-      const workers = new Set<string>();
-      for (let i = 0; i < 30 && workers.size < 2; i++) {
-        const body = await whoami(alice);
-        assert.deepEqual(body.cert, {
-          cn: "alice",
-          issuer: "siphon test CA",
-          serial: body.cert.serial,
-          fp: 95,
-        });
-        workers.add(body.worker);
-      }
-      assert.equal(workers.size, 2, "both workers serve the mutual-TLS listener (reusePort)");
-    });
-    await t.step("no certificate, or one from another CA, is refused", async () => {
-      await assert.rejects(() => whoami());
-      await assert.rejects(() => whoami(mallory));
-    });
-    await t.step("h2 and HTTP/1.1 both work with the client certificate", async () => {
-      for (const [flag, want] of [["--http2", "2"], ["--http1.1", "1.1"]]) {
-        const out = await new Deno.Command("curl", {
-          args: [
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_version}",
-            flag,
-            "--cacert",
-            certs.ca,
-            "--cert",
-            alice.cert,
-            "--key",
-            alice.key,
-            `https://127.0.0.1:${mtlsPort}/whoami`,
-          ],
-          stdout: "piped",
-        }).output();
-        assert.equal(new TextDecoder().decode(out.stdout), want);
-      }
-    });
-    await t.step("a listener without client_ca gives req.client_cert = None", async () => {
-      const body = await fetch(`http://127.0.0.1:${plainPort}/whoami`).then((r) => r.json());
-      assert.equal(body.cert, null);
-    });
-    await t.step("http.Client presents a client certificate (cert + key)", async () => {
-      const body = await fetch(`http://127.0.0.1:${plainPort}/through-client`).then((r) =>
-        r.json()
-      );
-      assert.equal(body.cert.cn, "alice");
-    });
+    passed.push(
+      await t.step("a certificate from the client CA is served, on every worker", async () => {
+        const workers = new Set<string>();
+        for (let i = 0; i < 30 && workers.size < 2; i++) {
+          const body = await whoami(alice);
+          assert.deepEqual(body.cert, {
+            cn: "alice",
+            issuer: "siphon test CA",
+            serial: body.cert.serial,
+            fp: 95,
+          });
+          workers.add(body.worker);
+        }
+        assert.equal(workers.size, 2, "both workers serve the mutual-TLS listener (reusePort)");
+      }),
+    );
+    passed.push(
+      await t.step("no certificate, or one from another CA, is refused", async () => {
+        await assert.rejects(() => whoami());
+        await assert.rejects(() => whoami(mallory));
+      }),
+    );
+    passed.push(
+      await t.step("h2 and HTTP/1.1 both work with the client certificate", async () => {
+        for (const [flag, want] of [["--http2", "2"], ["--http1.1", "1.1"]]) {
+          const out = await new Deno.Command("curl", {
+            args: [
+              "-s",
+              "-o",
+              "/dev/null",
+              "-w",
+              "%{http_version}",
+              flag,
+              "--cacert",
+              certs.ca,
+              "--cert",
+              alice.cert,
+              "--key",
+              alice.key,
+              `https://127.0.0.1:${mtlsPort}/whoami`,
+            ],
+            stdout: "piped",
+          }).output();
+          assert.equal(new TextDecoder().decode(out.stdout), want);
+        }
+      }),
+    );
+    passed.push(
+      await t.step("a listener without client_ca gives req.client_cert = None", async () => {
+        const body = await fetch(`http://127.0.0.1:${plainPort}/whoami`).then((r) => r.json());
+        assert.equal(body.cert, null);
+      }),
+    );
+    passed.push(
+      await t.step("http.Client presents a client certificate (cert + key)", async () => {
+        const body = await fetch(`http://127.0.0.1:${plainPort}/through-client`).then((r) =>
+          r.json()
+        );
+        assert.equal(body.cert.cn, "alice");
+      }),
+    );
   } finally {
-    assert.equal((await server.stop()).code, 0);
+    const { code, logs } = await server.stop();
+    if (passed.includes(false)) console.log(`server log:\n${logs}`);
+    assert.equal(code, 0);
   }
 });
