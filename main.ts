@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "./src/config/load.ts";
 import { createLogger } from "./src/log.ts";
 import { Supervisor } from "./src/supervisor/supervisor.ts";
-import { FileWatcher } from "./src/supervisor/watch.ts";
+import { FileWatcher, watchedFilesFor } from "./src/supervisor/watch.ts";
 import { VERSION } from "./src/version.ts";
 
 const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
@@ -70,30 +70,33 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: config.log.level, format: config.log.format });
-  let supervisor: Supervisor;
+  let supervisor: Supervisor | null = null;
+  const watcher = values["no-watch"] ? null : new FileWatcher({
+    files: () => supervisor?.watchedFiles() ?? watchedFilesFor(values.config!, config.script),
+    onChange: async () => {
+      await supervisor?.reload("file change");
+      watcher?.refresh();
+    },
+  });
+  // The baseline is what is about to load, so an edit made during the start is not missed.
+  await watcher?.baseline();
   try {
     supervisor = await Supervisor.start({ config, log, configFile: values.config! });
   } catch (e) {
     log.error(`Cannot start: ${(e as Error).message}`);
     return 1;
   }
-  const watcher = values["no-watch"] ? null : new FileWatcher({
-    files: () => supervisor.watchedFiles(),
-    onChange: async () => {
-      await supervisor.reload("file change");
-      watcher?.refresh();
-    },
-  });
+  const running = supervisor;
   await watcher?.start();
   Deno.addSignalListener("SIGHUP", () => {
-    supervisor.reload("SIGHUP").then(() => watcher?.refresh());
+    running.reload("SIGHUP").then(() => watcher?.refresh());
   });
   const stopped = new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = () => {
       if (++signals > 1) Deno.exit(130);
       watcher?.close();
-      supervisor.stop().then(resolve);
+      running.stop().then(resolve);
     };
     Deno.addSignalListener("SIGINT", onSignal);
     Deno.addSignalListener("SIGTERM", onSignal);

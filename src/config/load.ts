@@ -15,7 +15,7 @@ import { parseTrusted } from "../http/client_addr.ts";
 import { RouteConflictError, Router } from "../router/router.ts";
 import { parseTemplate, TemplateError } from "../router/template.ts";
 import { expandEnv, ExpandError } from "./expand.ts";
-import { configSchema, knownKeysAt, NOT_YET, type RawConfig } from "./schema.ts";
+import { configSchema, knownKeysAt, type RawConfig } from "./schema.ts";
 import { closest } from "./suggest.ts";
 
 /** One problem in a config file. `line` and `col` are 1-based. */
@@ -239,8 +239,6 @@ function describeIssue(
 }
 
 function unknownKey(key: string, parent: readonly PropertyKey[]): string {
-  const generic = formatPath([...parent, key]).replace(/\[\d+\]/g, "[]");
-  if (NOT_YET[generic]) return NOT_YET[generic];
   const known = knownKeysAt(parent);
   const guess = closest(key, known);
   return guess

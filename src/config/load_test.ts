@@ -211,7 +211,7 @@ Deno.test("parseConfig() reads cache: and checks a redis url, by position", () =
   });
 });
 
-Deno.test("parseConfig() names features not in this version only where they belong", () => {
+Deno.test("parseConfig() reads admin: and lists the keys an object accepts", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
   assert.throws(() => parse(base + "admin: { port: 9091 }\n"), {
     message: 'http.yaml:4:8: admin: expected false or { listen: "host:port" }, got {"port":9091}',

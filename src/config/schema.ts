@@ -168,15 +168,6 @@ export const configSchema = z.strictObject({
 export type RawConfig = z.output<typeof configSchema>;
 
 /**
- * Keys of features not yet in this version, by field path (`[]` stands for any list index),
- * with what to do about them. Refused with this message rather than ignored.
- */
-export const NOT_YET: Readonly<Record<string, string>> = {
-  admin:
-    "the admin listener (/healthz, /readyz, /metrics) is not in this version yet; remove the key",
-};
-
-/**
  * The keys an object at `path` accepts, for "did you mean" suggestions.
  *
  * @param path a field path from a validation issue

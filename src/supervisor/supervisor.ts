@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
@@ -17,6 +16,7 @@ import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import { renderMetrics } from "./metrics_text.ts";
 import { obtainSnapshot } from "./snapshot.ts";
+import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** Options for {@link Supervisor.start}. */
@@ -272,14 +272,7 @@ export class Supervisor {
    * @returns absolute paths
    */
   watchedFiles(): string[] {
-    const scriptDir = dirname(this.#config.script);
-    const files = new Set([resolve(this.#configFile), this.#config.script]);
-    try {
-      for (const e of Deno.readDirSync(scriptDir)) {
-        if (e.isFile && e.name.endsWith(".py")) files.add(join(scriptDir, e.name));
-      }
-    } catch { /* the folder went away; the reload will say so */ }
-    return [...files].sort();
+    return watchedFilesFor(this.#configFile, this.#config.script);
   }
 
   /**

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 /** Options for {@link FileWatcher}. */
 export interface WatchOptions {
@@ -34,10 +34,19 @@ export class FileWatcher {
     this.#options = options;
   }
 
-  /** Starts watching; the current contents are the baseline. */
-  async start(): Promise<void> {
+  /**
+   * Takes the baseline: the contents the server is about to load. Call it before loading, so
+   * an edit made while the server starts is not mistaken for the baseline.
+   */
+  async baseline(): Promise<void> {
     this.#hash = await this.#contentHash();
+  }
+
+  /** Starts watching, and checks once at once for edits made since {@link baseline}. */
+  async start(): Promise<void> {
+    if (!this.#hash) await this.baseline();
     this.refresh();
+    this.#schedule();
   }
 
   /** Re-reads the file list and watches any new folder (after a reload moved things). */
@@ -106,4 +115,23 @@ export class FileWatcher {
     );
     return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
   }
+}
+
+/**
+ * The files whose change means a reload: the config, the script, and the `.py` files beside
+ * the script (modules it may import).
+ *
+ * @param configFile the config file as named on the command line
+ * @param script the script's absolute path
+ * @returns absolute paths, sorted
+ */
+export function watchedFilesFor(configFile: string, script: string): string[] {
+  const scriptDir = dirname(script);
+  const files = new Set([resolve(configFile), script]);
+  try {
+    for (const e of Deno.readDirSync(scriptDir)) {
+      if (e.isFile && e.name.endsWith(".py")) files.add(join(scriptDir, e.name));
+    }
+  } catch { /* the folder went away; the reload will say so */ }
+  return [...files].sort();
 }
