@@ -74,32 +74,11 @@ const life: WorkerLife = {
 const post = (msg: FromWorker) => self.postMessage(msg);
 
 /** `siphon.cache` on a memory cache: the supervisor holds the store; returns the JSON answer. */
-function cacheCall(
-  name: string,
-  op: CacheCall["op"],
-  key: string,
-  value: string | null,
-  ttlMs: number | null,
-  by: number | null,
-): string {
-  const call = callOf(op, key, value, ttlMs, by);
+function cacheCall(name: string, callJson: string): string {
+  const call: CacheCall = JSON.parse(callJson);
   return ask(init!.control.cache, () => post({ type: "cache", name, call }), 5000);
 }
 
-/** Python passes None for the arguments an operation does not take. */
-function callOf(
-  op: CacheCall["op"],
-  key: string,
-  value: string | null,
-  ttlMs: number | null,
-  by: number | null,
-): CacheCall {
-  const call: CacheCall = { op, key };
-  if (value !== null && value !== undefined) call.value = value;
-  if (ttlMs !== null && ttlMs !== undefined) call.ttlMs = ttlMs;
-  if (by !== null && by !== undefined) call.by = by;
-  return call;
-}
 const outbound = new Outbound();
 const redis = new RedisCaches(createLogger({ source: "redis" }));
 
@@ -190,16 +169,9 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: outbound.fetch.bind(outbound),
       cache: cacheCall,
-      cacheAsync: (
-        name: string,
-        op: CacheCall["op"],
-        key: string,
-        value: string | null,
-        ttlMs: number | null,
-        by: number | null,
-      ) => {
+      cacheAsync: (name: string, callJson: string) => {
         const c = config.cache[name];
-        return redis.run({ url: c.url!, prefix: c.prefix }, callOf(op, key, value, ttlMs, by));
+        return redis.run({ url: c.url!, prefix: c.prefix }, JSON.parse(callJson));
       },
     },
     JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),

@@ -34,12 +34,18 @@ async def _op(name, op, key, value=None, ttl=None, by=None):
     # finish without suspending; they stay coroutines for siphon-http compatibility.
     from pyodide.ffi import JsException
     _check(name, value)
-    ttl_ms = None if ttl is None else max(0, int(ttl * 1000))
+    call = {"op": op, "key": str(key)}
+    if value is not None:
+        call["value"] = value
+    if ttl is not None:
+        call["ttlMs"] = max(0, int(ttl * 1000))
+    if by is not None:
+        call["by"] = by
     try:
         if _backends[name] == "redis":
-            result = await _call_async(name, op, str(key), value, ttl_ms, by)
+            result = await _call_async(name, json.dumps(call))
         else:
-            result = _call(name, op, str(key), value, ttl_ms, by)
+            result = _call(name, json.dumps(call))
     except JsException as exc:
         raise CacheError(f"cache {name!r}, {op} {key!r}: "
                          f"{str(exc).removeprefix('Error: ')}") from None
