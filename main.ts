@@ -18,6 +18,8 @@ Usage:
                                            start the server (default config: ./http.yaml);
                                            reloads on file changes (unless --no-watch) and SIGHUP
   siphon-deno check [--config http.yaml]   validate the config and exit
+  siphon-deno health [--url http://127.0.0.1:9091/healthz]
+                                           exit 0 when the admin listener answers 200
   siphon-deno --version | --help
 `;
 
@@ -30,6 +32,7 @@ async function main(args: string[]): Promise<number> {
       options: {
         config: { type: "string", short: "c", default: "http.yaml" },
         "no-watch": { type: "boolean", default: false },
+        url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -48,6 +51,7 @@ async function main(args: string[]): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
+  if (command === "health") return await health(values.url!);
   if (command !== "serve" && command !== "check") {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -103,6 +107,19 @@ async function main(args: string[]): Promise<number> {
   });
   await stopped;
   return 0;
+}
+
+/** For container health checks: 0 when `url` answers 200 within 2 s, else 1. */
+async function health(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    if (res.status === 200) return 0;
+    console.error(`${url}: HTTP ${res.status}`);
+  } catch (e) {
+    console.error(`${url}: ${(e as Error).message}`);
+  }
+  return 1;
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
