@@ -37,7 +37,7 @@ export type ToWorker =
     control: WorkerControl;
     env: Record<string, string>;
   }
-  | { type: "prepare"; config: Config; generation: number }
+  | { type: "prepare"; config: Config }
   | { type: "commit" }
   | { type: "abort" }
   | { type: "stats" }

@@ -59,7 +59,6 @@ const CONTROL = /[\0\x01]/;
 
 /** One worker's bridge to its interpreter. */
 export class Bridge {
-  readonly #py: PyodideAPI;
   readonly #module: PyProxy;
   readonly #dispatch: PyCallable;
   readonly #encoder = new TextEncoder();
@@ -76,7 +75,6 @@ export class Bridge {
    * @param error how to answer 500/504
    */
   constructor(py: PyodideAPI, error: ErrorResponder) {
-    this.#py = py;
     this.#error = error;
     this.#module = py.pyimport("siphon._bridge");
     this.#dispatch = this.#module.dispatch;

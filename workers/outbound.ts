@@ -74,12 +74,6 @@ export class Outbound {
     }
   }
 
-  /** Closes every pooled client (when the generation is dropped). */
-  close(): void {
-    for (const c of this.#clients.values()) c.close();
-    this.#clients.clear();
-  }
-
   #client(specJson: string): Deno.HttpClient {
     let client = this.#clients.get(specJson);
     if (client) return client;

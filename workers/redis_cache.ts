@@ -59,12 +59,6 @@ export class RedisCaches {
     }
   }
 
-  /** Closes every connection. */
-  async close(): Promise<void> {
-    await Promise.all([...this.#clients.values()].map((c) => c.client.quit().catch(() => {})));
-    this.#clients.clear();
-  }
-
   async #exec(c: RedisClientType, key: string, call: CacheCall): Promise<unknown> {
     const px = call.ttlMs === undefined ? {} : { PX: Math.max(1, call.ttlMs) };
     switch (call.op) {

@@ -43,7 +43,6 @@ type Init = Extract<ToWorker, { type: "init" }>;
 
 /** One config + interpreter + route table. */
 interface Generation {
-  number: number;
   python: "snapshot" | "cold";
   config: Config;
   py: PyodideAPI;
@@ -95,7 +94,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "prepare":
       try {
         const t0 = performance.now();
-        pending = await buildGeneration(msg.config, msg.generation);
+        pending = await buildGeneration(msg.config);
         post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0 });
       } catch (e) {
         pending = null;
@@ -146,7 +145,7 @@ self.addEventListener("unhandledrejection", (e) => {
 });
 
 /** Loads a fresh interpreter, imports the script, compiles routes, runs on_startup. */
-async function buildGeneration(config: Config, number: number): Promise<Generation> {
+async function buildGeneration(config: Config): Promise<Generation> {
   if (!init) throw new Error("worker not initialised");
   const log = createLogger({
     level: config.log.level,
@@ -186,7 +185,6 @@ async function buildGeneration(config: Config, number: number): Promise<Generati
   interrupt[0] = 0;
   await runtime.startup();
   return {
-    number,
     python: mode,
     config,
     py,

@@ -21,13 +21,6 @@ export interface SnapshotOptions {
   buildTimeoutMs?: number;
 }
 
-/** The snapshot bytes in shared memory (one copy for every worker), and where they came from. */
-export interface Snapshot {
-  bytes: Uint8Array;
-  origin: "cache" | "built";
-  path: string;
-}
-
 /**
  * The default cache folder.
  *
@@ -48,9 +41,10 @@ export function defaultCacheDir(
  * as a warning, never fatal.
  *
  * @param options logger, cache folder, build timeout
- * @returns the snapshot, or null for a cold start
+ * @returns the snapshot bytes in shared memory (one copy for every worker), or null for a
+ *   cold start
  */
-export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot | null> {
+export async function obtainSnapshot(options: SnapshotOptions): Promise<Uint8Array | null> {
   if (Deno.env.get("SIPHON_SNAPSHOT") === "off") {
     options.log.info("SIPHON_SNAPSHOT=off: workers load Pyodide cold");
     return null;
@@ -58,7 +52,7 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot
   const dir = options.cacheDir ?? defaultCacheDir();
   const path = join(dir, await snapshotKey(await pyodideVersion(), await readSiphonPackage()));
   try {
-    return { bytes: shared(await Deno.readFile(path)), origin: "cache", path };
+    return shared(await Deno.readFile(path));
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
       options.log.warning(`Cannot read the snapshot cache ${path}: ${(e as Error).message}`);
@@ -74,7 +68,7 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot
     options.log.info(
       `built the Python snapshot in ${Math.round(performance.now() - t0)} ms: ${path}`,
     );
-    return { bytes: shared(bytes), origin: "built", path };
+    return shared(bytes);
   } catch (e) {
     options.log.warning(
       `Cannot build the Python snapshot (${(e as Error).message}); workers load Pyodide cold. ` +

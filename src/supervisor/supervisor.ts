@@ -93,7 +93,7 @@ export class Supervisor {
     const { config, log } = options;
     const t0 = performance.now();
     const snapshot = await obtainSnapshot({ log });
-    const supervisor = new Supervisor(options, snapshot?.bytes ?? null);
+    const supervisor = new Supervisor(options, snapshot);
     for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
     supervisor.#nextId = config.workers;
     const slots = supervisor.#slots;
@@ -235,11 +235,10 @@ export class Supervisor {
   /** Puts workers on the current config and generation: prepare on all, then commit on all. */
   async #bringUp(slots: Slot[]): Promise<FromWorker[]> {
     const config = this.#config;
-    const generation = this.#generation;
     const prepared = await this.#ask(
       slots,
       "prepared",
-      (s) => s.worker.postMessage({ type: "prepare", config, generation } satisfies ToWorker),
+      (s) => s.worker.postMessage({ type: "prepare", config } satisfies ToWorker),
     );
     await this.#ask(
       slots,
@@ -317,7 +316,7 @@ export class Supervisor {
       await this.#ask(
         this.#slots,
         "prepared",
-        (s) => s.worker.postMessage({ type: "prepare", config, generation } satisfies ToWorker),
+        (s) => s.worker.postMessage({ type: "prepare", config } satisfies ToWorker),
       );
     } catch (e) {
       await this.#ask(
