@@ -103,3 +103,22 @@ export async function runToExit(options: RunOptions): Promise<{ code: number; ou
   const d = new TextDecoder();
   return { code: result.code, output: d.decode(result.stderr) + d.decode(result.stdout) };
 }
+
+/**
+ * A request on a connection of its own (no keep-alive), so the kernel may hand it to any
+ * worker.
+ *
+ * @returns status, body text and headers
+ */
+export async function fresh(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    const res = await fetch(url, { ...init, client });
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  } finally {
+    client.close();
+  }
+}

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, runToExit, startServer } from "./_server.ts";
+import { freePort, fresh, runToExit, startServer } from "./_server.ts";
 
 function project(adminPort: number, port: number): string {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-admin-" });
@@ -22,24 +22,16 @@ function project(adminPort: number, port: number): string {
   return join(dir, "http.yaml");
 }
 
-async function fresh(url: string) {
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-  try {
-    const r = await fetch(url, { client });
-    return { status: r.status, text: await r.text() };
-  } finally {
-    client.close();
-  }
-}
-
 Deno.test("admin listener: health, readiness and metrics summed over workers", async () => {
   const [adminPort, port] = [freePort(), freePort()];
   const config = project(adminPort, port);
   const server = await startServer({ config });
   const admin = `http://127.0.0.1:${adminPort}`;
   try {
-    assert.deepEqual(await fresh(`${admin}/healthz`), { status: 200, text: "ok\n" });
-    assert.deepEqual(await fresh(`${admin}/readyz`), { status: 200, text: "ready\n" });
+    const health = await fresh(`${admin}/healthz`);
+    assert.deepEqual([health.status, health.text], [200, "ok\n"]);
+    const ready = await fresh(`${admin}/readyz`);
+    assert.deepEqual([ready.status, ready.text], [200, "ready\n"]);
     assert.equal((await fresh(`${admin}/users/1`)).status, 404);
     assert.equal(
       (await fresh(`http://127.0.0.1:${port}/healthz`)).text,

@@ -3,20 +3,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, ROOT, startServer } from "./_server.ts";
+import { freePort, fresh, ROOT, startServer } from "./_server.ts";
 
 const FIXTURE = join(ROOT, "tests", "fixtures", "cache");
-
-/** A request on a fresh connection, so the kernel may pick either worker. */
-async function fresh(url: string, init?: RequestInit) {
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-  try {
-    const res = await fetch(url, { ...init, client });
-    return { status: res.status, text: await res.text(), worker: res.headers.get("x-worker") };
-  } finally {
-    client.close();
-  }
-}
 
 Deno.test("siphon.cache (memory): shared by workers, atomic, bounded, survives reload and replacement", async (t) => {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-cache-" });
@@ -31,7 +20,7 @@ Deno.test("siphon.cache (memory): shared by workers, atomic, bounded, survives r
       for (let i = 0; i < 50; i++) {
         const r = await fresh(`${base}/fetch?k=greeting`);
         assert.deepEqual([r.status, r.text], [200, "hej"]);
-        workers.add(r.worker!);
+        workers.add(r.headers.get("x-worker")!);
       }
       assert.equal(workers.size, 2, "the fetches landed on both workers");
     });

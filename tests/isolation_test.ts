@@ -4,21 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, ROOT, startServer } from "./_server.ts";
+import { freePort, fresh, ROOT, startServer } from "./_server.ts";
 
 const CONFIG = join(ROOT, "tests", "fixtures", "isolation", "http.yaml");
 
-/** GET on a fresh connection, so the kernel may pick any worker. */
-async function fresh(url: string): Promise<{ status: number; text: string } | Error> {
-  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-  try {
-    const res = await fetch(url, { client, signal: AbortSignal.timeout(5000) });
-    return { status: res.status, text: await res.text() };
-  } catch (e) {
-    return e as Error;
-  } finally {
-    client.close();
-  }
+/** GET on a fresh connection; a failed request comes back as its Error. */
+function attempt(url: string) {
+  return fresh(url, { signal: AbortSignal.timeout(5000) }).catch((e: Error) => e);
 }
 
 async function waitFor(check: () => boolean, limitMs: number): Promise<void> {
@@ -34,7 +26,7 @@ async function bothWorkersServe(base: string, limitMs: number): Promise<number> 
   const t0 = performance.now();
   const seen = new Set<string>();
   while (performance.now() - t0 < limitMs) {
-    const r = await fresh(`${base}/who`);
+    const r = await attempt(`${base}/who`);
     if (!(r instanceof Error) && r.status === 200) seen.add(r.text);
     if (seen.size === 2) return performance.now() - t0;
   }
@@ -47,7 +39,7 @@ Deno.test("a worker whose interpreter exits is replaced; requests keep succeedin
   const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
   try {
     await bothWorkersServe(base, 5000);
-    const res = await fresh(`${base}/exit`);
+    const res = await attempt(`${base}/exit`);
     assert.ok(!(res instanceof Error) && res.status === 500, String(res));
     await waitFor(() => /worker \d replaced in \d+ ms/.test(server.logs()), 3000);
     const ms = await bothWorkersServe(base, 3000);
@@ -55,7 +47,7 @@ Deno.test("a worker whose interpreter exits is replaced; requests keep succeedin
     // the dead worker's socket in the moment it closed can be reset: SO_REUSEPORT does not
     // move a closed socket's queue.)
     for (let i = 0; i < 20; i++) {
-      const r = await fresh(`${base}/who`);
+      const r = await attempt(`${base}/who`);
       assert.ok(!(r instanceof Error) && r.status === 200, `request ${i}: ${r}`);
     }
     const logs = server.logs();
@@ -80,12 +72,12 @@ Deno.test("a worker still blocked after its interrupt is made to exit and replac
   const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
   try {
     await bothWorkersServe(base, 5000);
-    const hung = fresh(`${base}/swallow`);
+    const hung = attempt(`${base}/swallow`);
     // The other worker keeps serving while one is stuck.
     await new Promise((r) => setTimeout(r, 300));
     let served = 0;
     for (let i = 0; i < 10; i++) {
-      const r = await fresh(`${base}/who`);
+      const r = await attempt(`${base}/who`);
       if (!(r instanceof Error) && r.status === 200) served++;
     }
     assert.ok(served >= 5, `only ${served} of 10 answered while a worker hung`);
@@ -104,7 +96,7 @@ Deno.test("a worker still blocked after its interrupt is made to exit and replac
     // No zombie: every fresh connection is answered (a terminated-but-spinning worker would
     // keep its listening socket and swallow some of them).
     for (let i = 0; i < 20; i++) {
-      const r = await fresh(`${base}/who`);
+      const r = await attempt(`${base}/who`);
       assert.ok(!(r instanceof Error) && r.status === 200, `request ${i}: ${r}`);
     }
   } finally {
@@ -119,7 +111,7 @@ Deno.test("SIGTERM with slow requests in flight: all answered, on_shutdown once,
   const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
   // 16 requests of 300 ms each, spread over fresh connections (both workers), then SIGTERM
   // while they are in flight.
-  const inflight = Array.from({ length: 16 }, () => fresh(`http://127.0.0.1:${port}/slow`));
+  const inflight = Array.from({ length: 16 }, () => attempt(`http://127.0.0.1:${port}/slow`));
   await new Promise((r) => setTimeout(r, 100));
   const { code, logs } = await server.stop();
   const results = await Promise.all(inflight);
@@ -144,7 +136,7 @@ Deno.test("overload: 10x max_inflight slow requests get some 503 + Retry-After, 
     // 2 workers x 4 in flight = 8 served at once; send 80 (10x) at the same time.
     const before = rssMiB(server.pid);
     const results = await Promise.all(
-      Array.from({ length: 80 }, () => fresh(`http://127.0.0.1:${port}/slow`)),
+      Array.from({ length: 80 }, () => attempt(`http://127.0.0.1:${port}/slow`)),
     );
     const ok = results.filter((r) => !(r instanceof Error) && r.status === 200).length;
     const busy = results.filter((r) => !(r instanceof Error) && r.status === 503).length;
