@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "./src/config/load.ts";
+import { ConfigError, loadConfig, type LogOverrides, withLogOverrides } from "./src/config/load.ts";
 import { createLogger } from "./src/log.ts";
 import { Supervisor } from "./src/supervisor/supervisor.ts";
 import { FileWatcher, watchedFilesFor } from "./src/supervisor/watch.ts";
@@ -14,9 +14,11 @@ import { VERSION } from "./src/version.ts";
 const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
 
 Usage:
-  siphon-deno serve [--config http.yaml] [--no-watch]
+  siphon-deno serve [--config http.yaml] [--no-watch] [--log-format pretty|json]
+                    [--log-level debug|info|warning|error] [--access-log]
                                            start the server (default config: ./http.yaml);
-                                           reloads on file changes (unless --no-watch) and SIGHUP
+                                           reloads on file changes (unless --no-watch) and SIGHUP;
+                                           the log flags win over http.yaml's log:
   siphon-deno check [--config http.yaml]   validate the config and exit
   siphon-deno health [--url http://127.0.0.1:9091/healthz]
                                            exit 0 when the admin listener answers 200
@@ -32,6 +34,9 @@ async function main(args: string[]): Promise<number> {
       options: {
         config: { type: "string", short: "c", default: "http.yaml" },
         "no-watch": { type: "boolean", default: false },
+        "log-format": { type: "string" },
+        "log-level": { type: "string" },
+        "access-log": { type: "boolean" },
         url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
@@ -56,9 +61,14 @@ async function main(args: string[]): Promise<number> {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  const overrides = logOverrides(values);
+  if (typeof overrides === "string") {
+    console.error(`${overrides}\n\n${USAGE}`);
+    return 2;
+  }
   let config;
   try {
-    config = await loadConfig(values.config!);
+    config = withLogOverrides(await loadConfig(values.config!), overrides);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -85,7 +95,12 @@ async function main(args: string[]): Promise<number> {
   // The baseline is what is about to load, so an edit made during the start is not missed.
   await watcher?.baseline();
   try {
-    supervisor = await Supervisor.start({ config, log, configFile: values.config! });
+    supervisor = await Supervisor.start({
+      config,
+      log,
+      configFile: values.config!,
+      logOverrides: overrides,
+    });
   } catch (e) {
     log.error(`Cannot start: ${(e as Error).message}`);
     return 1;
@@ -107,6 +122,25 @@ async function main(args: string[]): Promise<number> {
   });
   await stopped;
   return 0;
+}
+
+/** The log flags, checked; a string is what is wrong with them. */
+function logOverrides(
+  values: { "log-format"?: string; "log-level"?: string; "access-log"?: boolean },
+): LogOverrides | string {
+  const format = values["log-format"];
+  const level = values["log-level"];
+  if (format !== undefined && format !== "pretty" && format !== "json") {
+    return `--log-format: expected pretty or json, got "${format}"`;
+  }
+  if (level !== undefined && !["debug", "info", "warning", "error"].includes(level)) {
+    return `--log-level: expected debug, info, warning or error, got "${level}"`;
+  }
+  return {
+    format,
+    level: level as LogOverrides["level"],
+    access: values["access-log"],
+  };
 }
 
 /** For container health checks: 0 when `url` answers 200 within 2 s, else 1. */

@@ -13,6 +13,8 @@ export interface Proc {
   child: Deno.ChildProcess;
   /** Milliseconds from spawn until `url` first answered 200. */
   readyMs: number;
+  /** Lines written to stderr so far (with `countStderr`; else 0). */
+  stderrLines(): number;
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export interface StartOptions {
   /** Polled until it answers 200. */
   url: string;
   timeoutMs?: number;
+  /** Read the server's stderr (and count its lines) instead of passing it through. */
+  countStderr?: boolean;
 }
 
 /**
@@ -38,8 +42,16 @@ export async function startProc(options: StartOptions): Promise<Proc> {
     env: options.env,
     stdin: "null",
     stdout: "null",
-    stderr: "inherit",
+    stderr: options.countStderr ? "piped" : "inherit",
   }).spawn();
+  let lines = 0;
+  if (options.countStderr) {
+    (async () => {
+      for await (const chunk of child.stderr) {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      }
+    })();
+  }
   let exited = false;
   child.status.then(() => exited = true);
   const deadline = Date.now() + (options.timeoutMs ?? 120000);
@@ -60,6 +72,7 @@ export async function startProc(options: StartOptions): Promise<Proc> {
   return {
     child,
     readyMs,
+    stderrLines: () => lines,
     stop: async () => {
       if (!exited) child.kill("SIGTERM");
       const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 15000);

@@ -89,6 +89,7 @@ const request: BridgeRequest = {
   params: ["42", "abc"],
   mayHaveControl: false,
   clientCert: "",
+  requestId: "bench-1",
   body,
 };
 

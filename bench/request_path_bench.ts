@@ -38,18 +38,28 @@ runtime.install(JSON.stringify(defs.map((d) => [
   parseTemplate(d.template).flatMap((s) => s.kind === "param" ? [[s.name, s.type]] : []),
   d.template,
 ])));
-const handle = requestHandler(listenerFor(config.servers[0], {
-  router: Router.compile(defs),
-  bridge: new Bridge(py, errorResponse),
-  clock: new DeadlineClock(new Float64Array(2)),
-  interrupt: new Int32Array(new SharedArrayBuffer(4)),
-  log,
-  onFatal: (cause) => {
-    throw new Error(cause);
-  },
-  life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
-  labels: defs.map((d) => d.template),
-}));
+const router = Router.compile(defs);
+const bridge = new Bridge(py, errorResponse);
+/** The request path with `admin.metrics` / `log.access` as given (access lines go nowhere). */
+function handlerWith(options: { metrics: boolean; access: boolean }) {
+  return requestHandler(listenerFor(config.servers[0], {
+    router,
+    bridge,
+    clock: new DeadlineClock(new Float64Array(2)),
+    interrupt: new Int32Array(new SharedArrayBuffer(4)),
+    log: options.access ? createLogger({ format: "json", buffered: true, write: () => {} }) : log,
+    onFatal: (cause) => {
+      throw new Error(cause);
+    },
+    life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
+    labels: defs.map((d) => d.template),
+    traceRoute: null,
+    ...options,
+  }));
+}
+const handle = handlerWith({ metrics: true, access: false });
+const noMetrics = handlerWith({ metrics: false, access: false });
+const withAccess = handlerWith({ metrics: true, access: true });
 const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
   completed: Promise.resolve(),
@@ -66,8 +76,8 @@ const headers = {
 const body = '{"items": [1, 2, 3, 4, 5], "note": "' + "x".repeat(62) + '"}';
 const base = "http://127.0.0.1:8090";
 
-async function serve(req: Request, want: number): Promise<void> {
-  const res = await handle(req, info);
+async function serve(req: Request, want: number, via = handle): Promise<void> {
+  const res = await via(req, info);
   if (res.status !== want) throw new Error(`${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
 }
@@ -86,3 +96,17 @@ Deno.bench(
     await serve(new Request(url, { method: "POST", body, headers }), 200);
   },
 );
+
+Deno.bench(
+  "GET /trivial, metrics on (default)",
+  { group: "switches", baseline: true },
+  async () => {
+    await serve(new Request(`${base}/trivial`), 200);
+  },
+);
+Deno.bench("GET /trivial, metrics off", { group: "switches" }, async () => {
+  await serve(new Request(`${base}/trivial`), 200, noMetrics);
+});
+Deno.bench("GET /trivial, metrics on + JSON access log", { group: "switches" }, async () => {
+  await serve(new Request(`${base}/trivial`), 200, withAccess);
+});

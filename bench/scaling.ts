@@ -3,6 +3,11 @@
  * siphon-deno with 1, 2, 4, … workers up to --max-workers, and uvicorn+starlette with as many
  * processes; load from wrk and from `deno task drive`. Prints req/s, p50, p99 and ratios.
  *
+ * Then what the switches cost: for each worker count, servers with metrics on (the default) and
+ * off — and, at the largest count, with the JSON access log on (its stderr read by this script,
+ * as a log collector would) — run side by side and take turns under wrk for --rounds rounds;
+ * the medians are compared, so drift on a shared box hits every variant alike.
+ *
  *   deno task bench:scaling [--max-workers N] [--duration 10s] [--connections 64] [--wrk-threads 1]
  *
  * Defaults suit a 2-core box (max workers = cores). On a 16-core machine:
@@ -12,7 +17,15 @@
  */
 import { parseArgs } from "node:util";
 import { freePortNear } from "./_ports.ts";
-import { driveJson, plainCommand, siphonCommand, startProc, uvicornCommand, wrk } from "./_proc.ts";
+import {
+  driveJson,
+  plainCommand,
+  type Proc,
+  siphonCommand,
+  startProc,
+  uvicornCommand,
+  wrk,
+} from "./_proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,6 +35,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "64" },
     "wrk-threads": { type: "string", default: "1" },
     "no-peer": { type: "boolean", default: false },
+    rounds: { type: "string", default: "5" },
+    "round-duration": { type: "string", default: "4s" },
   },
 });
 const maxWorkers = Number(values["max-workers"]);
@@ -54,7 +69,10 @@ async function measure(
     await wrk(url, { threads: wrkThreads, connections, duration: "2s" }); // warm-up
     const w = await wrk(url, { threads: wrkThreads, connections, duration: values.duration });
     const d = await withDrive(url);
-    console.error(`measured ${server}: wrk ${Math.round(w.rps)}, drive ${Math.round(d.rps)} req/s`);
+    const logged = proc.stderrLines() ? `, ${proc.stderrLines()} log lines` : "";
+    console.error(
+      `measured ${server}: wrk ${Math.round(w.rps)}, drive ${Math.round(d.rps)} req/s${logged}`,
+    );
     return [
       { server, load: "wrk", rps: w.rps, p50: w.p50ms, p99: w.p99ms, errors: w.errors + w.non2xx },
       { server, load: "drive", ...d },
@@ -76,22 +94,25 @@ const rows: Row[] = [];
     ),
   );
 }
-for (const n of counts) {
+/** siphon-deno with `n` workers and the given switches (env of bench/app/http.yaml). */
+async function siphon(label: string, n: number, switches: Record<string, string>) {
   const port = freePortNear(8090);
   const { cmd, env } = siphonCommand("bench/app/http.yaml");
   rows.push(
     ...await measure(
-      `siphon-deno, ${n} worker(s)`,
+      `${label}, ${n} worker(s)`,
       `http://127.0.0.1:${port}/trivial`,
       () =>
         startProc({
           cmd,
-          env: { ...env, PORT: String(port), WORKERS: String(n) },
+          env: { ...env, ...switches, PORT: String(port), WORKERS: String(n) },
           url: `http://127.0.0.1:${port}/trivial`,
+          countStderr: switches.ACCESS_LOG === "true",
         }),
     ),
   );
 }
+for (const n of counts) await siphon("siphon-deno", n, {});
 if (!values["no-peer"]) {
   for (const n of counts) {
     const port = freePortNear(8092);
@@ -115,7 +136,8 @@ console.log("|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const family = r.server.replace(/, \d+ (worker|process).*$/, "");
   const one = rows.find((x) =>
-    x.load === r.load && x.server.startsWith(family) && /, 1 (worker|process)/.test(x.server)
+    x.load === r.load && x.server.replace(/, \d+ (worker|process).*$/, "") === family &&
+    /, 1 (worker|process)/.test(x.server)
   );
   const ratio = one && one !== r ? `${(r.rps / one.rps).toFixed(2)}×` : "–";
   console.log(
@@ -132,3 +154,79 @@ for (const n of counts) {
   );
   if (s && u) console.log(`- ${n}: ${(s.rps / u.rps).toFixed(2)}×`);
 }
+
+/** A switch setting to compare: bench/app/http.yaml's env. */
+interface Variant {
+  name: string;
+  switches: Record<string, string>;
+}
+
+/**
+ * Starts one server per variant, then lets them take turns under wrk.
+ *
+ * @returns per variant, the median req/s over the rounds
+ */
+async function alternate(n: number, variants: Variant[]): Promise<number[]> {
+  const rounds = Number(values.rounds);
+  const procs: Proc[] = [];
+  const urls: string[] = [];
+  try {
+    for (const v of variants) {
+      const port = freePortNear(8093 + procs.length);
+      const { cmd, env } = siphonCommand("bench/app/http.yaml");
+      const url = `http://127.0.0.1:${port}/trivial`;
+      procs.push(
+        await startProc({
+          cmd,
+          env: { ...env, ...v.switches, PORT: String(port), WORKERS: String(n) },
+          url,
+          countStderr: v.switches.ACCESS_LOG === "true",
+        }),
+      );
+      urls.push(url);
+      await wrk(url, { threads: wrkThreads, connections, duration: "2s" }); // warm-up
+    }
+    const rps: number[][] = variants.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < variants.length; i++) {
+        const w = await wrk(urls[i], {
+          threads: wrkThreads,
+          connections,
+          duration: values["round-duration"],
+        });
+        if (w.errors + w.non2xx > 0) throw new Error(`${variants[i].name}: ${w.errors} errors`);
+        rps[i].push(w.rps);
+      }
+    }
+    const medians = rps.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
+    variants.forEach((v, i) => {
+      const logged = procs[i].stderrLines() ? ` (${procs[i].stderrLines()} log lines read)` : "";
+      console.error(
+        `switches, ${n} worker(s), ${v.name}: ${rps[i].map(Math.round).join(" ")} req/s${logged}`,
+      );
+    });
+    return medians;
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+const switchLines: string[] = [];
+const cost = (withIt: number, without: number) =>
+  `${Math.round(withIt)} vs ${Math.round(without)} req/s = ${(withIt / without).toFixed(3)} ` +
+  `(cost ${((1 - withIt / without) * 100).toFixed(1)} %)`;
+for (const n of counts) {
+  const variants: Variant[] = [
+    { name: "metrics on", switches: {} },
+    { name: "metrics off", switches: { METRICS: "false" } },
+  ];
+  if (n === maxWorkers) variants.push({ name: "access log on", switches: { ACCESS_LOG: "true" } });
+  const [on, off, access] = await alternate(n, variants);
+  switchLines.push(`- ${n} worker(s), metrics on vs off: ${cost(on, off)}`);
+  if (access) switchLines.push(`- ${n} worker(s), JSON access log on vs off: ${cost(access, on)}`);
+}
+console.log(
+  `\n## What the switches cost (median of ${values.rounds} alternating wrk runs of ` +
+    `${values["round-duration"]})\n`,
+);
+for (const line of switchLines) console.log(line);

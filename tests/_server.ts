@@ -35,11 +35,21 @@ export interface RunOptions {
   /** Wait this long for "serving". @default 120000 */
   readyTimeoutMs?: number;
   command?: "serve" | "check";
+  /** More command-line arguments, e.g. `["--log-format", "json"]`. */
+  args?: string[];
 }
 
 function spawn(options: RunOptions) {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", options.command ?? "serve", "--config", options.config],
+    args: [
+      "run",
+      "-A",
+      "main.ts",
+      options.command ?? "serve",
+      "--config",
+      options.config,
+      ...options.args ?? [],
+    ],
     cwd: ROOT,
     env: { SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
     stdin: "null",
@@ -69,7 +79,7 @@ export async function startServer(options: RunOptions): Promise<Server> {
     return s;
   });
   const deadline = Date.now() + (options.readyTimeoutMs ?? 120000);
-  while (!err.text.includes("] serving ")) {
+  while (!/\] serving |"msg":"serving /.test(err.text)) {
     if (exited || Date.now() > deadline) {
       if (!exited) child.kill("SIGKILL");
       await status;

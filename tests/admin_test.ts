@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, fresh, runToExit, startServer } from "./_server.ts";
 
-function project(adminPort: number, port: number): string {
+function project(adminPort: number, port: number, metrics = true): string {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-admin-" });
   Deno.writeTextFileSync(
     join(dir, "app.py"),
@@ -16,7 +16,8 @@ function project(adminPort: number, port: number): string {
   );
   Deno.writeTextFileSync(
     join(dir, "http.yaml"),
-    `script: app.py\nworkers: 2\nadmin: { listen: "127.0.0.1:${adminPort}" }\n` +
+    `script: app.py\nworkers: 2\n` +
+      `admin: { listen: "127.0.0.1:${adminPort}", metrics: ${metrics} }\n` +
       `servers:\n  - listen: 127.0.0.1:${port}\n`,
   );
   return join(dir, "http.yaml");
@@ -81,5 +82,21 @@ Deno.test("an explicitly configured admin address that is taken stops the start"
     );
   } finally {
     taken.close();
+  }
+});
+
+Deno.test("admin.metrics: false keeps health and readiness and turns /metrics off", async () => {
+  const [adminPort, port] = [freePort(), freePort()];
+  const server = await startServer({ config: project(adminPort, port, false) });
+  const admin = `http://127.0.0.1:${adminPort}`;
+  try {
+    assert.equal((await fresh(`http://127.0.0.1:${port}/users/1`)).status, 200);
+    assert.equal((await fresh(`${admin}/healthz`)).status, 200);
+    assert.equal((await fresh(`${admin}/readyz`)).status, 200);
+    const metrics = await fresh(`${admin}/metrics`);
+    assert.equal(metrics.status, 404);
+    assert.match(metrics.text, /metrics are off \(admin\.metrics: false in http\.yaml\)/);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
   }
 });

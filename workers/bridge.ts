@@ -27,6 +27,8 @@ export interface BridgeRequest {
   params: string[];
   /** The verified client certificate as JSON (mutual TLS listeners), else `""`. */
   clientCert: string;
+  /** The id the log uses for this request. */
+  requestId: string;
   /** True when a decoded value may contain `\0` or `\x01` (the raw text had `%00`/`%01`). */
   mayHaveControl: boolean;
   body: Uint8Array | null;
@@ -92,7 +94,8 @@ export class Bridge {
   call(req: BridgeRequest): Response | Pending {
     const meta = req.method + "\x01" + req.path + "\x01" + req.client + "\x01" +
       this.#section(req.query, req.mayHaveControl) + "\x01" + req.headers.join("\0") + "\x01" +
-      this.#section(req.params, req.mayHaveControl) + "\x01" + req.clientCert;
+      this.#section(req.params, req.mayHaveControl) + "\x01" + req.clientCert + "\x01" +
+      req.requestId;
     const bodyLength = req.body ? req.body.byteLength : 0;
     if (this.#in.byteLength === 0) this.#acquireIn();
     let written = this.#encoder.encodeInto(meta, this.#in);

@@ -31,18 +31,26 @@ export interface MetricsSnapshot {
   buckets: number[];
   sumSeconds: number;
   count: number;
-  /** Seconds spent running Python synchronously (handlers, middleware). */
+  /** Seconds the request path ran synchronously (routing, limits, Python). */
   busySeconds: number;
   inflight: number;
 }
 
-/** Counters for one worker. */
+/** Methods with a fixed code; any other method gets the next free code when first seen. */
+const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+/**
+ * Counters for one worker. `record` runs once per request, so it builds no strings: counts are
+ * kept per route template (the router's own string, whose hash V8 caches) under a numeric key
+ * `method code × 1000 + status`.
+ */
 export class Metrics {
-  readonly #requests = new Map<string, number>();
+  readonly #requests = new Map<string, Map<number, number>>();
+  readonly #methods = [...METHODS];
   readonly #buckets = new Array<number>(BUCKETS_S.length + 1).fill(0);
   #sum = 0;
   #count = 0;
-  /** Milliseconds of synchronous Python; the request path adds to it. */
+  /** Milliseconds the request path ran synchronously (routing, Python); it adds to this. */
   busyMs = 0;
   /** Requests in flight on every listener of this worker. */
   inflight = 0;
@@ -56,8 +64,10 @@ export class Metrics {
    * @param seconds time from arrival to the response
    */
   record(route: string, method: string, status: number, seconds: number): void {
-    const key = route + "\0" + method + "\0" + status;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+    let byKey = this.#requests.get(route);
+    if (byKey === undefined) this.#requests.set(route, byKey = new Map());
+    const key = this.#methodCode(method) * 1000 + status;
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
     let i = 0;
     while (i < BUCKETS_S.length && seconds > BUCKETS_S[i]) i++;
     this.#buckets[i]++;
@@ -65,13 +75,23 @@ export class Metrics {
     this.#count++;
   }
 
+  #methodCode(method: string): number {
+    if (method === "GET") return 0;
+    if (method === "POST") return 1;
+    const code = this.#methods.indexOf(method);
+    return code !== -1 ? code : this.#methods.push(method) - 1;
+  }
+
   /** @returns the counters as they are now */
   snapshot(): MetricsSnapshot {
+    const requests: MetricsSnapshot["requests"] = [];
+    for (const [route, byKey] of this.#requests) {
+      for (const [key, n] of byKey) {
+        requests.push([route, this.#methods[Math.floor(key / 1000)], key % 1000, n]);
+      }
+    }
     return {
-      requests: [...this.#requests].map(([key, n]) => {
-        const [route, method, status] = key.split("\0");
-        return [route, method, Number(status), n];
-      }),
+      requests,
       buckets: [...this.#buckets],
       sumSeconds: this.#sum,
       count: this.#count,

@@ -95,6 +95,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       try {
         const t0 = performance.now();
         pending = await buildGeneration(msg.config);
+        pending.ctx.log.flush(); // boot lines come before the supervisor's "serving"
         post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0 });
       } catch (e) {
         pending = null;
@@ -104,6 +105,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "commit":
       try {
         await commit();
+        current?.ctx.log.flush();
         post({ type: "committed", id });
       } catch (e) {
         post({ type: "commit_failed", id, message: `Cannot listen: ${errorText(e)}` });
@@ -151,6 +153,7 @@ async function buildGeneration(config: Config): Promise<Generation> {
     level: config.log.level,
     format: config.log.format,
     source: `w${init.id}`,
+    buffered: true,
   });
   const { py, mode } = await loadPython({
     files: await readSiphonPackage(),
@@ -163,7 +166,8 @@ async function buildGeneration(config: Config): Promise<Generation> {
   const runtime: PyProxy = py.pyimport("siphon._runtime");
   runtime.attach(
     {
-      log: (level: string, text: string) => log.at(level, text),
+      log: (level: string, text: string, rid: string) =>
+        log.at(level, text, rid ? { request_id: rid } : undefined),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: outbound.fetch.bind(outbound),
@@ -189,7 +193,19 @@ async function buildGeneration(config: Config): Promise<Generation> {
     config,
     py,
     runtime,
-    ctx: { router, bridge, clock, interrupt, log, onFatal: die, life, labels },
+    ctx: {
+      router,
+      bridge,
+      clock,
+      interrupt,
+      log,
+      onFatal: die,
+      life,
+      labels,
+      metrics: config.admin?.metrics ?? false,
+      access: config.log.access,
+      traceRoute: await spanNamer(),
+    },
   };
 }
 
@@ -249,6 +265,22 @@ function checkMemory(): void {
   if (mb > max) askRecycle(`holds ${Math.round(mb)} MiB (wasm + V8 heap) > ${max}`);
 }
 
+/**
+ * With Deno's OpenTelemetry on (`OTEL_DENO=true`), Deno.serve opens a span per request named
+ * after the method; this renames it `GET /users/{id}` and sets `http.route`, as the HTTP
+ * semantic conventions ask. Without it, the API is not even loaded.
+ */
+async function spanNamer(): Promise<RequestContext["traceRoute"]> {
+  if (!/^(true|1)$/i.test(Deno.env.get("OTEL_DENO") ?? "")) return null;
+  const { trace } = await import("@opentelemetry/api");
+  return (method, template) => {
+    const span = trace.getActiveSpan();
+    if (!span) return;
+    span.updateName(`${method} ${template}`);
+    span.setAttribute("http.route", template);
+  };
+}
+
 let dead = false;
 
 /** The interpreter failed: stop accepting (the kernel sends new connections to the other
@@ -256,6 +288,7 @@ let dead = false;
 function die(cause: string): void {
   if (dead) return;
   dead = true;
+  current?.ctx.log.flush();
   for (const { http } of listeners.values()) http.shutdown().catch(() => {});
   post({ type: "died", id: init?.id ?? -1, cause });
 }
@@ -275,6 +308,7 @@ async function stop(graceMs: number, runShutdownHooks: boolean): Promise<void> {
     );
   }
   clock?.stop();
+  current?.ctx.log.flush();
 }
 
 /** Memory after a full collection in V8 (needs --expose-gc) and in Python. */

@@ -96,6 +96,25 @@ export async function loadConfig(
   return parseConfig(text, { file, dir: resolve(file, ".."), env });
 }
 
+/** Command-line settings that win over http.yaml's `log:`, on start and on every reload. */
+export type LogOverrides = Partial<Config["log"]>;
+
+/**
+ * Applies command-line log settings to a loaded config.
+ *
+ * @param config the config as loaded
+ * @param overrides `--log-level`, `--log-format`, `--access-log`; unset keys keep http.yaml's
+ * @returns the config with those settings
+ * @example
+ * ```ts
+ * const config = withLogOverrides(await loadConfig("http.yaml"), { format: "json" });
+ * ```
+ */
+export function withLogOverrides(config: Config, overrides: LogOverrides): Config {
+  const set = Object.entries(overrides).filter(([, v]) => v !== undefined);
+  return set.length ? { ...config, log: { ...config.log, ...Object.fromEntries(set) } } : config;
+}
+
 /**
  * Validates config text.
  *

@@ -17,7 +17,7 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
   assert.equal(c.workers, 3);
   assert.equal(c.shutdown_grace_ms, 10000);
   assert.deepEqual(c.admin?.listen.text, "127.0.0.1:9091");
-  assert.deepEqual(c.log, { level: "info", format: "pretty" });
+  assert.deepEqual(c.log, { level: "info", format: "pretty", access: false });
   assert.deepEqual(c.servers[0], {
     listen: { text: "127.0.0.1:9000", hostname: "127.0.0.1", port: 9000 },
     max_body_bytes: 1048576,
@@ -214,16 +214,28 @@ Deno.test("parseConfig() reads cache: and checks a redis url, by position", () =
 Deno.test("parseConfig() reads admin: and lists the keys an object accepts", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
   assert.throws(() => parse(base + "admin: { port: 9091 }\n"), {
-    message: 'http.yaml:4:8: admin: expected false or { listen: "host:port" }, got {"port":9091}',
+    message: 'http.yaml:4:8: admin: expected false or { listen: "host:port", metrics: ' +
+      'true|false }, got {"port":9091}',
   });
   assert.equal(parse(base + "admin: false\n").admin, null);
   assert.deepEqual(parse(base).admin, {
     listen: { text: "127.0.0.1:9091", hostname: "127.0.0.1", port: 9091 },
     explicit: false,
+    metrics: true,
+  });
+  assert.deepEqual(parse(base + 'admin: { metrics: "false" }\n').admin, {
+    listen: { text: "127.0.0.1:9091", hostname: "127.0.0.1", port: 9091 },
+    explicit: false,
+    metrics: false,
+  });
+  assert.throws(() => parse(base + "admin: { metrics: sometimes }\n"), {
+    message: 'http.yaml:4:8: admin: metrics: expected true or false, got "sometimes"',
   });
   assert.throws(() => parse(base + "log: { cache: 1 }\n"), {
-    message: 'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format',
+    message:
+      'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format, access',
   });
+  assert.equal(parse(base + "log: { access: true }\n").log.access, true);
 });
 
 Deno.test("parseConfig() reports every problem, one line each, in file order", () => {

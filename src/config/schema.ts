@@ -95,19 +95,24 @@ const mount = z.strictObject({
 const DEFAULT_ADMIN = "127.0.0.1:9091";
 
 /**
- * `admin: false`, `admin: { listen: "host:port" }`, or absent (the default address; if that is
- * taken the server warns and runs without it, while an address given explicitly must bind).
+ * `admin: false`, `admin: { listen: "host:port", metrics: true }`, or absent. Without `listen`
+ * the default address is used; if that is taken the server warns and runs without it, while an
+ * address given explicitly must bind. `metrics: false` keeps /healthz and /readyz but stops
+ * counting.
  */
 const admin = z.unknown().transform((v, ctx) => {
   if (v === false) return null;
-  const explicit = v !== undefined;
-  const given = explicit && v !== null && typeof v === "object" && !Array.isArray(v)
+  const given = v !== undefined && v !== null && typeof v === "object" && !Array.isArray(v)
     ? v as Record<string, unknown>
     : null;
-  if (explicit && (!given || Object.keys(given).some((k) => k !== "listen"))) {
+  if (
+    v !== undefined && (!given || Object.keys(given).some((k) => k !== "listen" && k !== "metrics"))
+  ) {
     ctx.addIssue({
       code: "custom",
-      message: `expected false or { listen: "host:port" }, got ${JSON.stringify(v)}`,
+      message: `expected false or { listen: "host:port", metrics: true|false }, got ${
+        JSON.stringify(v)
+      }`,
     });
     return z.NEVER;
   }
@@ -116,10 +121,16 @@ const admin = z.unknown().transform((v, ctx) => {
     ctx.addIssue({ code: "custom", message: parsed.error.issues[0].message });
     return z.NEVER;
   }
-  return { listen: parsed.data, explicit };
+  const metrics = flag.safeParse(given?.metrics ?? true);
+  if (!metrics.success) {
+    ctx.addIssue({ code: "custom", message: `metrics: ${metrics.error.issues[0].message}` });
+    return z.NEVER;
+  }
+  return { listen: parsed.data, explicit: given?.listen !== undefined, metrics: metrics.data };
 }).default({
   listen: { text: DEFAULT_ADMIN, hostname: "127.0.0.1", port: 9091 },
   explicit: false,
+  metrics: true,
 });
 
 /** The whole of http.yaml. */
@@ -144,7 +155,8 @@ export const configSchema = z.strictObject({
   log: z.strictObject({
     level: z.enum(["debug", "info", "warning", "error"]).default("info"),
     format: z.enum(["pretty", "json"]).default("pretty"),
-  }).default({ level: "info", format: "pretty" }),
+    access: flag.default(false),
+  }).default({ level: "info", format: "pretty", access: false }),
   servers: z.array(server).min(1),
   routes: z.array(route).default([]),
   clients: z.record(z.string().regex(IDENT), client).default({}),

@@ -14,8 +14,8 @@ export interface AdminOptions {
   log: Logger;
   /** Whether the server takes traffic: every worker committed, not stopping. */
   ready: () => boolean;
-  /** The Prometheus page. */
-  metrics: () => Promise<string>;
+  /** The Prometheus page, or null while `admin.metrics` is false. */
+  metrics: () => Promise<string> | null;
 }
 
 /**
@@ -45,7 +45,11 @@ export async function startAdmin(options: AdminOptions): Promise<Deno.HttpServer
         return options.ready() ? text(200, "ready\n") : text(503, "not ready\n");
       }
       if (path === "/metrics") {
-        return text(200, await options.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+        const page = options.metrics();
+        if (page === null) {
+          return text(404, "Not Found: metrics are off (admin.metrics: false in http.yaml)\n");
+        }
+        return text(200, await page, "text/plain; version=0.0.4; charset=utf-8");
       }
       return text(404, "Not Found: the admin listener serves /healthz, /readyz and /metrics\n");
     });

@@ -69,7 +69,7 @@ export function renderMetrics(
   metric(
     "siphon_worker_busy_seconds_total",
     "counter",
-    "Time each worker spent running Python synchronously.",
+    "Time each worker spent on the request path synchronously (routing, conversion, Python).",
   );
   for (const w of workers) {
     lines.push(`siphon_worker_busy_seconds_total{worker="${w.id}"} ${w.snapshot.busySeconds}`);

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ConfigError, loadConfig } from "../config/load.ts";
+import { ConfigError, loadConfig, type LogOverrides, withLogOverrides } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerControl, WorkerStats } from "../protocol.ts";
@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   env?: Record<string, string>;
   /** Give up when the workers are not ready in this long. @default 180000 */
   bootTimeoutMs?: number;
+  /** Command-line log settings, applied again to every reloaded config. @default {} */
+  logOverrides?: LogOverrides;
 }
 
 interface Slot {
@@ -53,6 +55,7 @@ export class Supervisor {
   readonly #env: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #snapshot: Uint8Array | null;
+  readonly #logOverrides: LogOverrides;
   #config: Config;
   #generation = 1;
   /** Reloads and replacements run one at a time, in order. */
@@ -78,6 +81,7 @@ export class Supervisor {
     this.#configFile = options.configFile ?? options.config.file;
     this.#env = options.env ?? Deno.env.toObject();
     this.#timeoutMs = options.bootTimeoutMs ?? 180000;
+    this.#logOverrides = options.logOverrides ?? {};
     this.#caches.sync(options.config);
   }
 
@@ -117,7 +121,7 @@ export class Supervisor {
           admin: config.admin,
           log,
           ready: () => supervisor.#live,
-          metrics: () => supervisor.#metrics(),
+          metrics: () => supervisor.#config.admin?.metrics ? supervisor.#metrics() : null,
         });
       } catch (e) {
         await supervisor.stop();
@@ -300,7 +304,7 @@ export class Supervisor {
     };
     let config: Config;
     try {
-      config = await loadConfig(this.#configFile, this.#env);
+      config = withLogOverrides(await loadConfig(this.#configFile, this.#env), this.#logOverrides);
     } catch (e) {
       if (e instanceof ConfigError) return fail(e.message);
       throw e;

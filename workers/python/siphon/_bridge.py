@@ -1,8 +1,8 @@
 """The Python half of the request bridge (the TypeScript half is workers/bridge.ts).
 
 JS writes the request into ``_inbuf`` as one UTF-8 string, sections separated by ``\\x01``
-(method, path, client, query pairs, header pairs, path-param values, client certificate JSON;
-pairs separated by ``\\0``;
+(method, path, client, query pairs, header pairs, path-param values, client certificate JSON,
+request id; pairs separated by ``\\0``;
 a section starting ``\\x02`` is JSON instead), followed by the body bytes. It calls
 ``dispatch(route, meta_len, body_len)``, which returns one of:
 
@@ -83,9 +83,11 @@ def _section_list(section):
 def dispatch(route_id, meta_len, body_len):
     route = _table[route_id]
     meta = str(memoryview(_inbuf)[:meta_len], "utf-8")
-    method, path, client, query, headers, params, cert = meta.split("\x01")
+    method, path, client, query, headers, params, cert, rid = meta.split("\x01")
     body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
-    req = http.Request(method, path, client, _params(route, params), query, headers, body, cert)
+    log._request_id.set(rid)  # asyncio Tasks copy the context, so async handlers keep it
+    req = http.Request(method, path, client, _params(route, params), query, headers, body, cert,
+                       rid)
     try:
         chain = route.chain
         last = len(chain) - 1

@@ -137,9 +137,10 @@ class Request:
     """An incoming request. ``headers`` has lower-case keys; ``client`` is ``"ip:port"``."""
 
     __slots__ = ("method", "path", "client", "path_params", "_q", "_query", "_h", "_headers",
-                 "_body", "_cert")
+                 "_body", "_cert", "request_id")
 
-    def __init__(self, method, path, client, path_params, query, headers, body, cert=""):
+    def __init__(self, method, path, client, path_params, query, headers, body, cert="",
+                 request_id=""):
         self.method = method
         self.path = path
         self.client = client
@@ -150,6 +151,8 @@ class Request:
         self._headers = None
         self._body = body
         self._cert = cert
+        #: The id this request's log lines carry (the client's X-Request-Id when well formed).
+        self.request_id = request_id
 
     @property
     def client_cert(self):

@@ -1,6 +1,10 @@
-"""``siphon.log``: write to the server log (the worker's logger, tagged with the worker id)."""
+"""``siphon.log``: write to the server log (the worker's logger, tagged with the worker id).
+A line written while a request is handled carries that request's id."""
 
-_sink = None  # set by siphon._runtime.attach(); a JS function (level, message)
+import contextvars
+
+_sink = None  # set by siphon._runtime.attach(); a JS function (level, message, request_id)
+_request_id = contextvars.ContextVar("siphon_request_id", default="")
 
 
 def _emit(level, msg, args):
@@ -8,7 +12,7 @@ def _emit(level, msg, args):
     if _sink is None:
         print(f"[{level}] {text}")
     else:
-        _sink(level, text)
+        _sink(level, text, _request_id.get())
 
 
 def debug(msg, *args):
