@@ -21,22 +21,32 @@ async function waitFor(check: () => boolean, limitMs: number): Promise<void> {
   }
 }
 
+/** `/who` requests answered 200 since the counter was last reset. */
+let whoAnswered = 0;
+
 /** Polls until both workers answer; returns how long that took. */
 async function bothWorkersServe(base: string, limitMs: number): Promise<number> {
   const t0 = performance.now();
   const seen = new Set<string>();
   while (performance.now() - t0 < limitMs) {
     const r = await attempt(`${base}/who`);
-    if (!(r instanceof Error) && r.status === 200) seen.add(r.text);
+    if (!(r instanceof Error) && r.status === 200) {
+      seen.add(r.text);
+      whoAnswered++;
+    }
     if (seen.size === 2) return performance.now() - t0;
   }
   throw new Error(`only workers ${[...seen]} answered within ${limitMs} ms`);
 }
 
 Deno.test("a worker whose interpreter exits is replaced; requests keep succeeding", async () => {
-  const port = freePort();
+  const [port, adminPort] = [freePort(), freePort()];
   const base = `http://127.0.0.1:${port}`;
-  const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
+  const server = await startServer({
+    config: CONFIG,
+    env: { PORT: String(port), ADMIN_PORT: String(adminPort) },
+  });
+  whoAnswered = 0;
   try {
     await bothWorkersServe(base, 5000);
     const res = await attempt(`${base}/exit`);
@@ -49,7 +59,14 @@ Deno.test("a worker whose interpreter exits is replaced; requests keep succeedin
     for (let i = 0; i < 20; i++) {
       const r = await attempt(`${base}/who`);
       assert.ok(!(r instanceof Error) && r.status === 200, `request ${i}: ${r}`);
+      whoAnswered++;
     }
+    // The dead worker's counts stay in the totals: every /who answered so far is counted.
+    const metrics = (await fresh(`http://127.0.0.1:${adminPort}/metrics`)).text;
+    const who = /^siphon_requests_total\{route="\/who",method="GET",status="200"\} (\d+)$/m
+      .exec(metrics);
+    assert.equal(Number(who?.[1]), whoAnswered, metrics);
+    assert.match(metrics, /^siphon_worker_restarts_total 1$/m);
     const logs = server.logs();
     assert.match(
       logs,
@@ -69,7 +86,10 @@ Deno.test("a worker whose interpreter exits is replaced; requests keep succeedin
 Deno.test("a worker still blocked after its interrupt is made to exit and replaced", async () => {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
+  const server = await startServer({
+    config: CONFIG,
+    env: { PORT: String(port), ADMIN_PORT: String(freePort()) },
+  });
   try {
     await bothWorkersServe(base, 5000);
     const hung = attempt(`${base}/swallow`);
@@ -108,7 +128,10 @@ Deno.test("SIGTERM with slow requests in flight: all answered, on_shutdown once,
   const port = freePort();
   const marker = join(ROOT, "tests", "fixtures", "isolation", "shutdown.txt");
   await Deno.remove(marker).catch(() => {});
-  const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
+  const server = await startServer({
+    config: CONFIG,
+    env: { PORT: String(port), ADMIN_PORT: String(freePort()) },
+  });
   // 16 requests of 300 ms each, spread over fresh connections (both workers), then SIGTERM
   // while they are in flight.
   const inflight = Array.from({ length: 16 }, () => attempt(`http://127.0.0.1:${port}/slow`));
@@ -130,7 +153,7 @@ Deno.test("overload: 10x max_inflight slow requests get some 503 + Retry-After, 
   const port = freePort();
   const server = await startServer({
     config: CONFIG,
-    env: { PORT: String(port), MAX_INFLIGHT: "4" },
+    env: { PORT: String(port), ADMIN_PORT: String(freePort()), MAX_INFLIGHT: "4" },
   });
   try {
     // 2 workers x 4 in flight = 8 served at once; send 80 (10x) at the same time.

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { BUCKETS_S, Metrics } from "./metrics.ts";
+import { addSnapshot, BUCKETS_S, emptySnapshot, Metrics } from "./metrics.ts";
 
 Deno.test("Metrics.record() counts by route, method and status", () => {
   const m = new Metrics();
@@ -21,4 +21,24 @@ Deno.test("Metrics.record() counts by route, method and status", () => {
   assert.deepEqual([s.buckets[0], s.buckets[2], s.buckets[12], s.buckets[14]], [2, 2, 1, 1]);
   assert.equal(s.buckets.reduce((a, b) => a + b), 6);
   assert.ok(Math.abs(s.sumSeconds - 33.0042) < 1e-9);
+});
+
+Deno.test("addSnapshot() sums counts and histograms and drops in-flight", () => {
+  const a = new Metrics();
+  a.record("/a", "GET", 200, 0.0001);
+  a.record("/b", "POST", 201, 0.003);
+  a.inflight = 3;
+  const b = new Metrics();
+  b.record("/a", "GET", 200, 0.0001);
+  b.record("/a", "GET", 500, 0.0001);
+  const sum = addSnapshot(addSnapshot(emptySnapshot(), a.snapshot()), b.snapshot());
+  assert.deepEqual(sum.requests.sort(), [
+    ["/a", "GET", 200, 2],
+    ["/a", "GET", 500, 1],
+    ["/b", "POST", 201, 1],
+  ]);
+  assert.equal(sum.count, 4);
+  assert.equal(sum.buckets[0], 3);
+  assert.equal(sum.buckets[3], 1);
+  assert.equal(sum.inflight, 0);
 });

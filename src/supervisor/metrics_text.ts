@@ -21,15 +21,20 @@ const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace
 /**
  * Renders the metrics page.
  *
- * @param workers one snapshot per worker
+ * @param workers one snapshot per serving worker
  * @param own the supervisor's counters
+ * @param retired the summed counts of workers that were replaced or recycled (added to the
+ *   request totals and the histogram, so they never go down)
  * @returns Prometheus text exposition format
  */
 export function renderMetrics(
   workers: { id: number; snapshot: MetricsSnapshot }[],
   own: SupervisorCounters,
+  retired?: MetricsSnapshot,
 ): string {
   const lines: string[] = [];
+  const counted = workers.map((w) => w.snapshot);
+  if (retired) counted.push(retired);
   const metric = (name: string, type: string, help: string) =>
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
@@ -39,8 +44,8 @@ export function renderMetrics(
     "Requests answered, by route template, method and status.",
   );
   const totals = new Map<string, number>();
-  for (const w of workers) {
-    for (const [route, method, status, n] of w.snapshot.requests) {
+  for (const snapshot of counted) {
+    for (const [route, method, status, n] of snapshot.requests) {
       const key = `route="${esc(route || "(none)")}",method="${esc(method)}",status="${status}"`;
       totals.set(key, (totals.get(key) ?? 0) + n);
     }
@@ -54,13 +59,13 @@ export function renderMetrics(
   );
   let cumulative = 0;
   BUCKETS_S.forEach((le, i) => {
-    cumulative += workers.reduce((a, w) => a + w.snapshot.buckets[i], 0);
+    cumulative += counted.reduce((a, s) => a + s.buckets[i], 0);
     lines.push(`siphon_request_duration_seconds_bucket{le="${le}"} ${cumulative}`);
   });
-  const count = workers.reduce((a, w) => a + w.snapshot.count, 0);
+  const count = counted.reduce((a, s) => a + s.count, 0);
   lines.push(`siphon_request_duration_seconds_bucket{le="+Inf"} ${count}`);
   lines.push(
-    `siphon_request_duration_seconds_sum ${workers.reduce((a, w) => a + w.snapshot.sumSeconds, 0)}`,
+    `siphon_request_duration_seconds_sum ${counted.reduce((a, s) => a + s.sumSeconds, 0)}`,
   );
   lines.push(`siphon_request_duration_seconds_count ${count}`);
 

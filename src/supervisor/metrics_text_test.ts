@@ -40,3 +40,36 @@ Deno.test("renderMetrics() sums every worker and keeps histograms cumulative", (
   assert.match(text, /^# HELP siphon_requests_total /m);
   assert.match(text, /^# TYPE siphon_request_duration_seconds histogram$/m);
 });
+
+Deno.test("renderMetrics() adds retired workers' counts to the totals, not to per-worker series", () => {
+  const live = {
+    requests: [["/a", "GET", 200, 2]] as [string, string, number, number][],
+    buckets: Array.from({ length: 15 }, (_, i): number => (i === 0 ? 2 : 0)),
+    sumSeconds: 0.001,
+    count: 2,
+    busySeconds: 0.5,
+    inflight: 1,
+  };
+  const retired = {
+    ...live,
+    requests: [["/a", "GET", 200, 5]] as typeof live.requests,
+    buckets: Array.from({ length: 15 }, (_, i) => (i === 0 ? 5 : 0)),
+    count: 5,
+  };
+  const own = {
+    workers: 1,
+    generation: 1,
+    restarts: 1,
+    recycles: 0,
+    reloadsOk: 0,
+    reloadsFailed: 0,
+  };
+  const lines = renderMetrics([{ id: 3, snapshot: live }], own, retired).split("\n");
+  assert.ok(lines.includes('siphon_requests_total{route="/a",method="GET",status="200"} 7'));
+  assert.ok(lines.includes("siphon_request_duration_seconds_count 7"));
+  assert.ok(lines.includes('siphon_request_duration_seconds_bucket{le="0.0005"} 7'));
+  assert.ok(lines.includes("siphon_requests_in_flight 1"));
+  assert.deepEqual(lines.filter((l) => l.startsWith("siphon_worker_busy_seconds_total{")), [
+    'siphon_worker_busy_seconds_total{worker="3"} 0.5',
+  ]);
+});

@@ -15,6 +15,7 @@ import { Caches } from "../cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import { renderMetrics } from "./metrics_text.ts";
+import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../../workers/metrics.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -67,6 +68,10 @@ export class Supervisor {
   #restarts = 0;
   #recycles = 0;
   #stopping: Promise<void> | null = null;
+  /** Counts of workers replaced or recycled, so /metrics totals never go down… */
+  #retired: MetricsSnapshot = emptySnapshot();
+  /** …and each serving worker's counts at the last scrape, in case it cannot answer at the end. */
+  readonly #lastSeen = new Map<number, MetricsSnapshot>();
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
   private constructor(options: SupervisorOptions, snapshot: Uint8Array | null) {
@@ -179,7 +184,7 @@ export class Supervisor {
     const t0 = performance.now();
     this.#log.error(`worker ${id} died (${cause}); starting a replacement`);
     this.#watchdog.remove(id);
-    this.#slots[index].worker.terminate();
+    await this.#retire(this.#slots[index], 250);
     const slot = this.#spawn(id);
     this.#slots[index] = slot;
     try {
@@ -233,7 +238,29 @@ export class Supervisor {
       graceMs + 5000,
     )
       .catch((e) => this.#log.warning(`worker ${old.id} did not drain cleanly: ${e.message}`))
-      .finally(() => old.worker.terminate());
+      .finally(() => this.#retire(old, 1000));
+  }
+
+  /**
+   * Ends a worker that is being replaced; its request counts go to the retired totals (from the
+   * worker itself, or from the last scrape when it cannot answer within `waitMs`).
+   */
+  async #retire(slot: Slot, waitMs: number): Promise<void> {
+    let last = this.#lastSeen.get(slot.id);
+    if (this.#config.admin?.metrics) {
+      try {
+        const [answer] = await this.#ask(
+          [slot],
+          "metrics",
+          (s) => s.worker.postMessage({ type: "metrics" } satisfies ToWorker),
+          waitMs,
+        );
+        if (answer.type === "metrics") last = answer.snapshot;
+      } catch { /* a worker stuck in wasm: keep what the last scrape saw */ }
+    }
+    slot.worker.terminate();
+    this.#lastSeen.delete(slot.id);
+    if (last) this.#retired = addSnapshot(this.#retired, last);
   }
 
   /** Puts workers on the current config and generation: prepare on all, then commit on all. */
@@ -401,8 +428,12 @@ export class Supervisor {
       (s) => s.worker.postMessage({ type: "metrics" } satisfies ToWorker),
       2000,
     );
+    const workers = answers.flatMap((m) =>
+      m.type === "metrics" ? [{ id: m.id, snapshot: m.snapshot }] : []
+    );
+    for (const w of workers) this.#lastSeen.set(w.id, w.snapshot);
     return renderMetrics(
-      answers.flatMap((m) => m.type === "metrics" ? [{ id: m.id, snapshot: m.snapshot }] : []),
+      workers,
       {
         workers: this.#slots.length,
         generation: this.#generation,
@@ -411,6 +442,7 @@ export class Supervisor {
         reloadsOk: this.counters.ok,
         reloadsFailed: this.counters.failed,
       },
+      this.#retired,
     );
   }
 
