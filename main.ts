@@ -10,6 +10,8 @@ import { createLogger } from "./src/log.ts";
 import { Supervisor } from "./src/supervisor/supervisor.ts";
 import { FileWatcher, watchedFilesFor } from "./src/supervisor/watch.ts";
 import { VERSION } from "./src/version.ts";
+import { findTestFiles, runScriptTests } from "./src/script_tests.ts";
+import { copyStubs } from "./src/pyodide/stubs.ts";
 
 const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
 
@@ -20,6 +22,9 @@ Usage:
                                            reloads on file changes (unless --no-watch) and SIGHUP;
                                            the log flags win over http.yaml's log:
   siphon-deno check [--config http.yaml]   validate the config and exit
+  siphon-deno test FILE|DIR…               run script tests (test_*.py, pytest style) in the
+                                           serving runtime; ends with "N passed, M failed"
+  siphon-deno stubs [--out typings]        write .pyi stubs of siphon and siphon_sdk for IDEs
   siphon-deno health [--url http://127.0.0.1:9091/healthz]
                                            exit 0 when the admin listener answers 200
   siphon-deno --version | --help
@@ -38,6 +43,7 @@ async function main(args: string[]): Promise<number> {
         "log-level": { type: "string" },
         "access-log": { type: "boolean" },
         url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
+        out: { type: "string", default: "typings" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -57,6 +63,8 @@ async function main(args: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (command === "health") return await health(values.url!);
+  if (command === "test") return await scriptTests(positionals.slice(1));
+  if (command === "stubs") return await writeStubs(values.out!);
   if (command !== "serve" && command !== "check") {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -141,6 +149,38 @@ function logOverrides(
     level: level as LogOverrides["level"],
     access: values["access-log"],
   };
+}
+
+/** `test`: 0 when every test passed, 1 when one failed, 2 when none could run. */
+async function scriptTests(paths: string[]): Promise<number> {
+  const log = createLogger({ level: "warning" });
+  let files;
+  try {
+    files = await findTestFiles(paths.length ? paths : ["."]);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  let counts;
+  try {
+    counts = await runScriptTests(files, log);
+  } catch (e) {
+    console.error(`Cannot run the tests: ${(e as Error).message}`);
+    return 2;
+  }
+  if (counts.skipped) console.log(`${counts.skipped} skipped`);
+  console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  return counts.failed > 0 ? 1 : 0;
+}
+
+/** `stubs`: the .pyi files an IDE needs to complete and type-check scripts. */
+async function writeStubs(out: string): Promise<number> {
+  const written = await copyStubs(out);
+  console.log(
+    `wrote ${written.length} stub files under ${out}/ (point your IDE's stub path ` +
+      `there, e.g. pyright's stubPath or mypy's mypy_path)`,
+  );
+  return 0;
 }
 
 /** For container health checks: 0 when `url` answers 200 within 2 s, else 1. */

@@ -20,8 +20,6 @@ import { ask } from "../src/cache/channel.ts";
 import type { CacheCall } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
-import { type RouteDef, Router } from "../src/router/router.ts";
-import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
@@ -29,6 +27,8 @@ import type { RunningListener } from "./mtls.ts";
 import { Metrics } from "./metrics.ts";
 import { Outbound } from "./outbound.ts";
 import { RedisCaches } from "./redis_cache.ts";
+import { compileRoutes } from "./routes.ts";
+import { errorText } from "./error_text.ts";
 import { loadPython } from "./python_runtime.ts";
 import {
   type Listener,
@@ -323,53 +323,4 @@ function memoryStats(g: Generation): WorkerStats {
     wasmBytes: heap8?.byteLength ?? 0,
     pyObjects,
   };
-}
-
-function compileRoutes(
-  config: Config,
-  decorated: [string, string[], string][],
-  runtime: PyProxy,
-): { router: Router; labels: string[] } {
-  const defs: RouteDef[] = [
-    ...config.routes.map((r, id) => ({
-      template: r.path,
-      methods: r.methods,
-      id,
-      source: r.source,
-    })),
-    ...decorated.map(([template, methods, source], i) => ({
-      template,
-      methods,
-      id: config.routes.length + i,
-      source,
-    })),
-  ];
-  const router = Router.compile(defs);
-  const entries = defs.map((d) => {
-    const params = parseTemplate(d.template).flatMap((s) =>
-      s.kind === "static" ? [] : [[s.name, s.kind === "param" ? s.type : "str"]]
-    );
-    const handler = d.id < config.routes.length
-      ? config.routes[d.id].handler
-      : d.id - config.routes.length;
-    return [d.source, handler, params, `${d.methods.join(",")} ${d.template}`];
-  });
-  runtime.install(JSON.stringify(entries));
-  return { router, labels: defs.map((d) => d.template) };
-}
-
-function errorText(e: unknown): string {
-  if (e && typeof e === "object" && "type" in e && e.type === "ScriptError") {
-    // A PythonError's message is the Python traceback; keep just the ScriptError text.
-    const text = String((e as { message?: unknown }).message);
-    const at = text.lastIndexOf("ScriptError: ");
-    return at === -1 ? text : text.slice(at + "ScriptError: ".length).trimEnd();
-  }
-  if (e && typeof e === "object" && "type" in e) {
-    const text = String((e as { message?: unknown }).message).trimEnd();
-    return text.slice(text.lastIndexOf("\n") + 1);
-  }
-  if (e instanceof Error) return e.message;
-  if (e && typeof e === "object" && "errno" in e) return `file system error, errno ${e.errno}`;
-  return String(e);
 }

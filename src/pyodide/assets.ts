@@ -13,9 +13,6 @@ const ROOT = join(import.meta.dirname!, "..", "..");
 /** Folder holding `pyodide.asm.wasm`, `python_stdlib.zip` and `pyodide-lock.json`. */
 export const PYODIDE_DIR = join(ROOT, "node_modules", "pyodide") + "/";
 
-/** Folder of the `siphon` Python package that scripts import. */
-export const SIPHON_PACKAGE_DIR = join(ROOT, "workers", "python", "siphon");
-
 /** Where the siphon package is written inside Pyodide's file system. */
 export const SIPHON_PYTHON_ROOT = "/lib/siphon";
 
@@ -46,14 +43,22 @@ export interface PackageFile {
  *
  * @returns the files
  */
-export async function readSiphonPackage(): Promise<PackageFile[]> {
+export function readSiphonPackage(): Promise<PackageFile[]> {
+  return readPythonFolder("siphon");
+}
+
+/**
+ * Reads the `.py` files of one folder under workers/python (`siphon`, `siphon_sdk`, `testing`).
+ *
+ * @param name the folder
+ * @returns the files, sorted by name
+ */
+export async function readPythonFolder(name: string): Promise<PackageFile[]> {
+  const dir = join(ROOT, "workers", "python", name);
   const files: PackageFile[] = [];
-  for await (const entry of Deno.readDir(SIPHON_PACKAGE_DIR)) {
+  for await (const entry of Deno.readDir(dir)) {
     if (!entry.isFile || !entry.name.endsWith(".py")) continue;
-    files.push({
-      name: entry.name,
-      text: await Deno.readTextFile(join(SIPHON_PACKAGE_DIR, entry.name)),
-    });
+    files.push({ name: entry.name, text: await Deno.readTextFile(join(dir, entry.name)) });
   }
   return files.sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -27,6 +27,7 @@ _inbuf = bytearray(IN_SIZE)
 _outbuf = bytearray(OUT_SIZE)
 _table = []  # route id -> _Route
 _INTERNAL = __file__.rsplit("/", 1)[0] + "/"
+_override_params = None  # set only by siphon_sdk's test harness (``path_params=``)
 
 
 def grow_in(size):
@@ -86,8 +87,8 @@ def dispatch(route_id, meta_len, body_len):
     method, path, client, query, headers, params, cert, rid = meta.split("\x01")
     body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
     log._request_id.set(rid)  # asyncio Tasks copy the context, so async handlers keep it
-    req = http.Request(method, path, client, _params(route, params), query, headers, body, cert,
-                       rid)
+    path_params = _params(route, params) if _override_params is None else _override_params
+    req = http.Request(method, path, client, path_params, query, headers, body, cert, rid)
     try:
         chain = route.chain
         last = len(chain) - 1

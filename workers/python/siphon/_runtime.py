@@ -44,15 +44,33 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
     _host = host
     log._sink = host.log
     http._fetch = host.fetch
-    http._clients = json.loads(clients_json)
     cache._call = getattr(host, "cache", None)
     cache._call_async = getattr(host, "cacheAsync", None)
-    cache._backends = json.loads(caches_json)
+    configure(clients_json, caches_json)
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()
     time.sleep = _sleep
     signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def configure(clients_json, caches_json):
+    """Take the config's named clients and caches (``{name: backend}``)."""
+    http._clients = json.loads(clients_json)
+    cache._backends = json.loads(caches_json)
+
+
+def forget_script(folder):
+    """Undo ``load_script`` for the test harness: drop every registered route, middleware and
+    hook, and the modules imported from ``folder``, so the next load starts clean."""
+    global _module
+    for registry in (http._routes, http._middlewares, http._startup, http._shutdown):
+        registry.clear()
+    prefix = folder.rstrip("/") + "/"
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(prefix):
+            del sys.modules[name]
+    _module = None
 
 
 class ScriptError(Exception):

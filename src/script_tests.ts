@@ -1,0 +1,132 @@
+/**
+ * `siphon-deno test FILE|DIR…`: runs users' script tests (pytest-style `test_*.py`) in the same
+ * Pyodide runtime and request path as `serve`. This is the main-thread side: it finds the test
+ * files, starts the test thread (workers/test_worker.ts) from the cached snapshot, watches it
+ * for handlers that block past their deadline (the same watchdog as serving workers) and holds
+ * the memory caches, then reports the counts.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { Caches } from "./cache/caches.ts";
+import { answer, CHANNEL_BYTES } from "./cache/channel.ts";
+import type { Config } from "./config/load.ts";
+import type { Logger } from "./log.ts";
+import type { WorkerControl } from "./protocol.ts";
+import { obtainSnapshot } from "./supervisor/snapshot.ts";
+import { Watchdog } from "./supervisor/watchdog.ts";
+import type { TestReport, TestStart } from "../workers/test_worker.ts";
+
+/** What a run found. */
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/**
+ * Finds the test files: each argument is a file, or a folder searched (recursively, skipping
+ * hidden folders and node_modules) for `test_*.py` and `*_test.py`.
+ *
+ * @param paths files and folders
+ * @returns absolute paths, sorted within each folder
+ * @throws {Error} naming a path that does not exist, or when nothing was found
+ */
+export async function findTestFiles(paths: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string) => {
+    const entries = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e);
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isDirectory && !e.name.startsWith(".") && e.name !== "node_modules") await walk(path);
+      else if (e.isFile && /^test_.*\.py$|_test\.py$/.test(e.name)) found.push(path);
+    }
+  };
+  for (const p of paths) {
+    const path = resolve(p);
+    let info;
+    try {
+      info = await Deno.stat(path);
+    } catch {
+      throw new Error(`Cannot test ${p}: no such file or folder`);
+    }
+    if (info.isDirectory) await walk(path);
+    else found.push(path);
+  }
+  if (found.length === 0) {
+    throw new Error(`no test files (test_*.py or *_test.py) in ${paths.join(", ")}`);
+  }
+  return [...new Set(found)];
+}
+
+/**
+ * Runs the tests in `files`, printing a line per test to stdout.
+ *
+ * @param files absolute paths of test files
+ * @param log for the watchdog and the snapshot
+ * @returns the counts
+ * @throws {Error} when the test thread itself fails (not when a test fails)
+ */
+export async function runScriptTests(files: string[], log: Logger): Promise<TestCounts> {
+  const snapshot = await obtainSnapshot({ log });
+  const control: WorkerControl = {
+    interrupt: new SharedArrayBuffer(8),
+    clock: new SharedArrayBuffer(16),
+    cache: new SharedArrayBuffer(CHANNEL_BYTES),
+  };
+  const caches = new Caches();
+  const worker = new Worker(new URL("../workers/test_worker.ts", import.meta.url), {
+    type: "module",
+    name: "test",
+  });
+  let hung = () => {};
+  const watchdog = new Watchdog({ log, onHung: () => hung() });
+  watchdog.add(1, control);
+  watchdog.start();
+  try {
+    return await new Promise<TestCounts>((resolve, reject) => {
+      hung = () => reject(new Error("a handler stayed blocked after its interrupt; run stopped"));
+      worker.onmessage = (e: MessageEvent<TestReport>) => {
+        const msg = e.data;
+        if (msg.type === "cache") {
+          const { ok, json } = caches.run(msg.name, msg.call);
+          answer(control.cache, ok, json);
+        } else if (msg.type === "caches") {
+          // A fresh, empty store per harness; every cache is in memory in tests.
+          const memory = (config: Config, names: string[]) => ({
+            ...config,
+            cache: Object.fromEntries(
+              names.map((n) => [n, { ...config.cache[n], backend: "memory" as const }]),
+            ),
+          });
+          caches.sync(memory(msg.config, []));
+          caches.sync(memory(msg.config, Object.keys(msg.config.cache)));
+        } else if (msg.type === "done") {
+          resolve(msg);
+        } else {
+          reject(new Error(msg.message));
+        }
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`the test thread failed: ${e.message}`));
+      };
+      worker.postMessage(
+        {
+          type: "start",
+          files,
+          cwd: Deno.cwd(),
+          control,
+          env: Deno.env.toObject(),
+          snapshot,
+        } satisfies TestStart,
+      );
+    });
+  } finally {
+    watchdog.stop();
+    caches.close();
+    worker.terminate();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * `siphon-deno test`: users' script tests run in the serving runtime. The examples' own tests
+ * pass; a fixture with failing tests gives the report line by line (file:line, the assertion
+ * with its values, the handler's traceback from the log) and exit 1; the stubs agree with the
+ * runtime modules and `stubs --out` writes them.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ROOT } from "./_server.ts";
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    cwd: ROOT,
+    env: { SIPHON_CACHE_DIR: join(ROOT, ".cache", "test-snapshots") },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code: result.code, out: d.decode(result.stdout), err: d.decode(result.stderr) };
+}
+
+Deno.test("siphon-deno test: every example's tests pass", async () => {
+  const { code, out, err } = await cli("test", "examples");
+  assert.equal(code, 0, out + err);
+  for (const example of ["hello", "rest", "webhook", "proxy"]) {
+    assert.match(out, new RegExp(`^PASS examples/${example}/test_app\\.py::`, "m"), example);
+  }
+  assert.doesNotMatch(out, /^FAIL /m);
+  const [, passed] = /^(\d+) passed, 0 failed$/m.exec(out) ?? [];
+  assert.ok(Number(passed) >= 25, out);
+  assert.ok(out.trimEnd().endsWith("passed, 0 failed"), "the summary is the last line");
+});
+
+Deno.test("siphon-deno test: failures show file:line, values and the handler's traceback", async () => {
+  const { code, out } = await cli("test", "tests/fixtures/script_tests");
+  assert.equal(code, 1, out);
+  const file = "tests/fixtures/script_tests/test_mixed.py";
+  for (
+    const line of [
+      `PASS ${file}::test_ok`,
+      `PASS ${file}::test_middleware_guards`,
+      `PASS ${file}::test_spinning_handler_is_cut_off`,
+      `FAIL ${file}::test_fails_on_status`,
+      `  ${file}:29: in test_fails_on_status`,
+      "      assert resp.status == 200",
+      "  AssertionError: assert 500 == 200",
+      "    where resp.status = 500",
+      "    INFO about to fail",
+      "    ERROR GET /boom: boom (GET /boom) raised ValueError",
+      '        raise ValueError("kaput")',
+      `PASS ${file}::test_fails_once_of_two[/ok]`,
+      `FAIL ${file}::test_fails_once_of_two[/missing]`,
+      `  ${file}:34: in test_fails_once_of_two`,
+      `SKIP ${file}::test_skipped: shows as skipped`,
+      "1 skipped",
+      "4 passed, 2 failed",
+    ]
+  ) {
+    assert.ok(out.split("\n").includes(line), `missing line ${JSON.stringify(line)}:\n${out}`);
+  }
+  assert.match(out, /File ".*\/tests\/fixtures\/script_tests\/app\.py", line 18, in boom/);
+  assert.ok(out.trimEnd().endsWith("4 passed, 2 failed"));
+});
+
+Deno.test("siphon-deno test: a path that does not exist is a usage error", async () => {
+  const { code, err } = await cli("test", "no/such/tests");
+  assert.equal(code, 2);
+  assert.match(err, /Cannot test no\/such\/tests: no such file or folder/);
+});
+
+Deno.test("the .pyi stubs match the runtime modules; stubs --out writes them", async () => {
+  const check = await cli("test", "workers/python/stubs");
+  assert.equal(check.code, 0, check.out + check.err);
+  assert.match(check.out, /^10 passed, 0 failed$/m);
+  const out = Deno.makeTempDirSync({ prefix: "siphon-stubs-" });
+  const { code, out: said } = await cli("stubs", "--out", out);
+  assert.equal(code, 0);
+  assert.match(said, /wrote 7 stub files/);
+  for (
+    const f of [
+      "siphon/http.pyi",
+      "siphon/log.pyi",
+      "siphon/cache.pyi",
+      "siphon_sdk/http_testing.pyi",
+    ]
+  ) {
+    assert.ok(Deno.statSync(join(out, f)).size > 100, f);
+  }
+  assert.match(Deno.readTextFileSync(join(out, "siphon/http.pyi")), /^class Request:/m);
+});

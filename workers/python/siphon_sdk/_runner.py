@@ -1,0 +1,307 @@
+"""The test runner behind ``siphon-deno test``: collects pytest-style tests (``test_*``
+functions, ``Test*`` classes with ``test_*`` methods, fixtures from the file and a
+``conftest.py`` beside it), runs them in this interpreter and reports each failure with its
+file:line. Ends with ``N passed, M failed``."""
+
+import ast
+import asyncio
+import importlib.util
+import inspect
+import itertools
+import linecache
+import os
+import sys
+import traceback
+
+import pytest  # the subset in workers/python/testing/pytest.py
+from pyodide.ffi import run_sync
+
+import siphon_sdk
+
+_HIDDEN = ("/siphon_sdk/", "/testing/pytest.py", "/lib/siphon/siphon/", "<frozen ")
+_cwd = "/"
+
+
+def _rel(path):
+    return os.path.relpath(path, _cwd) if path.startswith(_cwd.rstrip("/") + "/") else path
+
+
+def _write(text):
+    siphon_sdk._host.write(text)
+
+
+def _load_module(path, name):
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fixtures_of(module):
+    found = {}
+    for value in vars(module).values():
+        spec = getattr(value, "_siphon_fixture", None)
+        if spec is not None:
+            found[spec.name] = spec
+    return found
+
+
+def _builtin_fixtures():
+    def tmp_path():
+        import pathlib
+        import tempfile
+        return pathlib.Path(tempfile.mkdtemp(prefix="siphon_test_"))
+
+    def monkeypatch():
+        patch = pytest.MonkeyPatch()
+        yield patch
+        patch.undo()
+    return {"tmp_path": pytest.FixtureDef(tmp_path, False, "tmp_path"),
+            "monkeypatch": pytest.FixtureDef(monkeypatch, False, "monkeypatch")}
+
+
+class _Test:
+    def __init__(self, file, name, fn, owner, params):
+        self.file, self.name, self.fn, self.owner, self.params = file, name, fn, owner, params
+
+    def marks(self, kind):
+        return [m for m in getattr(self.fn, "_siphon_marks", []) if m.name == kind]
+
+
+def _expand(file, name, fn, owner):
+    cases = [({}, "")]
+    for m in reversed(getattr(fn, "_siphon_marks", [])):
+        if m.name != "parametrize":
+            continue
+        names = m.args[0]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        values = list(m.args[1])
+        ids = m.kwargs.get("ids")
+        new = []
+        for (given, label), (i, value) in itertools.product(cases, enumerate(values)):
+            row = value if len(names) > 1 else (value,)
+            tag = ids[i] if ids else "-".join(v if isinstance(v, str) and v else repr(v)
+                                              for v in row)
+            new.append(({**given, **dict(zip(names, row))}, f"{label}-{tag}" if label else tag))
+        cases = new
+    return [_Test(file, f"{name}[{label}]" if label else name, fn, owner, params)
+            for params, label in cases]
+
+
+def _collect(file, module):
+    tests = []
+    items = sorted(vars(module).items(),
+                   key=lambda kv: getattr(getattr(kv[1], "__code__", None), "co_firstlineno",
+                                          inspect.getsourcelines(kv[1])[1]
+                                          if inspect.isclass(kv[1]) else 0))
+    for name, value in items:
+        if name.startswith("test") and inspect.isfunction(value) and \
+                getattr(value, "__module__", None) == module.__name__:
+            tests += _expand(file, name, value, None)
+        elif name.startswith("Test") and inspect.isclass(value) and \
+                value.__module__ == module.__name__:
+            for attr, fn in vars(value).items():
+                if attr.startswith("test") and inspect.isfunction(fn):
+                    tests += _expand(file, f"{name}::{attr}", fn, value)
+    return tests
+
+
+def _call(fn, *args, **kwargs):
+    out = fn(*args, **kwargs)
+    if inspect.isawaitable(out):
+        out = run_sync(out)
+    return out
+
+
+def _run_one(test, fixtures):
+    """Runs a test; returns None when it passed, else ("skip"|"fail", text)."""
+    for m in test.marks("skip"):
+        return ("skip", m.kwargs.get("reason") or (m.args[0] if m.args else ""))
+    for m in test.marks("skipif"):
+        if m.args and m.args[0]:
+            return ("skip", m.kwargs.get("reason", ""))
+    teardown = []
+    values = {}
+    instance = test.owner() if test.owner else None
+
+    def resolve(name, chain=()):
+        if name in values:
+            return values[name]
+        if name in test.params:
+            return test.params[name]
+        spec = fixtures.get(name)
+        if spec is None:
+            raise LookupError(f"fixture {name!r} not found (available: "
+                              f"{', '.join(sorted(fixtures)) or 'none'})")
+        if name in chain:
+            raise LookupError(f"fixture {name!r} depends on itself")
+        fn = spec.fn
+        args = {p: resolve(p, chain + (name,)) for p in inspect.signature(fn).parameters}
+        out = fn(**args)
+        if inspect.isgenerator(out):
+            value = next(out)
+            teardown.append(out)
+        elif inspect.isasyncgen(out):
+            value = run_sync(out.__anext__())
+            teardown.append(out)
+        else:
+            value = run_sync(out) if inspect.isawaitable(out) else out
+        values[name] = value
+        return value
+
+    failure = None
+    try:
+        for name, spec in fixtures.items():
+            if spec.autouse:
+                resolve(name)
+        fn = test.fn.__get__(instance) if instance is not None else test.fn
+        args = {p: resolve(p) for p in inspect.signature(fn).parameters}
+        _call(fn, **args)
+    except pytest.Skipped as exc:
+        failure = ("skip", str(exc))
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not isinstance(exc, SystemExit):
+            raise
+        failure = ("fail", _describe(exc))
+    for gen in reversed(teardown):
+        try:
+            if inspect.isasyncgen(gen):
+                run_sync(gen.__anext__())
+            else:
+                next(gen)
+        except (StopIteration, StopAsyncIteration):
+            pass
+        except BaseException as exc:  # noqa: BLE001
+            failure = failure or ("fail", "error in fixture teardown:\n" + _describe(exc))
+    return failure
+
+
+def _describe(exc):
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not any(h in f.filename for h in _HIDDEN)]
+    lines = []
+    for f in frames:
+        lines.append(f"{_rel(f.filename)}:{f.lineno}: in {f.name}")
+        if f.line:
+            lines.append(f"    {f.line.strip()}")
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
+    if isinstance(exc, AssertionError):
+        where = _explain(exc)
+        if where:
+            detail = where[0] if not str(exc) else f"AssertionError: {exc}\n{where[0]}"
+            detail += "".join(f"\n  where {w}" for w in where[1:])
+    lines.append(detail)
+    return "\n".join(lines)
+
+
+_SAFE = (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.UnaryOp)
+
+
+def _safe(node):
+    """Expressions that can be evaluated again without side effects."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _safe(node.value)
+    if isinstance(node, ast.Subscript):
+        return _safe(node.value) and _safe(node.slice)
+    if isinstance(node, ast.UnaryOp):
+        return _safe(node.operand)
+    return False
+
+
+def _explain(exc):
+    """``assert a == b`` → ``assert 404 == 200`` and ``where resp.status = 404``."""
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame, lineno = tb.tb_frame, tb.tb_lineno
+    try:
+        tree = ast.parse("".join(linecache.getlines(frame.f_code.co_filename)))
+    except SyntaxError:
+        return []
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.Assert)
+                 and n.lineno <= lineno <= (n.end_lineno or n.lineno)), None)
+    if node is None:
+        return []
+    parts = [node.test.left, *node.test.comparators] if isinstance(node.test, ast.Compare) \
+        else [node.test]
+    shown, where = [], []
+    for part in parts:
+        text = ast.unparse(part)
+        if not _safe(part):
+            shown.append(text)
+            continue
+        try:
+            value = repr(eval(compile(ast.Expression(part), "<assert>", "eval"),
+                              frame.f_globals, frame.f_locals))
+        except Exception:  # noqa: BLE001
+            shown.append(text)
+            continue
+        if len(value) > 400:
+            value = value[:400] + "…"
+        shown.append(value)
+        if not isinstance(part, ast.Constant):
+            where.append(f"{text} = {value}")
+    if isinstance(node.test, ast.Compare):
+        ops = [_OPS.get(type(op), "?") for op in node.test.ops]
+        head = shown[0] + "".join(f" {op} {v}" for op, v in zip(ops, shown[1:]))
+    else:
+        head = shown[0]
+    return [f"AssertionError: assert {head}", *where]
+
+
+_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+        ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+
+
+async def run(files_json, cwd):
+    """Run every test in the given files; returns ``"passed failed skipped"``."""
+    import json
+    global _cwd
+    _cwd = cwd
+    asyncio.run = lambda coro, **_: run_sync(coro)  # tests written for CPython call this
+    passed = failed = skipped = 0
+    for index, path in enumerate(json.loads(files_json)):
+        folder = os.path.dirname(path)
+        fixtures = _builtin_fixtures()
+        try:
+            conftest = os.path.join(folder, "conftest.py")
+            if os.path.exists(conftest):
+                fixtures.update(_fixtures_of(_load_module(conftest, f"conftest_{index}")))
+            module = _load_module(path, f"siphon_test_{index}_" +
+                                  os.path.basename(path)[:-3])
+        except BaseException as exc:  # noqa: BLE001
+            failed += 1
+            _write(f"FAIL {_rel(path)} (cannot import)\n{_indent(_describe(exc))}\n")
+            continue
+        fixtures.update(_fixtures_of(module))
+        for test in _collect(path, module):
+            from siphon_sdk import http_testing
+            http_testing._active = None
+            outcome = _run_one(test, fixtures)
+            label = f"{_rel(path)}::{test.name}"
+            if outcome is None:
+                passed += 1
+                _write(f"PASS {label}\n")
+            elif outcome[0] == "skip":
+                skipped += 1
+                _write(f"SKIP {label}{': ' + outcome[1] if outcome[1] else ''}\n")
+            else:
+                failed += 1
+                _write(f"FAIL {label}\n{_indent(outcome[1])}\n")
+                logs = http_testing._active.logs if http_testing._active else []
+                if logs:
+                    _write("  log:\n" + "".join(
+                        _indent(f"{level.upper()} {text}", 4) + "\n" for level, text in logs))
+    return f"{passed} {failed} {skipped}"
+
+
+def _indent(text, n=2):
+    return "\n".join(" " * n + line for line in text.splitlines())

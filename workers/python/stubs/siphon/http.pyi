@@ -1,0 +1,109 @@
+# Type stubs for `siphon.http` (siphon-deno, compatible with siphon-http scripts).
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar, Union
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Handler = Callable[["Request"], Union["Response", Awaitable["Response"]]]
+_Guard = Callable[["Request"], Union["Response", None, Awaitable[Union["Response", None]]]]
+_Body = Union[bytes, bytearray, memoryview, str, None]
+_HeaderValue = Union[str, Sequence[str]]
+
+__all__ = [
+    "route", "middleware", "on_startup", "on_shutdown", "Request", "Response",
+    "HTTPStatusError", "Client", "ClientError",
+]
+
+def route(path: str, methods: Union[Sequence[str], str, None] = ...) -> Callable[[_F], _F]:
+    """Serve the decorated handler at ``path`` (``/users/{id:int}``); methods default to GET."""
+
+def middleware(fn: _Guard) -> _Guard:
+    """A guard run before every handler: return None to continue or a Response to answer."""
+
+def on_startup(fn: Callable[[], Union[None, Awaitable[None]]]) -> Callable[[], Union[None, Awaitable[None]]]:
+    """Run once in each worker before it serves; an exception stops the start."""
+
+def on_shutdown(fn: Callable[[], Union[None, Awaitable[None]]]) -> Callable[[], Union[None, Awaitable[None]]]:
+    """Run once per process at shutdown, after in-flight requests finished."""
+
+class Request:
+    """An incoming request."""
+
+    method: str
+    path: str
+    """As sent, still percent-encoded."""
+    client: str
+    """``"ip:port"`` of the peer (the forwarded client behind a trusted proxy)."""
+    path_params: dict[str, Any]
+    """Decoded; ``{id:int}`` parameters are ``int``."""
+    request_id: str
+    """The id this request's log lines carry."""
+    @property
+    def query_params(self) -> dict[str, str]: ...
+    @property
+    def headers(self) -> dict[str, str]:
+        """Lower-case names."""
+    @property
+    def client_cert(self) -> Union[dict[str, Any], None]:
+        """The verified client certificate on a mutual-TLS listener, else None."""
+    def header(self, name: str, default: Union[str, None] = ...) -> Union[str, None]: ...
+    def body(self) -> bytes: ...
+
+class Response:
+    """A response; ``body`` as bytes or str (UTF-8, text/plain unless a content type is set)."""
+
+    status: int
+    headers: dict[str, _HeaderValue]
+    body: bytes
+    def __init__(
+        self,
+        status: int = ...,
+        headers: Union[Mapping[str, _HeaderValue], None] = ...,
+        body: _Body = ...,
+    ) -> None: ...
+    def raise_for_status(self) -> Response:
+        """Raise HTTPStatusError for a status of 400 or above; else return self."""
+
+class HTTPStatusError(Exception):
+    response: Response
+    status: int
+    def __init__(self, response: Response) -> None: ...
+
+class ClientError(Exception):
+    """An outbound request got no response (timeout, refused, TLS); names METHOD URL."""
+
+class Client:
+    """Outbound HTTP: ``Client("name")`` from http.yaml ``clients:``, or settings inline."""
+
+    name: Union[str, None]
+    base_url: Union[str, None]
+    timeout_ms: int
+    headers: dict[str, str]
+    def __init__(
+        self,
+        name: Union[str, None] = ...,
+        *,
+        base_url: Union[str, None] = ...,
+        timeout_ms: Union[int, None] = ...,
+        verify: Union[str, None] = ...,
+        cert: Union[str, None] = ...,
+        key: Union[str, None] = ...,
+        pool_size: Union[int, None] = ...,
+        http2_prior_knowledge: Union[bool, None] = ...,
+        headers: Union[Mapping[str, str], None] = ...,
+    ) -> None: ...
+    async def request(
+        self, method: str, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...
+    ) -> Response: ...
+    async def get(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
+    async def post(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
+    async def put(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
+    async def patch(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
+    async def delete(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
+    async def __aenter__(self) -> Client: ...
+    async def __aexit__(
+        self,
+        exc_type: Union[type[BaseException], None],
+        exc: Union[BaseException, None],
+        tb: Union[TracebackType, None],
+    ) -> bool: ...

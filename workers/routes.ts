@@ -1,0 +1,62 @@
+/**
+ * A generation's route table: the http.yaml routes and the script's decorator routes compiled
+ * into one frozen {@link Router}, and Python's dispatch table installed to match it (route ids
+ * agree on both sides). Used by a worker for each generation and by the script test harness.
+ *
+ * @module
+ */
+import type { PyProxy } from "pyodide/ffi";
+import type { Config } from "../src/config/load.ts";
+import { type RouteDef, Router } from "../src/router/router.ts";
+import { parseTemplate } from "../src/router/template.ts";
+
+/** The compiled table. */
+export interface CompiledRoutes {
+  router: Router;
+  /** Route templates by route id (metrics, traces, the access log). */
+  labels: string[];
+  /** Every route as compiled, by route id. */
+  defs: RouteDef[];
+}
+
+/**
+ * Compiles the routes and installs the matching dispatch table in Python.
+ *
+ * @param config the generation's config (its `routes:`)
+ * @param decorated the script's `@http.route`s: `[template, methods, "file:line"]`
+ * @param runtime Python's `siphon._runtime`, with the script loaded
+ * @returns the router and the labels
+ * @throws {Error} on a route conflict, naming both places
+ */
+export function compileRoutes(
+  config: Config,
+  decorated: [string, string[], string][],
+  runtime: PyProxy,
+): CompiledRoutes {
+  const defs: RouteDef[] = [
+    ...config.routes.map((r, id) => ({
+      template: r.path,
+      methods: r.methods,
+      id,
+      source: r.source,
+    })),
+    ...decorated.map(([template, methods, source], i) => ({
+      template,
+      methods,
+      id: config.routes.length + i,
+      source,
+    })),
+  ];
+  const router = Router.compile(defs);
+  const entries = defs.map((d) => {
+    const params = parseTemplate(d.template).flatMap((s) =>
+      s.kind === "static" ? [] : [[s.name, s.kind === "param" ? s.type : "str"]]
+    );
+    const handler = d.id < config.routes.length
+      ? config.routes[d.id].handler
+      : d.id - config.routes.length;
+    return [d.source, handler, params, `${d.methods.join(",")} ${d.template}`];
+  });
+  runtime.install(JSON.stringify(entries));
+  return { router, labels: defs.map((d) => d.template), defs };
+}

@@ -1,0 +1,254 @@
+/**
+ * The thread behind `siphon-deno test`: one Pyodide interpreter, prepared like a serving
+ * worker's (snapshot, siphon package, interrupt buffer, deadline clock), plus `siphon_sdk` and
+ * the pytest subset. `HttpTestHarness` calls back into {@link load} and {@link request}, which
+ * build a listener's request path (router, limits, bridge) exactly as a worker does — only the
+ * socket is missing — and the runner reports each test.
+ *
+ * Boundary: like workers/worker.ts, this thread runs Python and the request path; the main
+ * thread (src/script_tests.ts) runs the watchdog and the memory caches.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { dirname, join } from "node:path";
+import type { PyodideAPI } from "pyodide";
+import type { PyProxy } from "pyodide/ffi";
+import { type Config, loadConfig, parseConfig } from "../src/config/load.ts";
+import { ask } from "../src/cache/channel.ts";
+import type { CacheCall } from "../src/cache/memory_store.ts";
+import { errorResponse } from "../src/http/errors.ts";
+import { createLogger } from "../src/log.ts";
+import type { WorkerControl } from "../src/protocol.ts";
+import { readPythonFolder, readSiphonPackage, SIPHON_PYTHON_ROOT } from "../src/pyodide/assets.ts";
+import { Bridge } from "./bridge.ts";
+import { DeadlineClock } from "./deadlines.ts";
+import { errorText } from "./error_text.ts";
+import { Metrics } from "./metrics.ts";
+import { loadPython } from "./python_runtime.ts";
+import { compileRoutes } from "./routes.ts";
+import { listenerFor, requestHandler } from "./serve.ts";
+
+/** main → this thread. */
+export interface TestStart {
+  type: "start";
+  files: string[];
+  cwd: string;
+  control: WorkerControl;
+  env: Record<string, string>;
+  snapshot: Uint8Array | null;
+}
+
+/** this thread → main. */
+export type TestReport =
+  | { type: "done"; passed: number; failed: number; skipped: number }
+  | { type: "error"; message: string }
+  | { type: "caches"; config: Config }
+  | { type: "cache"; name: string; call: CacheCall };
+
+const post = (msg: TestReport) => self.postMessage(msg);
+const encoder = new TextEncoder();
+const log = createLogger({ source: "test", level: "warning" });
+
+/** What a harness's `load_script` set up; requests go through it. */
+interface Loaded {
+  config: Config;
+  handle: ReturnType<typeof requestHandler>;
+  folder: string;
+}
+
+let py: PyodideAPI;
+let runtime: PyProxy;
+let bridge: Bridge;
+let clock: DeadlineClock;
+let interrupt: Int32Array;
+let control: WorkerControl;
+let loaded: Loaded | null = null;
+const mounted: string[] = [];
+
+self.onmessage = async (event: MessageEvent<TestStart>) => {
+  try {
+    const [passed, failed, skipped] = (await runAll(event.data)).split(" ").map(Number);
+    post({ type: "done", passed, failed, skipped });
+  } catch (e) {
+    post({ type: "error", message: errorText(e) });
+  }
+};
+
+async function runAll(start: TestStart): Promise<string> {
+  control = start.control;
+  interrupt = new Int32Array(control.interrupt, 0, 1);
+  const kill = new Int32Array(control.interrupt, 4, 1);
+  clock = new DeadlineClock(new Float64Array(control.clock));
+  ({ py } = await loadPython({
+    files: await readSiphonPackage(),
+    env: start.env,
+    log,
+    snapshot: start.snapshot,
+  }));
+  await writeTestPackages(py);
+  py.setInterruptBuffer(interrupt);
+  runtime = py.pyimport("siphon._runtime");
+  runtime.attach(
+    {
+      log: () => {}, // the harness keeps Python's log lines and shows them with a failure
+      wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
+      killed: () => Atomics.load(kill, 0) === 1,
+      fetch: () => Promise.reject(new Error("no network in script tests")),
+      cache: (name: string, callJson: string) =>
+        ask(control.cache, () => post({ type: "cache", name, call: JSON.parse(callJson) }), 5000),
+    },
+    JSON.stringify({ ...start.env, SIPHON_WORKER: "1" }),
+  );
+  bridge = new Bridge(py, errorResponse);
+  clock.start();
+  const sdk: PyProxy = py.pyimport("siphon_sdk");
+  sdk._host = {
+    load: (script: string, config: string | null | undefined, env: string) =>
+      load(script, config ?? null, JSON.parse(env)),
+    request,
+    write: (text: string) => Deno.stdout.writeSync(encoder.encode(text)),
+    log: () => {},
+  };
+  for (const file of start.files) mount(dirname(file));
+  const runner: PyProxy = py.pyimport("siphon_sdk._runner");
+  try {
+    return await runner.run(JSON.stringify(start.files), start.cwd);
+  } finally {
+    clock.stop();
+  }
+}
+
+/** siphon_sdk and the pytest subset: only the test runner's interpreter has them. */
+async function writeTestPackages(py: PyodideAPI): Promise<void> {
+  const sdkDir = `${SIPHON_PYTHON_ROOT}/siphon_sdk`;
+  py.FS.mkdirTree(sdkDir);
+  for (const f of await readPythonFolder("siphon_sdk")) {
+    py.FS.writeFile(`${sdkDir}/${f.name}`, f.text);
+  }
+  const shimDir = "/lib/siphon_testing";
+  py.FS.mkdirTree(shimDir);
+  for (const f of await readPythonFolder("testing")) {
+    py.FS.writeFile(`${shimDir}/${f.name}`, f.text);
+  }
+  py.runPython(`import sys\nsys.path.append(${JSON.stringify(shimDir)})`);
+}
+
+/** Makes a host folder visible to Python at its own path (once; sub-folders come with it). */
+function mount(folder: string): void {
+  if (mounted.some((m) => folder === m || folder.startsWith(m + "/"))) return;
+  if (mounted.some((m) => m.startsWith(folder + "/"))) {
+    throw new Error(
+      `Cannot mount ${folder} for Python: a folder inside it is mounted already; keep the ` +
+        "script and its tests under one folder, or start with the outer one",
+    );
+  }
+  py.FS.mkdirTree(folder);
+  py.mountNodeFS(folder, folder);
+  mounted.push(folder);
+}
+
+/**
+ * `HttpTestHarness.load_script`: the script with its http.yaml (given, or beside it and naming
+ * it, else defaults; `${VAR}` from Python's os.environ), its routes compiled and the first
+ * listener's request path built.
+ *
+ * @returns JSON `{ routes: [[methods, template, source]…], config }`
+ */
+async function load(
+  script: string,
+  configPath: string | null,
+  env: Record<string, string>,
+): Promise<string> {
+  try {
+    const config = await configFor(script, configPath, env);
+    if (loaded) runtime.forget_script(loaded.folder);
+    const folder = dirname(config.script);
+    runtime.forget_script(folder);
+    for (const dir of [folder, ...config.python.mounts.map((m) => m.host)]) mount(dir);
+    runtime.configure(
+      JSON.stringify(config.clients),
+      // Every cache is an in-memory one here, empty for each harness.
+      JSON.stringify(Object.fromEntries(Object.keys(config.cache).map((n) => [n, "memory"]))),
+    );
+    post({ type: "caches", config });
+    const decorated = JSON.parse(runtime.load_script(config.script));
+    const { router, labels, defs } = compileRoutes(config, decorated, runtime);
+    const handle = requestHandler(listenerFor(config.servers[0], {
+      router,
+      bridge,
+      clock,
+      interrupt,
+      log,
+      onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
+      life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
+      labels,
+      metrics: false,
+      access: false,
+      traceRoute: null,
+    }));
+    loaded = { config, handle, folder };
+    return JSON.stringify({
+      routes: defs.map((d) => [d.methods, d.template, d.source]),
+      config: config.file,
+    });
+  } catch (e) {
+    throw new Error(errorText(e));
+  }
+}
+
+async function configFor(
+  script: string,
+  configPath: string | null,
+  env: Record<string, string>,
+): Promise<Config> {
+  if (configPath) return await loadConfig(configPath, env);
+  const beside = join(dirname(script), "http.yaml");
+  try {
+    const config = await loadConfig(beside, env);
+    if (config.script === script) return config;
+  } catch { /* no usable http.yaml beside the script: defaults */ }
+  return parseConfig(
+    `script: ${JSON.stringify(script)}\nservers:\n  - listen: "127.0.0.1:8080"\n`,
+    { file: "(defaults)", dir: dirname(script), env },
+  );
+}
+
+/**
+ * `HttpTestHarness.request`: one request through the loaded script's request path.
+ *
+ * @returns status, headers (JSON pairs) and body
+ */
+async function request(
+  method: string,
+  target: string,
+  headers: string,
+  body: Uint8Array | null,
+  client: string,
+): Promise<{ status: number; headers: string; body: Uint8Array }> {
+  if (!loaded) throw new Error("HttpTestHarness: call load_script() first");
+  if (!target.startsWith("/")) throw new Error(`path must start with "/", got "${target}"`);
+  if (body && (method === "GET" || method === "HEAD")) {
+    throw new Error(`a ${method} request cannot carry a body here (Deno's Request refuses it)`);
+  }
+  const colon = client.lastIndexOf(":");
+  const info = {
+    remoteAddr: {
+      transport: "tcp",
+      hostname: client.slice(0, colon).replace(/^\[|\]$/g, ""),
+      port: Number(client.slice(colon + 1)),
+    },
+    completed: Promise.resolve(),
+  } as unknown as Deno.ServeHandlerInfo;
+  const { listen } = loaded.config.servers[0];
+  const req = new Request(`http://${listen.text}${target}`, {
+    method,
+    headers: JSON.parse(headers),
+    body: (body ?? undefined) as BodyInit | undefined,
+  });
+  const res = await loaded.handle(req, info);
+  const bytes = method === "HEAD" ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
+  const pairs: [string, string][] = [];
+  res.headers.forEach((v, k) => pairs.push([k, v]));
+  return { status: res.status, headers: JSON.stringify(pairs), body: bytes };
+}
