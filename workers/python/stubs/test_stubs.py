@@ -10,7 +10,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODULES = ["siphon.http", "siphon.log", "siphon.cache", "siphon_sdk.http",
-           "siphon_sdk.http_testing"]
+           "siphon_sdk.http_testing", "siphon_sdk.mock_module"]
 
 
 def stub_of(module_name):
