@@ -8,6 +8,7 @@ import type { PyProxy } from "pyodide/ffi";
 import { errorResponse } from "../src/http/errors.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import { DeadlineClock } from "../workers/deadlines.ts";
 import { Bridge, type BridgeRequest } from "../workers/bridge.ts";
 import { loadPython } from "../workers/python_runtime.ts";
 
@@ -56,7 +57,11 @@ runtime.install(
   ]]),
 );
 if (Deno.env.get("EXP_INT")) py.setInterruptBuffer(new Int32Array(new SharedArrayBuffer(4)));
-const bridge = new Bridge(py, errorResponse);
+const bridge = new Bridge(py, {
+  error: errorResponse,
+  clock: new DeadlineClock(new Float64Array(2)),
+  interrupt: new Int32Array(new SharedArrayBuffer(4)),
+});
 const appModule: PyProxy = py.pyimport("app");
 const straightforward = appModule.straightforward;
 
@@ -90,6 +95,8 @@ const request: BridgeRequest = {
   mayHaveControl: false,
   clientCert: "",
   requestId: "bench-1",
+  timeoutMs: 30000,
+  bodyStream: null,
   body,
 };
 

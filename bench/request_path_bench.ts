@@ -39,20 +39,23 @@ runtime.install(JSON.stringify(defs.map((d) => [
   d.template,
 ])));
 const router = Router.compile(defs);
-const bridge = new Bridge(py, errorResponse);
+const clock = new DeadlineClock(new Float64Array(2));
+const interrupt = new Int32Array(new SharedArrayBuffer(4));
+const bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
 /** The request path with `admin.metrics` / `log.access` as given (access lines go nowhere). */
 function handlerWith(options: { metrics: boolean; access: boolean }) {
   return requestHandler(listenerFor(config.servers[0], {
     router,
     bridge,
-    clock: new DeadlineClock(new Float64Array(2)),
-    interrupt: new Int32Array(new SharedArrayBuffer(4)),
+    clock,
+    interrupt,
     log: options.access ? createLogger({ format: "json", buffered: true, write: () => {} }) : log,
     onFatal: (cause) => {
       throw new Error(cause);
     },
     life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
     labels: defs.map((d) => d.template),
+    streaming: defs.map(() => false),
     traceRoute: null,
     ...options,
   }));

@@ -37,6 +37,8 @@ export interface RunOptions {
   command?: "serve" | "check";
   /** More command-line arguments, e.g. `["--log-format", "json"]`. */
   args?: string[];
+  /** Launch as `deno task serve` does (V8 flags, glibc tunable), for memory measurements. */
+  asTask?: boolean;
 }
 
 function spawn(options: RunOptions) {
@@ -44,6 +46,7 @@ function spawn(options: RunOptions) {
     args: [
       "run",
       "-A",
+      ...options.asTask ? ["--v8-flags=--expose-gc,--max-semi-space-size=4"] : [],
       "main.ts",
       options.command ?? "serve",
       "--config",
@@ -51,7 +54,11 @@ function spawn(options: RunOptions) {
       ...options.args ?? [],
     ],
     cwd: ROOT,
-    env: { SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
+    env: {
+      SIPHON_CACHE_DIR: CACHE_DIR,
+      ...options.asTask ? { GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072" } : {},
+      ...options.env,
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

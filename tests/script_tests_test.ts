@@ -23,7 +23,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 Deno.test("siphon-deno test: every example's tests pass", async () => {
   const { code, out, err } = await cli("test", "examples");
   assert.equal(code, 0, out + err);
-  for (const example of ["hello", "rest", "webhook", "proxy"]) {
+  for (const example of ["hello", "rest", "webhook", "proxy", "sse"]) {
     assert.match(out, new RegExp(`^PASS examples/${example}/test_app\\.py::`, "m"), example);
   }
   assert.doesNotMatch(out, /^FAIL /m);

@@ -11,6 +11,8 @@
  */
 import type { PyodideAPI } from "pyodide";
 import type { PyBuffer, PyCallable, PyProxy } from "pyodide/ffi";
+import type { DeadlineClock } from "./deadlines.ts";
+import { BodySources, pythonStream } from "./streams.ts";
 
 /** The parts of a request Python sees, already routed and decoded. */
 export interface BridgeRequest {
@@ -29,6 +31,10 @@ export interface BridgeRequest {
   clientCert: string;
   /** The id the log uses for this request. */
   requestId: string;
+  /** The listener's `request_timeout_ms`: each chunk of a streamed response must come in it. */
+  timeoutMs: number;
+  /** On `stream=True` routes: the body, unread, and the listener's cap; else null. */
+  bodyStream: { stream: ReadableStream<Uint8Array>; cap: number } | null;
   /** True when a decoded value may contain `\0` or `\x01` (the raw text had `%00`/`%01`). */
   mayHaveControl: boolean;
   body: Uint8Array | null;
@@ -55,6 +61,23 @@ export class BridgeFatal extends Error {
 /** Builds the plain-text error responses of the request path. */
 export type ErrorResponder = (status: number, message: string) => Response;
 
+/** What a {@link Bridge} needs besides the interpreter. */
+export interface BridgeOptions {
+  /** How to answer 413/500/504. */
+  error: ErrorResponder;
+  /** The worker's deadline clock (streamed response chunks have deadlines too). */
+  clock: DeadlineClock;
+  /** Pyodide's interrupt flag. */
+  interrupt: Int32Array;
+}
+
+/** Per call: what the response side needs to know. */
+interface CallState {
+  timeoutMs: number;
+  /** The request body Python may be streaming (0: none); closed once the response is done. */
+  source: number;
+}
+
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 // deno-lint-ignore no-control-regex -- the packing separators are control characters by design
 const CONTROL = /[\0\x01]/;
@@ -65,6 +88,8 @@ export class Bridge {
   readonly #dispatch: PyCallable;
   readonly #encoder = new TextEncoder();
   readonly #error: ErrorResponder;
+  readonly #options: BridgeOptions;
+  readonly #sources = new BodySources();
   #inProxy: PyProxy | null = null;
   #inBuffer: PyBuffer | null = null;
   #in!: Uint8Array;
@@ -74,10 +99,12 @@ export class Bridge {
 
   /**
    * @param py the worker's interpreter, with `siphon._bridge` installed
-   * @param error how to answer 500/504
+   * @param options error responses, deadline clock, interrupt flag
    */
-  constructor(py: PyodideAPI, error: ErrorResponder) {
-    this.#error = error;
+  constructor(py: PyodideAPI, options: BridgeOptions) {
+    this.#error = options.error;
+    this.#options = options;
+    py.pyimport("siphon._stream")._read = (id: number) => this.#sources.read(id);
     this.#module = py.pyimport("siphon._bridge");
     this.#dispatch = this.#module.dispatch;
     this.#outProxy = this.#module._outbuf;
@@ -95,7 +122,15 @@ export class Bridge {
     const meta = req.method + "\x01" + req.path + "\x01" + req.client + "\x01" +
       this.#section(req.query, req.mayHaveControl) + "\x01" + req.headers.join("\0") + "\x01" +
       this.#section(req.params, req.mayHaveControl) + "\x01" + req.clientCert + "\x01" +
-      req.requestId;
+      req.requestId + "\x01";
+    const source = req.bodyStream
+      ? this.#sources.open(req.bodyStream.stream, req.bodyStream.cap)
+      : 0;
+    const state: CallState = { timeoutMs: req.timeoutMs, source };
+    return this.#dispatchPacked(source ? meta + source : meta, req, state);
+  }
+
+  #dispatchPacked(meta: string, req: BridgeRequest, state: CallState): Response | Pending {
     const bodyLength = req.body ? req.body.byteLength : 0;
     if (this.#in.byteLength === 0) this.#acquireIn();
     let written = this.#encoder.encodeInto(meta, this.#in);
@@ -108,10 +143,14 @@ export class Bridge {
     try {
       out = this.#dispatch(req.route, written.written, bodyLength);
     } catch (e) {
+      this.#sources.close(state.source);
       throw new BridgeFatal((e as Error).message ?? String(e));
     }
-    if (typeof out === "string") return this.#fromHead(out);
-    return this.#fromProxy(out as PyProxy);
+    if (typeof out === "string") {
+      this.#sources.close(state.source);
+      return this.#fromHead(out);
+    }
+    return this.#fromProxy(out as PyProxy, state);
   }
 
   #section(values: string[], mayHaveControl: boolean): string {
@@ -127,10 +166,10 @@ export class Bridge {
     return this.#build(head, (length) => this.#out.slice(0, length));
   }
 
-  #fromProxy(out: PyProxy): Response | Pending {
+  #fromProxy(out: PyProxy, state: CallState): Response | Pending {
     if (out.type === "tuple") {
       try {
-        return this.#fromTuple(out);
+        return this.#fromTuple(out, state);
       } finally {
         out.destroy();
       }
@@ -145,11 +184,15 @@ export class Bridge {
         try {
           done = await (out as unknown as Promise<string | PyProxy>);
         } catch (e) {
+          this.#sources.close(state.source);
           throw new BridgeFatal((e as Error).message ?? String(e));
         }
-        if (typeof done === "string") return this.#error(Number(done.slice(1)), statusText(done));
+        if (typeof done === "string") {
+          this.#sources.close(state.source);
+          return this.#error(Number(done.slice(1)), statusText(done));
+        }
         try {
-          return this.#fromTuple(done);
+          return this.#fromTuple(done, state);
         } finally {
           done.destroy();
         }
@@ -166,10 +209,15 @@ export class Bridge {
     };
   }
 
-  /** `(head, bytes)` from Python: a large body, or any body of a suspended handler. */
-  #fromTuple(tuple: PyProxy): Response {
+  /**
+   * `(head, bytes)` from Python: a large body, or any body of a suspended handler; or
+   * `(head, None, streamer)`: a body Python produces as it is sent.
+   */
+  #fromTuple(tuple: PyProxy, state: CallState): Response {
     const head: string = tuple.get(0);
-    const bytes: PyProxy = tuple.get(1);
+    const bytes: PyProxy | undefined = tuple.get(1);
+    if (bytes === undefined) return this.#streamed(head, tuple.get(2), state);
+    this.#sources.close(state.source);
     try {
       return this.#build(head, () => {
         const view = bytes.getBuffer("u8");
@@ -184,7 +232,20 @@ export class Bridge {
     }
   }
 
-  #build(head: string, body: (length: number) => Uint8Array<ArrayBuffer>): Response {
+  #streamed(head: string, streamer: PyProxy, state: CallState): Response {
+    const body = pythonStream(streamer, {
+      clock: this.#options.clock,
+      interrupt: this.#options.interrupt,
+      chunkTimeoutMs: state.timeoutMs,
+      onEnd: () => this.#sources.close(state.source),
+    });
+    return this.#build(head, () => body);
+  }
+
+  #build(
+    head: string,
+    body: (length: number) => Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
+  ): Response {
     const parts = head.split("\0");
     const status = Number(parts[0]);
     const length = Number(parts[1]);
@@ -229,7 +290,7 @@ export class Bridge {
 }
 
 function statusText(marker: string): string {
-  return marker === "!504"
-    ? "Gateway Timeout: the handler ran past its deadline"
-    : "Internal Server Error";
+  if (marker === "!504") return "Gateway Timeout: the handler ran past its deadline";
+  if (marker === "!413") return "Payload Too Large";
+  return "Internal Server Error";
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ChunkReader, noteStreamed } from "./streams.ts";
 
 /** The connection settings of a client (the per-request parts are not here). */
 export interface ClientSpec {
@@ -30,9 +31,19 @@ export interface OutboundResponse {
   body: Uint8Array;
 }
 
+/** A response whose body Python reads as it arrives. */
+export interface OutboundStream {
+  status: number;
+  headers: string;
+  /** Pass to {@link Outbound.read} / {@link Outbound.close}. */
+  id: number;
+}
+
 /** One worker's outbound clients. */
 export class Outbound {
   readonly #clients = new Map<string, Deno.HttpClient>();
+  readonly #bodies = new Map<number, { reader: ChunkReader; what: string }>();
+  #nextBody = 1;
 
   /**
    * Sends one request.
@@ -56,22 +67,92 @@ export class Outbound {
   ): Promise<OutboundResponse> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await fetch(url, {
-        method,
-        headers: JSON.parse(headers),
-        body: (body ?? undefined) as BodyInit | undefined,
-        client: this.#client(spec),
-        signal,
-        redirect: "manual",
-      });
+      const res = await this.#send({ spec, method, url, headers, body, signal });
       const bytes = new Uint8Array(await res.arrayBuffer());
-      const pairs: [string, string][] = [];
-      res.headers.forEach((v, k) => pairs.push([k, v]));
-      return { status: res.status, headers: JSON.stringify(pairs), body: bytes };
+      return { status: res.status, headers: pairsOf(res.headers), body: bytes };
     } catch (e) {
       const reason = signal.aborted ? `timed out after ${timeoutMs} ms` : describe(e);
       throw new Error(`${method} ${url}: ${reason}`);
     }
+  }
+
+  /**
+   * Sends one request and returns once the response head arrived; the body is read with
+   * {@link read} (the timeout still covers all of it).
+   *
+   * @returns status, headers and the body's id
+   * @throws {Error} `METHOD URL: reason`, as {@link fetch}
+   */
+  async fetchStream(
+    spec: string,
+    method: string,
+    url: string,
+    headers: string,
+    body: Uint8Array | null,
+    timeoutMs: number,
+  ): Promise<OutboundStream> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const what = `${method} ${url}`;
+    try {
+      const res = await this.#send({ spec, method, url, headers, body, signal });
+      const id = this.#nextBody++;
+      if (res.body) this.#bodies.set(id, { reader: new ChunkReader(res.body), what });
+      return { status: res.status, headers: pairsOf(res.headers), id };
+    } catch (e) {
+      const reason = signal.aborted ? `timed out after ${timeoutMs} ms` : describe(e);
+      throw new Error(`${what}: ${reason}`);
+    }
+  }
+
+  /**
+   * The next chunk of a streamed response body.
+   *
+   * @param id from {@link fetchStream}
+   * @returns the chunk, or undefined at the end (Python sees None)
+   * @throws {Error} `METHOD URL: reason` when the body fails (or times out) midway
+   */
+  async read(id: number): Promise<Uint8Array | undefined> {
+    const body = this.#bodies.get(id);
+    if (!body) return undefined;
+    try {
+      const chunk = await body.reader.read();
+      if (chunk === undefined) this.#bodies.delete(id);
+      else noteStreamed(chunk.byteLength);
+      return chunk;
+    } catch (e) {
+      this.#bodies.delete(id);
+      throw new Error(`${body.what}: the response body failed: ${describe(e)}`);
+    }
+  }
+
+  /**
+   * Stops reading a streamed response body (the connection is not reused).
+   *
+   * @param id from {@link fetchStream}
+   */
+  close(id: number): void {
+    const body = this.#bodies.get(id);
+    if (!body) return;
+    this.#bodies.delete(id);
+    body.reader.cancel();
+  }
+
+  #send(r: {
+    spec: string;
+    method: string;
+    url: string;
+    headers: string;
+    body: Uint8Array | null;
+    signal: AbortSignal;
+  }): Promise<Response> {
+    return fetch(r.url, {
+      method: r.method,
+      headers: JSON.parse(r.headers),
+      body: (r.body ?? undefined) as BodyInit | undefined,
+      client: this.#client(r.spec),
+      signal: r.signal,
+      redirect: "manual",
+    });
   }
 
   #client(specJson: string): Deno.HttpClient {
@@ -96,6 +177,12 @@ export class Outbound {
     this.#clients.set(specJson, client);
     return client;
   }
+}
+
+function pairsOf(headers: Headers): string {
+  const pairs: [string, string][] = [];
+  headers.forEach((v, k) => pairs.push([k, v]));
+  return JSON.stringify(pairs);
 }
 
 function describe(e: unknown): string {

@@ -17,20 +17,22 @@ export interface CompiledRoutes {
   labels: string[];
   /** Every route as compiled, by route id. */
   defs: RouteDef[];
+  /** By route id: whether the handler reads its body as a stream (`stream=True`). */
+  streaming: boolean[];
 }
 
 /**
  * Compiles the routes and installs the matching dispatch table in Python.
  *
  * @param config the generation's config (its `routes:`)
- * @param decorated the script's `@http.route`s: `[template, methods, "file:line"]`
+ * @param decorated the script's `@http.route`s: `[template, methods, "file:line", stream]`
  * @param runtime Python's `siphon._runtime`, with the script loaded
  * @returns the router and the labels
  * @throws {Error} on a route conflict, naming both places
  */
 export function compileRoutes(
   config: Config,
-  decorated: [string, string[], string][],
+  decorated: [string, string[], string, boolean][],
   runtime: PyProxy,
 ): CompiledRoutes {
   const defs: RouteDef[] = [
@@ -58,5 +60,10 @@ export function compileRoutes(
     return [d.source, handler, params, `${d.methods.join(",")} ${d.template}`];
   });
   runtime.install(JSON.stringify(entries));
-  return { router, labels: defs.map((d) => d.template), defs };
+  return {
+    router,
+    labels: defs.map((d) => d.template),
+    defs,
+    streaming: [...config.routes.map((r) => r.stream), ...decorated.map((d) => d[3])],
+  };
 }

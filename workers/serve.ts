@@ -36,6 +36,8 @@ export interface RequestContext {
   life: WorkerLife;
   /** Route templates by route id, for metrics. */
   labels: readonly string[];
+  /** By route id: the handler reads its body as a stream (`stream=True`). */
+  streaming: readonly boolean[];
   /** Count requests for /metrics (`admin.metrics`). */
   metrics: boolean;
   /** Write one access-log line per request (`log.access`). */
@@ -137,6 +139,8 @@ export function requestHandler(listener: Listener) {
       mayHaveControl: url.includes("%0"),
       clientCert,
       requestId: requestId(incomingId),
+      timeoutMs: server.request_timeout_ms,
+      bodyStream: null,
       body: null,
     };
     currentRequestId = call.requestId;
@@ -144,6 +148,10 @@ export function requestHandler(listener: Listener) {
     inflight++;
     ctx.life.metrics.inflight++;
     if (req.body === null) return finish(run(call, deadline, ctx), done);
+    if (ctx.streaming[match.route]) {
+      call.bodyStream = { stream: req.body, cap: server.max_body_bytes };
+      return finish(run(call, deadline, ctx), done);
+    }
     let cancelRead: (() => void) | undefined;
     const token = ctx.clock.begin(deadline, () => cancelRead?.());
     const read = announced === null

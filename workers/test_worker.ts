@@ -100,7 +100,7 @@ async function runAll(start: TestStart): Promise<string> {
     },
     JSON.stringify({ ...start.env, SIPHON_WORKER: "1" }),
   );
-  bridge = new Bridge(py, errorResponse);
+  bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
   clock.start();
   const sdk: PyProxy = py.pyimport("siphon_sdk");
   sdk._host = {
@@ -173,7 +173,7 @@ async function load(
     );
     post({ type: "caches", config });
     const decorated = JSON.parse(runtime.load_script(config.script));
-    const { router, labels, defs } = compileRoutes(config, decorated, runtime);
+    const { router, labels, defs, streaming } = compileRoutes(config, decorated, runtime);
     const handle = requestHandler(listenerFor(config.servers[0], {
       router,
       bridge,
@@ -183,6 +183,7 @@ async function load(
       onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
       life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
       labels,
+      streaming,
       metrics: false,
       access: false,
       traceRoute: null,

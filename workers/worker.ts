@@ -171,6 +171,9 @@ async function buildGeneration(config: Config): Promise<Generation> {
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: outbound.fetch.bind(outbound),
+      fetchStream: outbound.fetchStream.bind(outbound),
+      readStream: outbound.read.bind(outbound),
+      closeStream: outbound.close.bind(outbound),
       cache: cacheCall,
       cacheAsync: (name: string, callJson: string) => {
         const c = config.cache[name];
@@ -183,9 +186,9 @@ async function buildGeneration(config: Config): Promise<Generation> {
       Object.fromEntries(Object.entries(config.cache).map(([n, c]) => [n, c.backend])),
     ),
   );
-  const decorated: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
-  const { router, labels } = compileRoutes(config, decorated, runtime);
-  const bridge = new Bridge(py, errorResponse);
+  const decorated = JSON.parse(runtime.load_script(config.script));
+  const { router, labels, streaming } = compileRoutes(config, decorated, runtime);
+  const bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
   interrupt[0] = 0;
   await runtime.startup();
   return {
@@ -202,6 +205,7 @@ async function buildGeneration(config: Config): Promise<Generation> {
       onFatal: die,
       life,
       labels,
+      streaming,
       metrics: config.admin?.metrics ?? false,
       access: config.log.access,
       traceRoute: await spanNamer(),

@@ -46,7 +46,7 @@ def test_upstream_errors_pass_through(proxy):
 def test_upstream_down_is_a_502(proxy, monkeypatch):
     from siphon import http
 
-    async def refused(client, method, path, url, headers, body):
+    async def refused(client, method, path, url, headers, body, stream=False):
         raise http.ClientError(f"{method} {url}: connection refused")
 
     monkeypatch.setattr(http, "_send", refused)

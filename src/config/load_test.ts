@@ -30,6 +30,7 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
     path: "/u/{id:int}",
     methods: ["GET", "POST"],
     handler: "get_user",
+    stream: false,
     source: "http.yaml:6:5",
   }]);
   assert.deepEqual(c.python.mounts, [{ host: `${dir}/data`, mode: "ro" }]);

@@ -75,6 +75,8 @@ const route = z.strictObject({
   handler: z.string().regex(IDENT, {
     error: "expected the name of a function in the script, like get_user",
   }),
+  /** Hand the request to the handler before its body is read (`req.stream()`). */
+  stream: flag.default(false),
 });
 
 const client = z.strictObject({

@@ -19,7 +19,7 @@ import asyncio
 from types import CoroutineType
 import traceback
 
-from . import http, log
+from . import _chain, _stream, http, log
 
 IN_SIZE = 64 * 1024
 OUT_SIZE = 64 * 1024
@@ -37,10 +37,14 @@ def grow_in(size):
 
 
 class _Route:
-    __slots__ = ("chain", "names", "ints", "label")
+    __slots__ = ("chain", "pipeline", "names", "ints", "label")
 
     def __init__(self, handler, params, label):
-        self.chain = tuple(http._middlewares) + (handler,)
+        middlewares = tuple(http._middlewares)
+        self.chain = middlewares + (handler,)
+        # Wrap-around middleware needs the nested form; guards alone keep the flat loop.
+        self.pipeline = _chain.compose(middlewares, handler, label) \
+            if any(_chain.wraps(m) for m in middlewares) else None
         self.names = tuple(name for name, _ in params)
         self.ints = tuple(kind == "int" for _, kind in params)
         self.label = label
@@ -84,11 +88,15 @@ def _section_list(section):
 def dispatch(route_id, meta_len, body_len):
     route = _table[route_id]
     meta = str(memoryview(_inbuf)[:meta_len], "utf-8")
-    method, path, client, query, headers, params, cert, rid = meta.split("\x01")
+    method, path, client, query, headers, params, cert, rid, stream_id = meta.split("\x01")
     body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
     log._request_id.set(rid)  # asyncio Tasks copy the context, so async handlers keep it
     path_params = _params(route, params) if _override_params is None else _override_params
     req = http.Request(method, path, client, path_params, query, headers, body, cert, rid)
+    if stream_id:
+        req._source = _stream.RequestBody(int(stream_id))
+    if route.pipeline is not None:
+        return _run_pipeline(route, req)
     try:
         chain = route.chain
         last = len(chain) - 1
@@ -107,8 +115,43 @@ def dispatch(route_id, meta_len, body_len):
     except KeyboardInterrupt:
         return "!504"
     except BaseException as exc:  # noqa: BLE001 - any handler failure is a 500
-        _log_failure(route, req, exc)
+        return _failed(route, req, exc)
+
+
+def _run_pipeline(route, req):
+    """A chain with wrap-around middleware, driven like a handler: a Task only if it waits."""
+    coro = route.pipeline(req)
+    try:
+        step = coro.send(None)
+    except StopIteration as done:
+        return _pack(route, req, done.value, False, True)
+    except KeyboardInterrupt:
+        return "!504"
+    except BaseException as exc:  # noqa: BLE001
+        return _failed(route, req, exc)
+    return asyncio.ensure_future(_finish_pipeline(route, req, _Resume(coro, step)))
+
+
+async def _finish_pipeline(route, req, pending):
+    try:
+        return _pack(route, req, await pending, False, False)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        return "!504"
+    except BaseException as exc:  # noqa: BLE001
+        return _failed(route, req, exc)
+
+
+def _failed(route, req, exc):
+    """What an exception out of the chain answers: 413 for a streamed body over the cap that
+    nobody caught, else 500 with the failure in the log."""
+    if isinstance(exc, http.PayloadTooLarge):
+        log.warning(f"{req.method} {req.path}: {exc}")
+        return "!413"
+    if isinstance(exc, _chain.WrongType):
+        log.error(f"{req.method} {req.path}: {exc}")
         return "!500"
+    _log_failure(route, req, exc)
+    return "!500"
 
 
 async def _finish(route, req, i, pending):
@@ -125,8 +168,7 @@ async def _finish(route, req, i, pending):
     except (KeyboardInterrupt, asyncio.CancelledError):
         return "!504"
     except BaseException as exc:  # noqa: BLE001
-        _log_failure(route, req, exc)
-        return "!500"
+        return _failed(route, req, exc)
 
 
 class _Resume:
@@ -166,9 +208,27 @@ def _pack(route, req, resp, from_middleware, sync):
                   "use a whole number from 200 to 599")
         return "!500"
     body = resp.body
+    if type(body) is not bytes:
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
+        elif _stream.is_stream(body):
+            return (_head(resp, "-1", False), None, _stream.ResponseBody(body, route.label, req))
+        else:
+            log.error(f"{req.method} {req.path}: {route.label} set a body of type "
+                      f"{type(body).__name__}; use bytes, str or an iterator of them")
+            return "!500"
     n = len(body)
-    parts = [str(status), str(n)]
-    text = resp._text
+    head = _head(resp, str(n), resp._text)
+    if sync and n <= OUT_SIZE:
+        _outbuf[:n] = body
+        return head
+    return (head, body)
+
+
+def _head(resp, length, text):
+    parts = [str(resp.status), length]
     for name, value in resp.headers.items():
         name = str(name)
         if text and name.lower() == "content-type":
@@ -183,11 +243,7 @@ def _pack(route, req, resp, from_middleware, sync):
     if text:
         parts.append("content-type")
         parts.append("text/plain; charset=utf-8")
-    head = "\0".join(parts)
-    if sync and n <= OUT_SIZE:
-        _outbuf[:n] = body
-        return head
-    return (head, body)
+    return "\0".join(parts)
 
 
 def format_traceback(exc):

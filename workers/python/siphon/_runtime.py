@@ -44,6 +44,9 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
     _host = host
     log._sink = host.log
     http._fetch = host.fetch
+    http._fetch_stream = getattr(host, "fetchStream", None)
+    http._read_stream = getattr(host, "readStream", None)
+    http._close_stream = getattr(host, "closeStream", None)
     cache._call = getattr(host, "cache", None)
     cache._call_async = getattr(host, "cacheAsync", None)
     configure(clients_json, caches_json)
@@ -94,7 +97,7 @@ def load_script(path):
         sys.modules.pop(name, None)
         raise ScriptError(f"Cannot import {path}:\n{_bridge.format_traceback(exc)}") from None
     _module = module
-    return json.dumps([[p, m, where] for p, m, _fn, where in http._routes])
+    return json.dumps([[p, m, where, stream] for p, m, _fn, where, stream in http._routes])
 
 
 def install(entries_json):

@@ -8,15 +8,18 @@ import inspect
 
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response", "HTTPStatusError",
-    "Client", "ClientError",
+    "Client", "ClientError", "PayloadTooLarge",
 ]
 
-_routes = []        # (path, [METHODS], func, "file:line")
+_routes = []        # (path, [METHODS], func, "file:line", stream)
 _middlewares = []   # guard functions, registration order
 _startup = []
 _shutdown = []
 _clients = {}       # name -> settings from http.yaml `clients:` (set by siphon._runtime)
 _fetch = None       # the worker's outbound fetch (set by siphon._runtime)
+_fetch_stream = None  # the same, returning at the response head (body read by _read_stream)
+_read_stream = None
+_close_stream = None
 
 
 def _where(fn):
@@ -24,10 +27,12 @@ def _where(fn):
     return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
 
 
-def route(path, methods=None):
+def route(path, methods=None, stream=False):
     """Register the decorated function for ``path`` (a template such as ``/users/{id:int}``).
 
-    ``methods`` defaults to ``["GET"]``; names are upper-cased.
+    ``methods`` defaults to ``["GET"]``; names are upper-cased. ``stream=True`` hands the
+    handler the request before its body is read: read it with ``async for chunk in
+    req.stream()`` (``req.body()`` is then an error).
     """
     if isinstance(methods, str):
         methods = [methods]
@@ -36,21 +41,21 @@ def route(path, methods=None):
     def register(fn):
         if not callable(fn):
             raise TypeError(f"@http.route({path!r}) must decorate a function, got {fn!r}")
-        _routes.append((path, wanted, fn, _where(fn)))
+        _routes.append((path, wanted, fn, _where(fn), bool(stream)))
         return fn
 
     return register
 
 
 def middleware(fn):
-    """Register a request guard: it gets the Request and returns None to continue or a Response
-    to answer at once. Guards run in registration order, before every handler."""
-    params = [p for p in inspect.signature(fn).parameters.values()
-              if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if len(params) >= 2:
-        raise TypeError(
-            f"@http.middleware {fn.__qualname__} ({_where(fn)}) takes (req, call_next): "
-            "wrap-around middleware is not in this version yet; use a one-parameter guard")
+    """Register a middleware, run before every handler in registration order.
+
+    ``fn(req)`` is a guard: it returns None to continue or a Response to answer at once.
+    ``fn(req, call_next)`` wraps the rest: ``resp = await call_next(req)`` runs the later
+    middlewares and the handler (their exceptions reach it); it returns that response, changed
+    or not, or its own."""
+    if not callable(fn):
+        raise TypeError(f"@http.middleware must decorate a function, got {fn!r}")
     _middlewares.append(fn)
     return fn
 
@@ -67,6 +72,11 @@ def on_shutdown(fn):
     return fn
 
 
+class PayloadTooLarge(Exception):
+    """A streamed request body went past the listener's ``max_body_bytes``. Not caught, it
+    answers 413."""
+
+
 class HTTPStatusError(Exception):
     """Raised by ``Response.raise_for_status()`` for a 4xx or 5xx status."""
 
@@ -77,8 +87,15 @@ class HTTPStatusError(Exception):
         self.status = response.status
 
 
+def _is_stream(body):
+    """A body sent as it is produced: an async iterator, or an iterator (a generator)."""
+    return hasattr(body, "__aiter__") or (
+        hasattr(body, "__iter__") and not isinstance(body, (dict, set, frozenset)))
+
+
 class Response:
-    """An HTTP response. ``body`` may be bytes-like or str (sent as UTF-8)."""
+    """An HTTP response. ``body`` may be bytes-like or str (sent as UTF-8), or an iterator or
+    async iterator of them, sent as it is produced (chunked, or HTTP/2 data frames)."""
 
     __slots__ = ("status", "headers", "body", "_text", "_source")
 
@@ -93,8 +110,9 @@ class Response:
             body = body.encode("utf-8")
         elif isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
-        elif not isinstance(body, bytes):
-            raise TypeError(f"Response body must be bytes or str, got {type(body).__name__}")
+        elif not isinstance(body, bytes) and not _is_stream(body):
+            raise TypeError("Response body must be bytes, str, or an iterator or async iterator "
+                            f"of them, got {type(body).__name__}")
         self.body = body
 
     def raise_for_status(self):
@@ -102,6 +120,17 @@ class Response:
         if self.status >= 400:
             raise HTTPStatusError(self)
         return self
+
+    def stream(self):
+        """The body as an async iterator of bytes chunks: as it arrives for a client response
+        fetched with ``stream=True`` (pass it on as another Response's body to proxy without
+        buffering), else in one chunk."""
+        body = self.body
+        if isinstance(body, str):
+            return _Buffered(body.encode("utf-8"))
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            return _Buffered(bytes(body))
+        return body if hasattr(body, "__aiter__") else _Iterated(body)
 
     def __repr__(self):
         return f"<Response {self.status} {len(self.body)} bytes>"
@@ -137,7 +166,7 @@ class Request:
     """An incoming request. ``headers`` has lower-case keys; ``client`` is ``"ip:port"``."""
 
     __slots__ = ("method", "path", "client", "path_params", "_q", "_query", "_h", "_headers",
-                 "_body", "_cert", "request_id")
+                 "_body", "_cert", "request_id", "_source", "_read_as")
 
     def __init__(self, method, path, client, path_params, query, headers, body, cert="",
                  request_id=""):
@@ -153,6 +182,8 @@ class Request:
         self._cert = cert
         #: The id this request's log lines carry (the client's X-Request-Id when well formed).
         self.request_id = request_id
+        self._source = None   # the body as it arrives, on stream=True routes
+        self._read_as = None  # "body" or "stream", once read
 
     @property
     def client_cert(self):
@@ -187,24 +218,116 @@ class Request:
 
     def body(self):
         """The whole request body as bytes (``b""`` when there is none)."""
+        if self._source is not None:
+            raise RuntimeError(f"{self.method} {self.path}: this route streams its request body "
+                               "(stream=True); read it with `async for chunk in req.stream()`")
+        if self._read_as == "stream":
+            raise RuntimeError("req.body() after req.stream(): the body was read as a stream")
+        self._read_as = "body"
         return self._body
+
+    def stream(self):
+        """The body as an async iterator of bytes chunks, as they arrive on ``stream=True``
+        routes (raising ``PayloadTooLarge`` past ``max_body_bytes``), else in one chunk."""
+        if self._read_as == "body":
+            raise RuntimeError("req.stream() after req.body(): the body was read whole")
+        if self._read_as == "stream":
+            raise RuntimeError("req.stream() can be read once")
+        self._read_as = "stream"
+        return self._source if self._source is not None else _Buffered(self._body)
 
     def __repr__(self):
         return f"<Request {self.method} {self.path}>"
 
 
-async def _send_with_deno(client, method, path, url, headers, body):
+class _Iterated:
+    """A sync iterator of chunks as an async iterator."""
+
+    def __init__(self, body):
+        self._it = iter(body)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            chunk = next(self._it)
+        except StopIteration:
+            raise StopAsyncIteration from None
+        return chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+
+
+class _ClientBody:
+    """An outbound response body, read as it arrives (``Client.request(..., stream=True)``)."""
+
+    def __init__(self, stream_id, source):
+        self._id = stream_id
+        self._source = source
+        self._done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        from pyodide.ffi import JsException
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            chunk = await _read_stream(self._id)
+        except JsException as exc:
+            self._done = True
+            raise ClientError(str(exc).removeprefix("Error: ")) from None
+        if chunk is None:
+            self._done = True
+            raise StopAsyncIteration
+        return chunk.to_bytes()
+
+    async def aclose(self):
+        self.close()
+
+    def close(self):
+        if not self._done:
+            self._done = True
+            _close_stream(self._id)
+
+    def __del__(self):
+        if not self._done and _close_stream is not None:
+            self.close()
+
+
+class _Buffered:
+    """``req.stream()`` of a body that was read whole: one chunk."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        if not self._body:
+            raise StopAsyncIteration
+        body, self._body = self._body, b""
+        return body
+
+
+async def _send_with_deno(client, method, path, url, headers, body, stream=False):
     """How ``Client`` sends in a server: Deno's fetch in the worker. Returns ``(status, headers,
-    body)``. (The test harness puts canned answers in its place.)"""
+    body)``, the body as bytes or, with ``stream``, as an async iterator. (The test harness puts
+    canned answers in its place.)"""
     import json
     from pyodide.ffi import JsException, to_js
     payload = to_js(body) if body is not None else None
+    send = _fetch_stream if stream else _fetch
     try:
-        result = await _fetch(client._spec, method, url, json.dumps(list(headers.items())),
-                              payload, client.timeout_ms)
+        result = await send(client._spec, method, url, json.dumps(list(headers.items())),
+                            payload, client.timeout_ms)
     except JsException as exc:
         raise ClientError(str(exc).removeprefix("Error: ")) from None
-    return result.status, dict(json.loads(result.headers)), result.body.to_bytes()
+    got = dict(json.loads(result.headers))
+    if stream:
+        return result.status, got, _ClientBody(result.id, f"{method} {url}")
+    return result.status, got, result.body.to_bytes()
 
 
 _send = _send_with_deno
@@ -254,34 +377,35 @@ class Client:
             raise ValueError(f"http.Client: {path!r} is relative and the client has no base_url")
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
-    async def request(self, method, path, *, body=None, headers=None):
+    async def request(self, method, path, *, body=None, headers=None, stream=False):
         """Send one request; returns an ``http.Response``. Raises ``ClientError`` (with the
-        URL) when no response arrives."""
+        URL) when no response arrives. With ``stream=True`` it returns at the response head and
+        the body is read with ``resp.stream()`` as it arrives."""
         url = self._url(path)
         merged = {**self.headers, **(headers or {})}
         if isinstance(body, str):
             body = body.encode("utf-8")
         elif body is not None:
             body = bytes(body)
-        status, got, data = await _send(self, method, path, url, merged, body)
+        status, got, data = await _send(self, method, path, url, merged, body, stream)
         resp = Response(status, got, data)
         resp._source = f"{method} {url}"
         return resp
 
-    async def get(self, path, *, body=None, headers=None):
-        return await self.request("GET", path, body=body, headers=headers)
+    async def get(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("GET", path, body=body, headers=headers, stream=stream)
 
-    async def post(self, path, *, body=None, headers=None):
-        return await self.request("POST", path, body=body, headers=headers)
+    async def post(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("POST", path, body=body, headers=headers, stream=stream)
 
-    async def put(self, path, *, body=None, headers=None):
-        return await self.request("PUT", path, body=body, headers=headers)
+    async def put(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("PUT", path, body=body, headers=headers, stream=stream)
 
-    async def patch(self, path, *, body=None, headers=None):
-        return await self.request("PATCH", path, body=body, headers=headers)
+    async def patch(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("PATCH", path, body=body, headers=headers, stream=stream)
 
-    async def delete(self, path, *, body=None, headers=None):
-        return await self.request("DELETE", path, body=body, headers=headers)
+    async def delete(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("DELETE", path, body=body, headers=headers, stream=stream)
 
     async def __aenter__(self):
         return self

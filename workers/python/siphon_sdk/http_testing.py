@@ -47,7 +47,7 @@ def _caller_folder():
     return os.getcwd()
 
 
-async def _send_canned(client, method, path, url, headers, body):
+async def _send_canned(client, method, path, url, headers, body, stream=False):
     harness = _active
     if harness is None:
         raise http.ClientError(f"{method} {url}: no HttpTestHarness is active to answer it")
@@ -56,7 +56,8 @@ async def _send_canned(client, method, path, url, headers, body):
         "base_url": client.base_url, "headers": dict(headers), "body": body or b"",
     })
     canned = harness._next_response(path, url)
-    return canned.status, dict(canned.headers), canned.body
+    data = canned.body
+    return canned.status, dict(canned.headers), http._Buffered(data) if stream else data
 
 
 class HttpTestHarness:

@@ -1,24 +1,35 @@
 # Type stubs for `siphon.http` (siphon-deno, compatible with siphon-http scripts).
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar, Union
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Handler = Callable[["Request"], Union["Response", Awaitable["Response"]]]
 _Guard = Callable[["Request"], Union["Response", None, Awaitable[Union["Response", None]]]]
+_CallNext = Callable[["Request"], Awaitable["Response"]]
+_Wrapper = Callable[["Request", _CallNext], Union["Response", Awaitable["Response"]]]
+_Chunk = Union[bytes, bytearray, memoryview, str]
 _Body = Union[bytes, bytearray, memoryview, str, None]
+_ResponseBody = Union[_Body, Iterable[_Chunk], AsyncIterable[_Chunk]]
 _HeaderValue = Union[str, Sequence[str]]
 
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response",
-    "HTTPStatusError", "Client", "ClientError",
+    "HTTPStatusError", "Client", "ClientError", "PayloadTooLarge",
 ]
 
-def route(path: str, methods: Union[Sequence[str], str, None] = ...) -> Callable[[_F], _F]:
-    """Serve the decorated handler at ``path`` (``/users/{id:int}``); methods default to GET."""
+def route(
+    path: str, methods: Union[Sequence[str], str, None] = ..., stream: bool = ...
+) -> Callable[[_F], _F]:
+    """Serve the decorated handler at ``path`` (``/users/{id:int}``); methods default to GET.
+    ``stream=True``: the handler gets the request before its body is read (``req.stream()``)."""
 
-def middleware(fn: _Guard) -> _Guard:
-    """A guard run before every handler: return None to continue or a Response to answer."""
+def middleware(fn: _F) -> _F:
+    """``fn(req)``: a guard (None continues, a Response answers). ``fn(req, call_next)``: wraps
+    the rest of the chain: ``resp = await call_next(req)``."""
+
+class PayloadTooLarge(Exception):
+    """A streamed request body went past ``max_body_bytes``; not caught, it answers 413."""
 
 def on_startup(fn: Callable[[], Union[None, Awaitable[None]]]) -> Callable[[], Union[None, Awaitable[None]]]:
     """Run once in each worker before it serves; an exception stops the start."""
@@ -48,21 +59,26 @@ class Request:
         """The verified client certificate on a mutual-TLS listener, else None."""
     def header(self, name: str, default: Union[str, None] = ...) -> Union[str, None]: ...
     def body(self) -> bytes: ...
+    def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (``stream=True`` routes) or in one chunk; read it once."""
 
 class Response:
     """A response; ``body`` as bytes or str (UTF-8, text/plain unless a content type is set)."""
 
     status: int
     headers: dict[str, _HeaderValue]
-    body: bytes
+    body: Any
+    """bytes, or the iterator given (a streamed body)."""
     def __init__(
         self,
         status: int = ...,
         headers: Union[Mapping[str, _HeaderValue], None] = ...,
-        body: _Body = ...,
+        body: _ResponseBody = ...,
     ) -> None: ...
     def raise_for_status(self) -> Response:
         """Raise HTTPStatusError for a status of 400 or above; else return self."""
+    def stream(self) -> AsyncIterator[bytes]:
+        """The body as an async iterator (as it arrives for ``Client(...).get(..., stream=True)``)."""
 
 class HTTPStatusError(Exception):
     response: Response
@@ -93,13 +109,29 @@ class Client:
         headers: Union[Mapping[str, str], None] = ...,
     ) -> None: ...
     async def request(
-        self, method: str, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...
+        self,
+        method: str,
+        path: str,
+        *,
+        body: _Body = ...,
+        headers: Union[Mapping[str, str], None] = ...,
+        stream: bool = ...,
     ) -> Response: ...
-    async def get(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
-    async def post(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
-    async def put(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
-    async def patch(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
-    async def delete(self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ...) -> Response: ...
+    async def get(
+        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+    ) -> Response: ...
+    async def post(
+        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+    ) -> Response: ...
+    async def put(
+        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+    ) -> Response: ...
+    async def patch(
+        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+    ) -> Response: ...
+    async def delete(
+        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+    ) -> Response: ...
     async def __aenter__(self) -> Client: ...
     async def __aexit__(
         self,
