@@ -82,7 +82,9 @@ export async function runScriptTests(files: string[], log: Logger): Promise<Test
     name: "test",
   });
   let hung = () => {};
-  const watchdog = new Watchdog({ log, onHung: () => hung() });
+  // A generous grace before the kill step: making the interpreter exit ends the whole run, so
+  // only do it to a handler that really ignores its interrupt, not to a thread starved of CPU.
+  const watchdog = new Watchdog({ log, onHung: () => hung(), graceMs: 10000 });
   watchdog.add(1, control);
   watchdog.start();
   try {

@@ -33,8 +33,8 @@ Deno.test("siphon-deno test: every example's tests pass", async () => {
 });
 
 Deno.test("siphon-deno test: failures show file:line, values and the handler's traceback", async () => {
-  const { code, out } = await cli("test", "tests/fixtures/script_tests");
-  assert.equal(code, 1, out);
+  const { code, out, err } = await cli("test", "tests/fixtures/script_tests");
+  assert.equal(code, 1, out + err);
   const file = "tests/fixtures/script_tests/test_mixed.py";
   for (
     const line of [
@@ -57,7 +57,10 @@ Deno.test("siphon-deno test: failures show file:line, values and the handler's t
       "4 passed, 2 failed",
     ]
   ) {
-    assert.ok(out.split("\n").includes(line), `missing line ${JSON.stringify(line)}:\n${out}`);
+    assert.ok(
+      out.split("\n").includes(line),
+      `missing line ${JSON.stringify(line)}:\n${out}\nstderr:\n${err}`,
+    );
   }
   assert.match(out, /File ".*\/tests\/fixtures\/script_tests\/app\.py", line 18, in boom/);
   assert.ok(out.trimEnd().endsWith("4 passed, 2 failed"));
