@@ -53,7 +53,7 @@ function handlerWith(options: { metrics: boolean; access: boolean }) {
     onFatal: (cause) => {
       throw new Error(cause);
     },
-    life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
+    life: { requests: 0, metrics: new Metrics(), onRequest: () => {} },
     labels: defs.map((d) => d.template),
     streaming: defs.map(() => false),
     traceRoute: null,

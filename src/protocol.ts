@@ -42,9 +42,7 @@ export type ToWorker =
   | { type: "abort" }
   | { type: "stats" }
   | { type: "metrics" }
-  | { type: "stop"; graceMs: number; runShutdownHooks: boolean }
-  /** Recycling: a replacement is serving; answer with `Connection: close`, then stop. */
-  | { type: "drain"; graceMs: number };
+  | { type: "stop"; graceMs: number; runShutdownHooks: boolean };
 
 /** A worker's memory after a full collection in V8 and in Python (leak checks). */
 export interface WorkerStats {

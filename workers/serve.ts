@@ -32,7 +32,7 @@ export interface RequestContext {
   log: Logger;
   /** Called when the interpreter itself failed; the worker must be replaced. */
   onFatal: (cause: string) => void;
-  /** Per worker, across generations: requests answered, and whether the worker is draining. */
+  /** Per worker: requests answered by the current interpreter (for recycling), metrics. */
   life: WorkerLife;
   /** Route templates by route id, for metrics. */
   labels: readonly string[];
@@ -50,8 +50,6 @@ export interface RequestContext {
 export interface WorkerLife {
   requests: number;
   metrics: Metrics;
-  /** Set when a replacement serves: every response asks the client to reconnect elsewhere. */
-  draining: boolean;
   /** Called after each response is built. */
   onRequest: () => void;
 }
@@ -220,7 +218,6 @@ function after(ctx: RequestContext, res: Response, seen: Seen, end: number): Res
     if (ctx.metrics) life.metrics.record(seen.route, seen.req.method, res.status, seconds);
     if (ctx.access) accessLine(ctx, res.status, seen, seconds);
   }
-  if (life.draining) res.headers.set("connection", "close");
   life.onRequest();
   return res;
 }

@@ -181,7 +181,7 @@ async function load(
       interrupt,
       log,
       onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
-      life: { requests: 0, metrics: new Metrics(), draining: false, onRequest: () => {} },
+      life: { requests: 0, metrics: new Metrics(), onRequest: () => {} },
       labels,
       streaming,
       metrics: false,

@@ -58,12 +58,9 @@ let current: Generation | null = null;
 let pending: Generation | null = null;
 const listeners = new Map<string, { listener: Listener; http: RunningListener }>();
 let recycleAsked = false;
-/** How long a recycled worker keeps answering (with Connection: close) before it closes. */
-const DRAIN_MS = 1000;
 const life: WorkerLife = {
   requests: 0,
   metrics: new Metrics(),
-  draining: false,
   onRequest: () => {
     const max = current?.config.recycle.max_requests ?? 0;
     if (max > 0 && life.requests >= max) askRecycle(`served ${life.requests} requests`);
@@ -123,14 +120,6 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return;
     case "stop":
       await stop(msg.graceMs, msg.runShutdownHooks);
-      post({ type: "stopped", id });
-      return;
-    case "drain":
-      // First every response says Connection: close, so clients reconnect (the kernel spreads
-      // new connections over every socket, most of them the new worker's); only then close.
-      life.draining = true;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_MS, msg.graceMs)));
-      await stop(msg.graceMs, false);
       post({ type: "stopped", id });
       return;
   }
@@ -248,11 +237,17 @@ async function commit(): Promise<void> {
     clock.start();
     setInterval(checkMemory, 1000);
   }
+  const replaced = current;
   current = next;
   pending = null;
+  // A fresh interpreter starts the recycling counts again; the old one's wasm memory is freed
+  // once its last in-flight request is done and V8 collects it.
+  life.requests = 0;
+  recycleAsked = false;
+  if (replaced) setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), 1000);
 }
 
-/** Asks the supervisor, once, for a fresh worker to take over from this one. */
+/** Asks the supervisor, once, for a fresh interpreter to take over from this one. */
 function askRecycle(reason: string): void {
   if (recycleAsked || dead) return;
   recycleAsked = true;

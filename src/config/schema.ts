@@ -175,7 +175,8 @@ export const configSchema = z.strictObject({
   recycle: z.strictObject({
     max_requests: wholeNumber(0).default(0),
     max_memory_mb: wholeNumber(0).default(0),
-  }).default({ max_requests: 0, max_memory_mb: 0 }),
+    max_rss_mb: wholeNumber(0).default(0),
+  }).default({ max_requests: 0, max_memory_mb: 0, max_rss_mb: 0 }),
 });
 
 /** http.yaml after validation and defaults, before paths are resolved. */

@@ -15,6 +15,7 @@ import { Caches } from "../cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import { renderMetrics } from "./metrics_text.ts";
+import { RssGuard } from "./rss_guard.ts";
 import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../../workers/metrics.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { watchedFilesFor } from "./watch.ts";
@@ -62,12 +63,12 @@ export class Supervisor {
   /** Reloads and replacements run one at a time, in order. */
   #queue: Promise<unknown> = Promise.resolve();
   #live = false;
-  #nextId = 0;
   readonly #caches = new Caches();
   #admin: Deno.HttpServer | null = null;
   #restarts = 0;
   #recycles = 0;
   #stopping: Promise<void> | null = null;
+  readonly #rssGuard: RssGuard;
   /** Counts of workers replaced or recycled, so /metrics totals never go down… */
   #retired: MetricsSnapshot = emptySnapshot();
   /** …and each serving worker's counts at the last scrape, in case it cannot answer at the end. */
@@ -87,6 +88,15 @@ export class Supervisor {
     this.#env = options.env ?? Deno.env.toObject();
     this.#timeoutMs = options.bootTimeoutMs ?? 180000;
     this.#logOverrides = options.logOverrides ?? {};
+    this.#rssGuard = new RssGuard({
+      limitMb: () => this.#config.recycle.max_rss_mb,
+      stats: () => this.stats(),
+      recycle: (id, reason) => {
+        const slot = this.#slots.find((s) => s.id === id);
+        return slot ? this.#enqueue(() => this.#recycle(slot, reason)) : Promise.resolve();
+      },
+      log: options.log,
+    });
     this.#caches.sync(options.config);
   }
 
@@ -104,7 +114,6 @@ export class Supervisor {
     const snapshot = await obtainSnapshot({ log });
     const supervisor = new Supervisor(options, snapshot);
     for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
-    supervisor.#nextId = config.workers;
     const slots = supervisor.#slots;
     try {
       const prepared = await supervisor.#bringUp(slots);
@@ -119,6 +128,7 @@ export class Supervisor {
     }
     for (const s of slots) supervisor.#watchdog.add(s.id, s.control);
     supervisor.#watchdog.start();
+    supervisor.#rssGuard.start();
     supervisor.#live = true;
     if (config.admin) {
       try {
@@ -204,41 +214,33 @@ export class Supervisor {
   }
 
   /**
-   * Recycles a worker: a fresh one (new id) is started on the current generation and serves
-   * first; only then is the old one drained (its responses ask clients to reconnect, its
-   * listeners close, in-flight requests finish) and ended.
+   * Recycles a worker in place: a fresh interpreter (from the snapshot, on the current config)
+   * is prepared beside the serving one and swapped in — a reload of that one worker. Its
+   * listeners never close, so no connection is refused or reset; requests in flight finish on
+   * the old interpreter, and its wasm memory goes with it.
    */
-  async #recycle(old: Slot, reason: string): Promise<void> {
-    const index = this.#slots.indexOf(old);
-    if (index === -1 || this.#stopping) return;
+  async #recycle(slot: Slot, reason: string): Promise<void> {
+    if (!this.#slots.includes(slot) || this.#stopping) return;
     const t0 = performance.now();
-    const slot = this.#spawn(++this.#nextId);
     try {
       await this.#bringUp([slot]);
     } catch (e) {
-      slot.worker.terminate();
+      await this.#ask(
+        [slot],
+        "aborted",
+        (s) => s.worker.postMessage({ type: "abort" } satisfies ToWorker),
+        5000,
+      ).catch(() => {});
       this.#log.error(
-        `cannot recycle worker ${old.id} (${(e as Error).message}); it keeps serving`,
+        `cannot recycle worker ${slot.id} (${(e as Error).message}); it keeps serving`,
       );
       return;
     }
-    this.#slots[index] = slot;
     this.#recycles++;
-    this.#watchdog.remove(old.id);
-    this.#watchdog.add(slot.id, slot.control);
     this.#log.info(
-      `worker ${old.id} recycled (${reason}): worker ${slot.id} serving after ` +
-        `${Math.round(performance.now() - t0)} ms; draining ${old.id}`,
+      `worker ${slot.id} recycled (${reason}): a fresh interpreter serves after ` +
+        `${Math.round(performance.now() - t0)} ms`,
     );
-    const graceMs = this.#config.shutdown_grace_ms;
-    this.#ask(
-      [old],
-      "stopped",
-      (s) => s.worker.postMessage({ type: "drain", graceMs } satisfies ToWorker),
-      graceMs + 5000,
-    )
-      .catch((e) => this.#log.warning(`worker ${old.id} did not drain cleanly: ${e.message}`))
-      .finally(() => this.#retire(old, 1000));
   }
 
   /**
@@ -405,6 +407,7 @@ export class Supervisor {
       this.#live = false;
       await this.#queue;
       this.#watchdog.stop();
+      this.#rssGuard.stop();
       const graceMs = this.#config.shutdown_grace_ms;
       this.#log.info(`stopping: draining in-flight requests (up to ${graceMs} ms)`);
       await this.#ask(this.#slots, "stopped", (s) =>
