@@ -139,3 +139,14 @@ export async function fresh(
     client.close();
   }
 }
+
+/**
+ * Resident memory of a process, from /proc.
+ *
+ * @param pid process id
+ * @returns MiB
+ */
+export function rssMiB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1];
+  return Number(kb) / 1024;
+}

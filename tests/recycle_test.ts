@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drive } from "../harness/driver.ts";
-import { freePort, startServer } from "./_server.ts";
+import { freePort, rssMiB, startServer } from "./_server.ts";
 
 Deno.test("recycle.max_requests under load: fresh interpreters, no failed request", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-recycle-" });
@@ -57,8 +57,7 @@ Deno.test("recycle.max_memory_mb: a worker whose wasm memory grew gets a fresh i
       `  - listen: 127.0.0.1:${port}\n`,
   );
   const server = await startServer({ config: join(dir, "http.yaml"), asTask: true });
-  const rss = () =>
-    Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${server.pid}/status`))![1]) / 1024;
+  const rss = () => rssMiB(server.pid);
   try {
     const before = rss();
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/grow`)).text(), String(150 << 20));
@@ -100,8 +99,7 @@ Deno.test("recycle.max_rss_mb: past the process bound, the worker holding the mo
     `  - listen: 127.0.0.1:${port}\n`;
   Deno.writeTextFileSync(join(dir, "http.yaml"), yaml(0));
   const server = await startServer({ config: join(dir, "http.yaml"), asTask: true });
-  const rss = () =>
-    Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${server.pid}/status`))![1]) / 1024;
+  const rss = () => rssMiB(server.pid);
   try {
     const grower = await (await fetch(`http://127.0.0.1:${port}/grow`)).text();
     const grown = rss();

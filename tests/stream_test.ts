@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, ROOT, type Server, startServer } from "./_server.ts";
+import { freePort, ROOT, rssMiB, type Server, startServer } from "./_server.ts";
 
 const CONFIG = join(ROOT, "tests", "fixtures", "stream", "http.yaml");
 const MB = 1024 * 1024;
@@ -17,11 +17,6 @@ const MB = 1024 * 1024;
  * for V8's collector; a full collection brings the heap back to where it started).
  */
 const BOUND_MIB = 80;
-
-function rssMiB(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1];
-  return Number(kb) / 1024;
-}
 
 /** Samples the server's RSS while `work` runs; returns its result and the peak growth. */
 async function peakGrowth<T>(pid: number, work: () => Promise<T>): Promise<[T, number]> {

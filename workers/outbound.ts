@@ -57,7 +57,7 @@ export class Outbound {
    * @returns status, headers and body
    * @throws {Error} `METHOD URL: reason` for timeouts, refused connections, TLS failures
    */
-  async fetch(
+  fetch(
     spec: string,
     method: string,
     url: string,
@@ -65,15 +65,11 @@ export class Outbound {
     body: Uint8Array | null,
     timeoutMs: number,
   ): Promise<OutboundResponse> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const res = await this.#send({ spec, method, url, headers, body, signal });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      return { status: res.status, headers: pairsOf(res.headers), body: bytes };
-    } catch (e) {
-      const reason = signal.aborted ? `timed out after ${timeoutMs} ms` : describe(e);
-      throw new Error(`${method} ${url}: ${reason}`);
-    }
+    return this.#exchange({ spec, method, url, headers, body, timeoutMs }, async (res) => ({
+      status: res.status,
+      headers: pairsOf(res.headers),
+      body: new Uint8Array(await res.arrayBuffer()),
+    }));
   }
 
   /**
@@ -83,7 +79,7 @@ export class Outbound {
    * @returns status, headers and the body's id
    * @throws {Error} `METHOD URL: reason`, as {@link fetch}
    */
-  async fetchStream(
+  fetchStream(
     spec: string,
     method: string,
     url: string,
@@ -91,17 +87,13 @@ export class Outbound {
     body: Uint8Array | null,
     timeoutMs: number,
   ): Promise<OutboundStream> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    const what = `${method} ${url}`;
-    try {
-      const res = await this.#send({ spec, method, url, headers, body, signal });
+    return this.#exchange({ spec, method, url, headers, body, timeoutMs }, (res) => {
       const id = this.#nextBody++;
-      if (res.body) this.#bodies.set(id, { reader: new ChunkReader(res.body), what });
-      return { status: res.status, headers: pairsOf(res.headers), id };
-    } catch (e) {
-      const reason = signal.aborted ? `timed out after ${timeoutMs} ms` : describe(e);
-      throw new Error(`${what}: ${reason}`);
-    }
+      if (res.body) {
+        this.#bodies.set(id, { reader: new ChunkReader(res.body), what: `${method} ${url}` });
+      }
+      return Promise.resolve({ status: res.status, headers: pairsOf(res.headers), id });
+    });
   }
 
   /**
@@ -137,22 +129,33 @@ export class Outbound {
     body.reader.cancel();
   }
 
-  #send(r: {
-    spec: string;
-    method: string;
-    url: string;
-    headers: string;
-    body: Uint8Array | null;
-    signal: AbortSignal;
-  }): Promise<Response> {
-    return fetch(r.url, {
-      method: r.method,
-      headers: JSON.parse(r.headers),
-      body: (r.body ?? undefined) as BodyInit | undefined,
-      client: this.#client(r.spec),
-      signal: r.signal,
-      redirect: "manual",
-    });
+  /** One request under its timeout; failures read `METHOD URL: reason`. */
+  async #exchange<T>(
+    r: {
+      spec: string;
+      method: string;
+      url: string;
+      headers: string;
+      body: Uint8Array | null;
+      timeoutMs: number;
+    },
+    use: (res: Response) => Promise<T>,
+  ): Promise<T> {
+    const signal = AbortSignal.timeout(r.timeoutMs);
+    try {
+      const res = await fetch(r.url, {
+        method: r.method,
+        headers: JSON.parse(r.headers),
+        body: (r.body ?? undefined) as BodyInit | undefined,
+        client: this.#client(r.spec),
+        signal,
+        redirect: "manual",
+      });
+      return await use(res);
+    } catch (e) {
+      const reason = signal.aborted ? `timed out after ${r.timeoutMs} ms` : describe(e);
+      throw new Error(`${r.method} ${r.url}: ${reason}`);
+    }
   }
 
   #client(specJson: string): Deno.HttpClient {

@@ -9,7 +9,7 @@ as the client takes them, and closes it when the client goes away — an async g
 
 import asyncio
 
-from pyodide.ffi import JsException, to_js
+from pyodide.ffi import to_js
 
 from . import http, log
 
@@ -19,33 +19,15 @@ _TOO_LARGE = "PayloadTooLarge:"
 is_stream = http._is_stream
 
 
-class RequestBody:
-    """The request body as it arrives: ``async for chunk in req.stream()``."""
+def _request_error(message):
+    if message.startswith(_TOO_LARGE):
+        return http.PayloadTooLarge(message.removeprefix(_TOO_LARGE).strip())
+    return ConnectionError(message)
 
-    __slots__ = ("_id", "_done")
 
-    def __init__(self, source_id):
-        self._id = source_id
-        self._done = False
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        if self._done:
-            raise StopAsyncIteration
-        try:
-            chunk = await _read(self._id)
-        except JsException as exc:
-            self._done = True
-            message = str(exc).removeprefix("Error: ")
-            if message.startswith(_TOO_LARGE):
-                raise http.PayloadTooLarge(message.removeprefix(_TOO_LARGE).strip()) from None
-            raise ConnectionError(message) from None
-        if chunk is None:
-            self._done = True
-            raise StopAsyncIteration
-        return chunk.to_bytes()
+def RequestBody(source_id):  # noqa: N802 - reads as the type it returns
+    """The request body as it arrives: what ``req.stream()`` gives on a ``stream=True`` route."""
+    return http._Chunks(source_id, lambda i: _read(i), _request_error)
 
 
 def _chunk(value):

@@ -257,12 +257,15 @@ class _Iterated:
         return chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
 
 
-class _ClientBody:
-    """An outbound response body, read as it arrives (``Client.request(..., stream=True)``)."""
+class _Chunks:
+    """A body the worker hands over one chunk at a time: ``read(id)`` is a JS function giving a
+    Promise of a Uint8Array, or of undefined at the end; ``fail(message)`` makes the exception
+    for a read that failed."""
 
-    def __init__(self, stream_id, source):
-        self._id = stream_id
-        self._source = source
+    def __init__(self, source_id, read, fail):
+        self._id = source_id
+        self._read = read
+        self._fail = fail
         self._done = False
 
     def __aiter__(self):
@@ -273,14 +276,21 @@ class _ClientBody:
         if self._done:
             raise StopAsyncIteration
         try:
-            chunk = await _read_stream(self._id)
+            chunk = await self._read(self._id)
         except JsException as exc:
             self._done = True
-            raise ClientError(str(exc).removeprefix("Error: ")) from None
+            raise self._fail(str(exc).removeprefix("Error: ")) from None
         if chunk is None:
             self._done = True
             raise StopAsyncIteration
         return chunk.to_bytes()
+
+
+class _ClientBody(_Chunks):
+    """An outbound response body, read as it arrives (``Client.request(..., stream=True)``)."""
+
+    def __init__(self, stream_id):
+        super().__init__(stream_id, _read_stream, ClientError)
 
     async def aclose(self):
         self.close()
@@ -326,7 +336,7 @@ async def _send_with_deno(client, method, path, url, headers, body, stream=False
         raise ClientError(str(exc).removeprefix("Error: ")) from None
     got = dict(json.loads(result.headers))
     if stream:
-        return result.status, got, _ClientBody(result.id, f"{method} {url}")
+        return result.status, got, _ClientBody(result.id)
     return result.status, got, result.body.to_bytes()
 
 
