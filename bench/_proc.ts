@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { freePortNear } from "./_ports.ts";
 
 export const ROOT = join(import.meta.dirname!, "..");
 
@@ -239,4 +240,71 @@ export function plainCommand(port: number, workers = 0): string[] {
     String(port),
     String(workers),
   ];
+}
+
+/** A setting of bench/app/http.yaml to compare: its environment. */
+export interface Variant {
+  name: string;
+  switches: Record<string, string>;
+}
+
+/** Options for {@link alternate}. */
+export interface AlternateOptions {
+  workers: number;
+  variants: Variant[];
+  rounds: number;
+  /** Each wrk run, e.g. `4s`. */
+  duration: string;
+  connections: number;
+  threads: number;
+  /** The route to load. @default "/trivial" */
+  path?: string;
+}
+
+/**
+ * Starts one siphon-deno per variant side by side, then lets them take turns under wrk, so
+ * drift on a shared box hits every variant alike.
+ *
+ * @returns per variant, the median req/s over the rounds
+ */
+export async function alternate(options: AlternateOptions): Promise<number[]> {
+  const procs: Proc[] = [];
+  const urls: string[] = [];
+  const { variants } = options;
+  const load = { threads: options.threads, connections: options.connections };
+  try {
+    for (const v of variants) {
+      const port = freePortNear(8093 + procs.length);
+      const { cmd, env } = siphonCommand("bench/app/http.yaml");
+      const url = `http://127.0.0.1:${port}${options.path ?? "/trivial"}`;
+      procs.push(
+        await startProc({
+          cmd,
+          env: { ...env, ...v.switches, PORT: String(port), WORKERS: String(options.workers) },
+          url,
+          countStderr: v.switches.ACCESS_LOG === "true",
+        }),
+      );
+      urls.push(url);
+      await wrk(url, { ...load, duration: "2s" }); // warm-up
+    }
+    const rps: number[][] = variants.map(() => []);
+    for (let r = 0; r < options.rounds; r++) {
+      for (let i = 0; i < variants.length; i++) {
+        const w = await wrk(urls[i], { ...load, duration: options.duration });
+        if (w.errors + w.non2xx > 0) throw new Error(`${variants[i].name}: ${w.errors} errors`);
+        rps[i].push(w.rps);
+      }
+    }
+    variants.forEach((v, i) => {
+      const logged = procs[i].stderrLines() ? ` (${procs[i].stderrLines()} log lines read)` : "";
+      console.error(
+        `${options.workers} worker(s), ${v.name}: ${rps[i].map(Math.round).join(" ")} req/s` +
+          logged,
+      );
+    });
+    return rps.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
 }

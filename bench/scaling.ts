@@ -18,12 +18,13 @@
 import { parseArgs } from "node:util";
 import { freePortNear } from "./_ports.ts";
 import {
+  alternate,
   driveJson,
   plainCommand,
-  type Proc,
   siphonCommand,
   startProc,
   uvicornCommand,
+  type Variant,
   wrk,
 } from "./_proc.ts";
 
@@ -155,62 +156,6 @@ for (const n of counts) {
   if (s && u) console.log(`- ${n}: ${(s.rps / u.rps).toFixed(2)}×`);
 }
 
-/** A switch setting to compare: bench/app/http.yaml's env. */
-interface Variant {
-  name: string;
-  switches: Record<string, string>;
-}
-
-/**
- * Starts one server per variant, then lets them take turns under wrk.
- *
- * @returns per variant, the median req/s over the rounds
- */
-async function alternate(n: number, variants: Variant[]): Promise<number[]> {
-  const rounds = Number(values.rounds);
-  const procs: Proc[] = [];
-  const urls: string[] = [];
-  try {
-    for (const v of variants) {
-      const port = freePortNear(8093 + procs.length);
-      const { cmd, env } = siphonCommand("bench/app/http.yaml");
-      const url = `http://127.0.0.1:${port}/trivial`;
-      procs.push(
-        await startProc({
-          cmd,
-          env: { ...env, ...v.switches, PORT: String(port), WORKERS: String(n) },
-          url,
-          countStderr: v.switches.ACCESS_LOG === "true",
-        }),
-      );
-      urls.push(url);
-      await wrk(url, { threads: wrkThreads, connections, duration: "2s" }); // warm-up
-    }
-    const rps: number[][] = variants.map(() => []);
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < variants.length; i++) {
-        const w = await wrk(urls[i], {
-          threads: wrkThreads,
-          connections,
-          duration: values["round-duration"],
-        });
-        if (w.errors + w.non2xx > 0) throw new Error(`${variants[i].name}: ${w.errors} errors`);
-        rps[i].push(w.rps);
-      }
-    }
-    const medians = rps.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
-    variants.forEach((v, i) => {
-      const logged = procs[i].stderrLines() ? ` (${procs[i].stderrLines()} log lines read)` : "";
-      console.error(
-        `switches, ${n} worker(s), ${v.name}: ${rps[i].map(Math.round).join(" ")} req/s${logged}`,
-      );
-    });
-    return medians;
-  } finally {
-    await Promise.all(procs.map((p) => p.stop()));
-  }
-}
-
 const switchLines: string[] = [];
 const cost = (withIt: number, without: number) =>
   `${Math.round(withIt)} vs ${Math.round(without)} req/s = ${(withIt / without).toFixed(3)} ` +
@@ -221,7 +166,14 @@ for (const n of counts) {
     { name: "metrics off", switches: { METRICS: "false" } },
   ];
   if (n === maxWorkers) variants.push({ name: "access log on", switches: { ACCESS_LOG: "true" } });
-  const [on, off, access] = await alternate(n, variants);
+  const [on, off, access] = await alternate({
+    workers: n,
+    variants,
+    rounds: Number(values.rounds),
+    duration: values["round-duration"],
+    connections,
+    threads: wrkThreads,
+  });
   switchLines.push(`- ${n} worker(s), metrics on vs off: ${cost(on, off)}`);
   if (access) switchLines.push(`- ${n} worker(s), JSON access log on vs off: ${cost(access, on)}`);
 }

@@ -27,6 +27,7 @@ import { errorText } from "./error_text.ts";
 import { Metrics } from "./metrics.ts";
 import { loadPython } from "./python_runtime.ts";
 import { compileRoutes } from "./routes.ts";
+import { fastScheduler } from "./scheduler.ts";
 import { listenerFor, requestHandler } from "./serve.ts";
 
 /** main → this thread. */
@@ -92,6 +93,7 @@ async function runAll(start: TestStart): Promise<string> {
   runtime.attach(
     {
       log: () => {}, // the harness keeps Python's log lines and shows them with a failure
+      schedule: fastScheduler(),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: () => Promise.reject(new Error("no network in script tests")),

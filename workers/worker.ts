@@ -28,6 +28,7 @@ import { Metrics } from "./metrics.ts";
 import { Outbound } from "./outbound.ts";
 import { RedisCaches } from "./redis_cache.ts";
 import { compileRoutes } from "./routes.ts";
+import { fastScheduler } from "./scheduler.ts";
 import { errorText } from "./error_text.ts";
 import { loadPython } from "./python_runtime.ts";
 import {
@@ -76,6 +77,7 @@ function cacheCall(name: string, callJson: string): string {
 }
 
 const outbound = new Outbound();
+const schedule = fastScheduler();
 const redis = new RedisCaches(createLogger({ source: "redis" }));
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -159,6 +161,7 @@ async function buildGeneration(config: Config): Promise<Generation> {
         log.at(level, text, rid ? { request_id: rid } : undefined),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
+      schedule,
       fetch: outbound.fetch.bind(outbound),
       fetchStream: outbound.fetchStream.bind(outbound),
       readStream: outbound.read.bind(outbound),

@@ -1,4 +1,5 @@
 import json
+import os
 
 from siphon import http
 
@@ -19,3 +20,34 @@ def realistic(req):
         "items": len(data.get("items", [])),
     }
     return http.Response(200, {"content-type": "application/json"}, json.dumps(reply))
+
+
+# For bench/stream.ts: streamed bodies both ways, and (MIDDLEWARE=guard|wrap) one middleware of
+# each kind that does nothing, to price the chain.
+CHUNK = b"x" * 65536
+
+
+@http.route("/stream/upload", methods=["POST"], stream=True)
+async def stream_upload(req):
+    total = 0
+    async for chunk in req.stream():
+        total += len(chunk)
+    return http.Response(200, None, str(total))
+
+
+@http.route("/stream/download/{mb:int}")
+def stream_download(req):
+    def chunks():
+        for _ in range(req.path_params["mb"] * 16):
+            yield CHUNK
+    return http.Response(200, {"content-type": "application/octet-stream"}, chunks())
+
+
+if os.environ.get("MIDDLEWARE") == "guard":
+    @http.middleware
+    def guard(req):
+        return None
+elif os.environ.get("MIDDLEWARE") == "wrap":
+    @http.middleware
+    async def wrap(req, call_next):
+        return await call_next(req)

@@ -50,6 +50,11 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
     cache._call = getattr(host, "cache", None)
     cache._call_async = getattr(host, "cacheAsync", None)
     configure(clients_json, caches_json)
+    schedule = getattr(host, "schedule", None)
+    if schedule is not None:
+        # asyncio's call_soon without the 4 ms clamp on chained setTimeout(0) (workers/scheduler.ts)
+        import pyodide.webloop
+        pyodide.webloop.scheduleCallback = schedule
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()
