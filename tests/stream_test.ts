@@ -124,6 +124,25 @@ Deno.test("streamed bodies: upload, download, SSE, proxy, errors", async (t) => 
           }
         });
 
+        await t.step("a slow client holds the generator back (back-pressure)", async () => {
+          const res = await fetch(`${base}/endless`);
+          const reader = res.body!.getReader();
+          let read = 0;
+          while (read < 2 * MB) read += (await reader.read()).value!.byteLength;
+          await new Promise((r) => setTimeout(r, 1500)); // the client stops reading
+          const produced = async () => Number(await (await fetch(`${base}/progress`)).text());
+          const first = await produced();
+          await new Promise((r) => setTimeout(r, 500));
+          const second = await produced();
+          const ahead = (first * 64 * 1024 - read) / MB;
+          console.log(
+            `  a paused client read 2 MiB; the generator stopped ${ahead.toFixed(1)} MiB ahead`,
+          );
+          assert.equal(second, first, "the generator kept producing while nobody read");
+          assert.ok(ahead < 64, `the generator ran ${ahead.toFixed(1)} MiB ahead of the client`);
+          await reader.cancel();
+        });
+
         await t.step("a Content-Length given by the handler is kept", async () => {
           const res = await fetch(`${base}/sized`);
           assert.equal(res.headers.get("content-length"), "10");
