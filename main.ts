@@ -100,6 +100,22 @@ async function main(args: string[]): Promise<number> {
       watcher?.refresh();
     },
   });
+  // Signals are handled from the first moment: one that arrives while the workers boot stops
+  // the server as soon as it is up (a SIGHUP then reloads), instead of killing the process.
+  let signals = 0;
+  let stop = () => {};
+  let reload = () => {};
+  let reloadAsked = false;
+  const onSignal = () => {
+    if (++signals > 1) Deno.exit(130);
+    stop();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGHUP", () => {
+    reloadAsked = true;
+    reload();
+  });
   // The baseline is what is about to load, so an edit made during the start is not missed.
   await watcher?.baseline();
   try {
@@ -115,20 +131,15 @@ async function main(args: string[]): Promise<number> {
   }
   const running = supervisor;
   await watcher?.start();
-  Deno.addSignalListener("SIGHUP", () => {
-    running.reload("SIGHUP").then(() => watcher?.refresh());
-  });
-  const stopped = new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = () => {
-      if (++signals > 1) Deno.exit(130);
+  reload = () => running.reload("SIGHUP").then(() => watcher?.refresh());
+  if (reloadAsked && signals === 0) reload();
+  await new Promise<void>((resolve) => {
+    stop = () => {
       watcher?.close();
       running.stop().then(resolve);
     };
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
+    if (signals > 0) stop();
   });
-  await stopped;
   return 0;
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, fresh, ROOT, startServer } from "./_server.ts";
+import { CACHE_DIR, freePort, fresh, ROOT, startServer } from "./_server.ts";
 
 const CONFIG = join(ROOT, "tests", "fixtures", "isolation", "http.yaml");
 
@@ -202,4 +202,22 @@ Deno.test("overload: 10x max_inflight slow requests get some 503 + Retry-After, 
   } finally {
     assert.equal((await server.stop()).code, 0);
   }
+});
+
+Deno.test("SIGTERM while the workers boot: the server comes up, then drains and exits 0", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", "serve", "--config", CONFIG],
+    cwd: ROOT,
+    env: { PORT: String(port), ADMIN_PORT: String(freePort()), SIPHON_CACHE_DIR: CACHE_DIR },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  await new Promise((r) => setTimeout(r, 150)); // the interpreters are still loading
+  child.kill("SIGTERM");
+  const { code, stderr } = await child.output();
+  const logs = new TextDecoder().decode(stderr);
+  assert.equal(code, 0, logs);
+  assert.match(logs, /\] serving /);
+  assert.match(logs, /stopping: draining in-flight requests/);
 });
