@@ -10,12 +10,13 @@
 import { ConfigError, loadConfig, type LogOverrides, withLogOverrides } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { FromWorker, ToWorker, WorkerControl, WorkerStats } from "../protocol.ts";
+import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import { renderMetrics } from "./metrics_text.ts";
 import { RssGuard } from "./rss_guard.ts";
+import { askWorkers, type Slot } from "./ask.ts";
 import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../../workers/metrics.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { watchedFilesFor } from "./watch.ts";
@@ -33,12 +34,6 @@ export interface SupervisorOptions {
   bootTimeoutMs?: number;
   /** Command-line log settings, applied again to every reloaded config. @default {} */
   logOverrides?: LogOverrides;
-}
-
-interface Slot {
-  id: number;
-  worker: Worker;
-  control: WorkerControl;
 }
 
 /** Reload bookkeeping, also written to the log after every attempt. */
@@ -454,42 +449,13 @@ export class Supervisor {
   }
 
   /** Sends something to each of `slots` and waits until each answers `want` (or one fails). */
+  /** Sends each slot a message and waits for its `want` answer (see ./ask.ts). */
   #ask(
     slots: Slot[],
     want: FromWorker["type"],
     send: (s: Slot) => void,
     timeoutMs = this.#timeoutMs,
   ): Promise<FromWorker[]> {
-    // Listeners of their own (not onmessage): a /metrics scrape may ask while a reload waits.
-    return Promise.all(slots.map((s) =>
-      new Promise<FromWorker>((resolve, reject) => {
-        const cleanup = () => {
-          clearTimeout(timer);
-          s.worker.removeEventListener("message", onMessage);
-          s.worker.removeEventListener("error", onError);
-        };
-        const onMessage = (e: MessageEvent<FromWorker>) => {
-          if (e.data.type === want) {
-            cleanup();
-            resolve(e.data);
-          } else if (e.data.type.endsWith("_failed")) {
-            cleanup();
-            reject(new Error((e.data as { message: string }).message));
-          }
-        };
-        const onError = (e: ErrorEvent) => {
-          e.preventDefault();
-          cleanup();
-          reject(new Error(`worker ${s.id} crashed: ${e.message}`));
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`));
-        }, timeoutMs);
-        s.worker.addEventListener("message", onMessage);
-        s.worker.addEventListener("error", onError);
-        send(s);
-      })
-    ));
+    return askWorkers({ slots, want, send, timeoutMs });
   }
 }
