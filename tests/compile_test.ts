@@ -68,7 +68,7 @@ Deno.test("deno task compile embeds every worker module, the siphon package and 
   const wanted = [
     "main.ts",
     ...filesUnder("workers", (n) => n.endsWith(".ts") && !n.endsWith("_test.ts")),
-    ...filesUnder("workers/python", (n) => n.endsWith(".py")),
+    ...filesUnder("workers/python", (n) => n.endsWith(".py") || n.endsWith(".pyi")),
     ...filesUnder("src", (n) => n.endsWith(".ts") && !n.endsWith("_test.ts")),
   ].filter((f) => !TYPES_ONLY.includes(f));
   const pyodide = relative(ROOT, Deno.realPathSync(join(ROOT, "node_modules", "pyodide")));
