@@ -103,26 +103,20 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-function jsonLine(
+/** Turns one event into one line. */
+type LineFormat = (
   ts: string,
   level: Level,
   source: string,
   msg: string,
   fields: Fields | undefined,
-): string {
-  return JSON.stringify(
-    fields ? { ts, level, source, msg, ...fields } : { ts, level, source, msg },
-  ) +
-    "\n";
-}
+) => string;
 
-function prettyLine(
-  ts: string,
-  level: Level,
-  source: string,
-  msg: string,
-  fields: Fields | undefined,
-): string {
+const jsonLine: LineFormat = (ts, level, source, msg, fields) =>
+  JSON.stringify(fields ? { ts, level, source, msg, ...fields } : { ts, level, source, msg }) +
+  "\n";
+
+const prettyLine: LineFormat = (ts, level, source, msg, fields) => {
   let line = `${ts} ${level.toUpperCase().padEnd(7)} [${source}] ${msg}`;
   if (fields) {
     for (const key in fields) {
@@ -131,4 +125,4 @@ function prettyLine(
     }
   }
   return line + "\n";
-}
+};
