@@ -87,7 +87,6 @@ export class Bridge {
   readonly #module: PyProxy;
   readonly #dispatch: PyCallable;
   readonly #encoder = new TextEncoder();
-  readonly #error: ErrorResponder;
   readonly #options: BridgeOptions;
   readonly #sources = new BodySources();
   #inProxy: PyProxy | null = null;
@@ -102,7 +101,6 @@ export class Bridge {
    * @param options error responses, deadline clock, interrupt flag
    */
   constructor(py: PyodideAPI, options: BridgeOptions) {
-    this.#error = options.error;
     this.#options = options;
     py.pyimport("siphon._stream")._read = (id: number) => this.#sources.read(id);
     this.#module = py.pyimport("siphon._bridge");
@@ -161,9 +159,14 @@ export class Bridge {
 
   /** Sync result: head string, body (if any) in the output buffer. */
   #fromHead(head: string): Response {
-    if (head.charCodeAt(0) === 33) return this.#error(Number(head.slice(1)), statusText(head));
+    if (head.charCodeAt(0) === 33) return this.#fromMarker(head);
     if (this.#out.byteLength === 0) this.#acquireOut();
     return this.#build(head, (length) => this.#out.slice(0, length));
+  }
+
+  /** `"!413"`, `"!500"`, `"!504"`: Python answered with an error status only. */
+  #fromMarker(marker: string): Response {
+    return this.#options.error(Number(marker.slice(1)), statusText(marker));
   }
 
   #fromProxy(out: PyProxy, state: CallState): Response | Pending {
@@ -189,7 +192,7 @@ export class Bridge {
         }
         if (typeof done === "string") {
           this.#sources.close(state.source);
-          return this.#error(Number(done.slice(1)), statusText(done));
+          return this.#fromMarker(done);
         }
         try {
           return this.#fromTuple(done, state);

@@ -208,17 +208,14 @@ def _pack(route, req, resp, from_middleware, sync):
                   "use a whole number from 200 to 599")
         return "!500"
     body = resp.body
-    if type(body) is not bytes:
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif isinstance(body, (bytearray, memoryview)):
-            body = bytes(body)
-        elif _stream.is_stream(body):
-            return (_head(resp, "-1", False), None, _stream.ResponseBody(body, route.label, req))
-        else:
-            log.error(f"{req.method} {req.path}: {route.label} set a body of type "
-                      f"{type(body).__name__}; use bytes, str or an iterator of them")
+    if type(body) is not bytes:  # set after the Response was made (a wrapper), or a stream
+        try:
+            body = http._as_body(body)
+        except TypeError as exc:
+            log.error(f"{req.method} {req.path}: {route.label}: {exc}")
             return "!500"
+        if type(body) is not bytes:
+            return (_head(resp, "-1", False), None, _stream.ResponseBody(body, route.label, req))
     n = len(body)
     head = _head(resp, str(n), resp._text)
     if sync and n <= OUT_SIZE:

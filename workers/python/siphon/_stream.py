@@ -16,8 +16,6 @@ from . import http, log
 _read = None  # set by the worker's bridge: read(source id) -> Promise[Uint8Array | None]
 _TOO_LARGE = "PayloadTooLarge:"
 
-is_stream = http._is_stream
-
 
 def _request_error(message):
     if message.startswith(_TOO_LARGE):

@@ -93,6 +93,23 @@ def _is_stream(body):
         hasattr(body, "__iter__") and not isinstance(body, (dict, set, frozenset)))
 
 
+def _as_body(body):
+    """A response body as it is sent: bytes for a whole one (``str`` as UTF-8, ``None`` empty),
+    the iterator itself for a streamed one."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if _is_stream(body):
+        return body
+    raise TypeError("Response body must be bytes, str, or an iterator or async iterator "
+                    f"of them, got {type(body).__name__}")
+
+
 class Response:
     """An HTTP response. ``body`` may be bytes-like or str (sent as UTF-8), or an iterator or
     async iterator of them, sent as it is produced (chunked, or HTTP/2 data frames)."""
@@ -104,16 +121,7 @@ class Response:
         self.status = status
         self.headers = dict(headers) if headers else {}
         self._text = isinstance(body, str)
-        if body is None:
-            body = b""
-        elif self._text:
-            body = body.encode("utf-8")
-        elif isinstance(body, (bytearray, memoryview)):
-            body = bytes(body)
-        elif not isinstance(body, bytes) and not _is_stream(body):
-            raise TypeError("Response body must be bytes, str, or an iterator or async iterator "
-                            f"of them, got {type(body).__name__}")
-        self.body = body
+        self.body = _as_body(body)
 
     def raise_for_status(self):
         """Raise ``HTTPStatusError`` when the status is 400 or above."""
@@ -125,11 +133,9 @@ class Response:
         """The body as an async iterator of bytes chunks: as it arrives for a client response
         fetched with ``stream=True`` (pass it on as another Response's body to proxy without
         buffering), else in one chunk."""
-        body = self.body
-        if isinstance(body, str):
-            return _Buffered(body.encode("utf-8"))
-        if isinstance(body, (bytes, bytearray, memoryview)):
-            return _Buffered(bytes(body))
+        body = _as_body(self.body)
+        if isinstance(body, bytes):
+            return _Buffered(body)
         return body if hasattr(body, "__aiter__") else _Iterated(body)
 
     def __repr__(self):
