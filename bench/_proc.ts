@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { freePortNear } from "./_ports.ts";
+import { siphonCommand as launch, toolCommand } from "../tests/_launch.ts";
 
 export const ROOT = join(import.meta.dirname!, "..");
 
@@ -83,25 +84,7 @@ export async function startProc(options: StartOptions): Promise<Proc> {
   };
 }
 
-/**
- * Resident set size of a process and its children, in MiB (from /proc).
- *
- * @param pid process id
- * @returns MiB
- */
-export function rssMiB(pid: number): number {
-  let kb = 0;
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  try {
-    for (
-      const child of Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/)
-    ) {
-      if (child) kb += rssMiB(Number(child)) * 1024;
-    }
-  } catch { /* no children file */ }
-  return kb / 1024;
-}
+export { cpuSeconds, peakGrowth, rssMiB } from "../tests/_proc.ts";
 
 /** One wrk run's result. */
 export interface WrkResult {
@@ -156,21 +139,21 @@ export async function wrk(
   };
 }
 
-/** The command that runs siphon-deno the way `deno task serve` does. */
+/** The command that runs siphon-deno the way `deno task serve` does (tests/_launch.ts). */
 export function siphonCommand(config: string): { cmd: string[]; env: Record<string, string> } {
-  return {
-    cmd: [
-      Deno.execPath(),
-      "run",
-      "-A",
-      Deno.env.get("SIPHON_V8_FLAGS") ?? "--v8-flags=--expose-gc,--max-semi-space-size=4",
-      "main.ts",
-      "serve",
-      "--config",
-      config,
-    ],
-    env: { GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072" },
-  };
+  const v8Flags = Deno.env.get("SIPHON_V8_FLAGS");
+  const { cmd, args, env } = launch(["serve", "--config", config], v8Flags ? { v8Flags } : {});
+  return { cmd: [cmd, ...args], env };
+}
+
+/**
+ * Another deno program of this repository as one command line (tests/_launch.ts's toolCommand).
+ *
+ * @returns executable and arguments
+ */
+export function toolArgs(...spec: Parameters<typeof toolCommand>): string[] {
+  const { cmd, args } = toolCommand(...spec);
+  return [cmd, ...args];
 }
 
 /**
@@ -211,11 +194,11 @@ export async function driveJson(
   if (!target.hostname.startsWith("127.")) throw new Error("benchmarks target 127.0.0.1 only");
   const json = await Deno.makeTempFile({ suffix: ".json" });
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      ...["run", "-A", "harness/main.ts", "--port", target.port, "--path", target.pathname],
+    args: toolCommand("drive", "harness/main.ts", [
+      ...["--port", target.port, "--path", target.pathname],
       ...["--duration", options.duration, "--concurrency", String(options.connections)],
       ...["--threads", String(options.threads), "--json", json],
-    ],
+    ]).args,
     cwd: ROOT,
     stdout: "null",
   }).output();
@@ -231,15 +214,7 @@ export async function driveJson(
  * @returns the command line
  */
 export function plainCommand(port: number, workers = 0): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "--unstable-net",
-    "bench/peers/plain.ts",
-    String(port),
-    String(workers),
-  ];
+  return toolArgs("serve", "bench/peers/plain.ts", [String(port), String(workers)]);
 }
 
 /** A setting of bench/app/http.yaml to compare: its environment. */

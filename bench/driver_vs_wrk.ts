@@ -1,26 +1,19 @@
 /**
  * The load driver against wrk, both on the same mock server in one run:
- * `deno run -A bench/driver_vs_wrk.ts` (needs Debian's wrk). Env: BENCH_DURATION (5s),
+ * `deno run -P=measure bench/driver_vs_wrk.ts` (needs Debian's wrk). Env: BENCH_DURATION (5s),
  * BENCH_CONNECTIONS (64), MOCK_THREADS (1).
  */
 import { freePortNear } from "./_ports.ts";
-import { driveJson, startProc, wrk } from "./_proc.ts";
+import { driveJson, startProc, toolArgs, wrk } from "./_proc.ts";
 
 const duration = Deno.env.get("BENCH_DURATION") ?? "5s";
 const connections = Deno.env.get("BENCH_CONNECTIONS") ?? "64";
 const port = freePortNear(8096);
 const mock = await startProc({
-  cmd: [
-    Deno.execPath(),
-    "run",
-    "-A",
-    "harness/main.ts",
-    "serve",
-    "--port",
-    String(port),
-    "--threads",
-    Deno.env.get("MOCK_THREADS") ?? "1",
-  ],
+  cmd: toolArgs("drive", "harness/main.ts", [
+    ...["serve", "--port", String(port)],
+    ...["--threads", Deno.env.get("MOCK_THREADS") ?? "1"],
+  ]),
   url: `http://127.0.0.1:${port}/`,
 });
 try {

@@ -27,7 +27,7 @@ async function measure(workers: number, tunable: boolean): Promise<Sample> {
   });
   try {
     await new Promise((r) => setTimeout(r, 1500));
-    const idle = rssMiB(proc.child.pid);
+    const idle = await rssMiB(proc.child.pid);
     let requests = 0;
     while (requests < target) {
       const r = await wrk(`http://127.0.0.1:${port}/realistic/42?page=2&limit=50&sort=name`, {
@@ -40,7 +40,7 @@ async function measure(workers: number, tunable: boolean): Promise<Sample> {
       requests += r.requests;
     }
     await new Promise((r) => setTimeout(r, 1000));
-    return { workers, idle, loaded: rssMiB(proc.child.pid), requests };
+    return { workers, idle, loaded: await rssMiB(proc.child.pid), requests };
   } finally {
     await proc.stop();
   }

@@ -11,7 +11,11 @@ const port = freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = await startServer({
   config: join(ROOT, "tests", "fixtures", "isolation", "http.yaml"),
-  env: { PORT: String(port) },
+  env: {
+    PORT: String(port),
+    ADMIN_PORT: String(freePort()),
+    STATE_DIR: Deno.makeTempDirSync({ prefix: "siphon-replace-" }),
+  },
 });
 
 async function who(): Promise<string | null> {

@@ -1,6 +1,6 @@
 /**
  * The whole request path of one worker in process, without sockets: routing, limits, body,
- * the bridge, Python, the Response. `deno bench -A bench/request_path_bench.ts`.
+ * the bridge, Python, the Response. `deno bench -P bench/request_path_bench.ts`.
  * The baseline is the same handler answering 404 without Python.
  */
 import { join } from "node:path";
@@ -53,6 +53,7 @@ function handlerWith(options: { metrics: boolean; access: boolean }) {
     onFatal: (cause) => {
       throw new Error(cause);
     },
+    onHandshakeError: () => {},
     life: { requests: 0, metrics: new Metrics(), onRequest: () => {} },
     labels: defs.map((d) => d.template),
     streaming: defs.map(() => false),

@@ -1,6 +1,6 @@
 /**
  * Per-request TypeScript work, each group with a baseline so the output shows the ratio:
- * `deno bench -A bench/router_bench.ts`.
+ * `deno bench -P bench/router_bench.ts`.
  */
 import FindMyWay from "find-my-way";
 import { join } from "node:path";

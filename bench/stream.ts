@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { freePortNear } from "./_ports.ts";
-import { alternate, type Proc, ROOT, rssMiB, siphonCommand, startProc } from "./_proc.ts";
+import { alternate, peakGrowth, type Proc, siphonCommand, startProc, toolArgs } from "./_proc.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -32,22 +32,20 @@ const payload = new Uint8Array(sizeMb * MIB);
 
 /** MiB/s of one transfer, and the server's peak RSS growth during it. */
 async function transfer(proc: Proc, base: string, kind: "upload" | "download") {
-  const before = rssMiB(proc.child.pid);
-  let peak = before;
-  const timer = setInterval(() => peak = Math.max(peak, rssMiB(proc.child.pid)), 20);
   const t0 = performance.now();
-  let bytes = 0;
-  if (kind === "upload") {
-    const res = await fetch(`${base}/stream/upload`, { method: "POST", body: payload });
-    bytes = Number(await res.text());
-  } else {
+  const [bytes, growth] = await peakGrowth(proc.child.pid, async () => {
+    if (kind === "upload") {
+      const res = await fetch(`${base}/stream/upload`, { method: "POST", body: payload });
+      return Number(await res.text());
+    }
+    let n = 0;
     const res = await fetch(`${base}/stream/download/${sizeMb}`);
-    for await (const part of res.body!) bytes += part.byteLength;
-  }
+    for await (const part of res.body!) n += part.byteLength;
+    return n;
+  });
   const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
   if (bytes !== sizeMb * MIB) throw new Error(`${kind}: moved ${bytes} bytes`);
-  return { mibps: sizeMb / seconds, growth: peak - before };
+  return { mibps: sizeMb / seconds, growth };
 }
 
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -75,7 +73,7 @@ const siphon = await startProc({
 });
 const pPort = freePortNear(8094);
 const plain = await startProc({
-  cmd: [Deno.execPath(), "run", "-A", `${ROOT}/bench/peers/plain_stream.ts`, String(pPort)],
+  cmd: toolArgs("serve", "bench/peers/plain_stream.ts", [String(pPort)]),
   url: `http://127.0.0.1:${pPort}/stream/download/0`,
 });
 let s, p;

@@ -161,10 +161,11 @@ Deno.test("drive() sees malformed responses", async () => {
 Deno.test("drive() times out requests that get no answer", async () => {
   const server = rawServer(async (conn) => {
     await readRequest(conn);
-    await new Promise((r) => setTimeout(r, 3000));
+    // Never answers: holds the connection until the client gives up and closes it.
+    const buf = new Uint8Array(64);
+    while ((await conn.read(buf).catch(() => null)) !== null) { /* ignore */ }
   });
   try {
-    const t0 = Date.now();
     const { summary: s } = await drive({
       host: "127.0.0.1",
       port: server.port,
@@ -175,7 +176,7 @@ Deno.test("drive() times out requests that get no answer", async () => {
       timeoutMs: 200,
     });
     assert.equal(s.error_kinds.timeout, 4);
-    assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
+    assert.equal(s.ok, 0);
   } finally {
     await server.close();
   }

@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { toolCommand } from "../tests/_launch.ts";
 
 Deno.test("`drive selftest` drives its mock and passes with exact counts", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(import.meta.dirname!, "main.ts"),
-      "selftest",
-      "--count",
-      "3000",
-      "--concurrency",
-      "16",
-    ],
+  const { cmd, args } = toolCommand("drive", "harness/main.ts", [
+    ...["selftest", "--count", "3000", "--concurrency", "16"],
+  ]);
+  const out = await new Deno.Command(cmd, {
+    args,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -24,18 +18,11 @@ Deno.test("`drive selftest` drives its mock and passes with exact counts", async
 });
 
 Deno.test("`drive` refuses a non-loopback target without --allow-remote", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      join(import.meta.dirname!, "main.ts"),
-      "--host",
-      "10.1.2.3",
-      "--port",
-      "80",
-      "--count",
-      "1",
-    ],
+  const { cmd, args } = toolCommand("drive", "harness/main.ts", [
+    ...["--host", "10.1.2.3", "--port", "80", "--count", "1"],
+  ]);
+  const out = await new Deno.Command(cmd, {
+    args,
     stdout: "piped",
     stderr: "piped",
   }).output();

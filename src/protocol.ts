@@ -70,7 +70,21 @@ export type FromWorker =
   /** Unasked: the worker passed `recycle.max_requests` or `recycle.max_memory_mb`. */
   | { type: "recycle"; id: number; reason: string }
   /** A `siphon.cache` operation on a memory cache; answered in `control.cache`. */
-  | { type: "cache"; name: string; call: CacheCall };
+  | { type: "cache"; name: string; call: CacheCall }
+  /** Unasked: a client's mutual-TLS handshake failed (the supervisor rate-limits the warning). */
+  | { type: "handshake_failed"; failure: HandshakeFailure };
+
+/** A failed mutual-TLS handshake on one listener. */
+export interface HandshakeFailure {
+  /** The listener, e.g. `127.0.0.1:8443`. */
+  listen: string;
+  /** Its `tls.client_ca` file. */
+  clientCa: string;
+  /** The client's address ("" when unknown). */
+  peer: string;
+  /** What the TLS layer said. */
+  error: string;
+}
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = { type: "build" };

@@ -51,12 +51,14 @@ export async function makeCerts(dir: string): Promise<Certs> {
  * @param dir the folder {@link makeCerts} wrote to
  * @param name the certificate's CN, also the file name stem
  * @param ca file stem of the signing CA (`ca` is the one {@link makeCerts} made)
+ * @param version 1 leaves out the extensions, as `openssl x509 -req` without `-extfile` does
  * @returns the certificate and key paths
  */
 export async function makeClientCert(
   dir: string,
   name: string,
   ca = "ca",
+  version: 1 | 3 = 3,
 ): Promise<{ cert: string; key: string }> {
   const at = (f: string) => join(dir, f);
   try {
@@ -83,7 +85,8 @@ export async function makeClientCert(
       "-CAkey",
       at(`${ca}.key`),
     ],
-    ...["-CAcreateserial", "-days", "1", "-extfile", at("client.cnf"), "-out", at(`${name}.pem`)],
+    ...["-CAcreateserial", "-days", "1", "-out", at(`${name}.pem`)],
+    ...version === 3 ? ["-extfile", at("client.cnf")] : [],
   ]);
   return { cert: at(`${name}.pem`), key: at(`${name}.key`) };
 }

@@ -1,12 +1,13 @@
 /**
- * Test helpers that start the real server (`main.ts serve`) as a child process on free
- * 127.0.0.1 ports, wait for it to say it is serving, and stop it.
+ * Test helpers that start the real server (`main.ts serve`, launched as `deno task serve` does:
+ * tests/_launch.ts) as a child process on free 127.0.0.1 ports, wait for events it logs, and stop it.
  *
  * @module
  */
 import { join } from "node:path";
+import { ROOT, siphonCommand } from "./_launch.ts";
 
-export const ROOT = join(import.meta.dirname!, "..");
+export { ROOT };
 /** Shared snapshot cache for the test run, inside the repo (git-ignored). */
 export const CACHE_DIR = join(ROOT, ".cache", "test-snapshots");
 
@@ -18,12 +19,48 @@ export function freePort(): number {
   return port;
 }
 
+/** How long a test waits for an event before it calls the run hung (not a performance bound). */
+export const PATIENCE_MS = 90_000;
+
+/**
+ * Polls `check` until it holds. Tests wait for events (a log line, a status, a file) this way,
+ * never for a fixed time: the deadline only guards against hanging, so it is generous.
+ *
+ * @param check the event, as a condition (sync or async; a throw counts as "not yet")
+ * @param what what was awaited, for the error
+ * @param context more to show when it never happened (e.g. the server's log)
+ * @param timeoutMs @default PATIENCE_MS
+ * @throws {Error} naming `what`, with `context`, when the deadline passes
+ */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  context: () => string = () => "",
+  timeoutMs = PATIENCE_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
+    if (Date.now() > deadline) {
+      const more = context();
+      throw new Error(`${what}: not seen within ${timeoutMs / 1000} s${more ? `\n${more}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** A running server process. */
 export interface Server {
   /** The server's process id. */
   pid: number;
   /** Everything the server wrote to stderr so far. */
   logs(): string;
+  /**
+   * Waits until the log matches `pattern` (at least `count` times).
+   *
+   * @returns the last match
+   * @throws {Error} with the whole log when it never does
+   */
+  waitForLog(pattern: RegExp, count?: number): Promise<RegExpExecArray>;
   /** SIGTERM, then wait for exit. */
   stop(): Promise<{ code: number; logs: string }>;
 }
@@ -32,33 +69,26 @@ export interface Server {
 export interface RunOptions {
   config: string;
   env?: Record<string, string>;
-  /** Wait this long for "serving". @default 120000 */
+  /** Wait this long for "serving". @default PATIENCE_MS */
   readyTimeoutMs?: number;
   command?: "serve" | "check";
+  /** The log line that means "started". @default the "serving" line */
+  readyPattern?: RegExp;
   /** More command-line arguments, e.g. `["--log-format", "json"]`. */
   args?: string[];
-  /** Launch as `deno task serve` does (V8 flags, glibc tunable), for memory measurements. */
-  asTask?: boolean;
 }
 
 function spawn(options: RunOptions) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...options.asTask ? ["--v8-flags=--expose-gc,--max-semi-space-size=4"] : [],
-      "main.ts",
-      options.command ?? "serve",
-      "--config",
-      options.config,
-      ...options.args ?? [],
-    ],
+  const { cmd, args, env } = siphonCommand([
+    options.command ?? "serve",
+    "--config",
+    options.config,
+    ...options.args ?? [],
+  ]);
+  return new Deno.Command(cmd, {
+    args,
     cwd: ROOT,
-    env: {
-      SIPHON_CACHE_DIR: CACHE_DIR,
-      ...options.asTask ? { GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072" } : {},
-      ...options.env,
-    },
+    env: { ...env, SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -85,22 +115,38 @@ export async function startServer(options: RunOptions): Promise<Server> {
     exited = true;
     return s;
   });
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 120000);
-  while (!/\] serving |"msg":"serving /.test(err.text)) {
+  const deadline = Date.now() + (options.readyTimeoutMs ?? PATIENCE_MS);
+  const ready = options.readyPattern ?? /\] serving |"msg":"serving /;
+  while (!ready.test(err.text)) {
     if (exited || Date.now() > deadline) {
+      const why = exited ? "it exited" : `no ${ready} line within ${PATIENCE_MS / 1000} s`;
       if (!exited) child.kill("SIGKILL");
-      await status;
+      const { code } = await status;
       await pumps;
-      throw new Error(`server did not start:\n${err.text}${out.text}`);
+      throw new Error(`server did not start (${why}; exit code ${code}):\n${err.text}${out.text}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const logs = () => err.text;
   return {
     pid: child.pid,
-    logs: () => err.text,
+    logs,
+    waitForLog: async (pattern, count = 1) => {
+      const all = new RegExp(pattern.source, pattern.flags.replace("g", "") + "g");
+      const matches = () => [...logs().matchAll(all)];
+      await waitFor(
+        () => matches().length >= count,
+        `${count} × ${pattern} in the server log`,
+        () => `server log:\n${logs()}`,
+      );
+      return matches().at(-1)!;
+    },
     stop: async () => {
       if (!exited) child.kill("SIGTERM");
+      // A server that never exits is killed, so a hang fails the test instead of the run.
+      const guard = setTimeout(() => child.kill("SIGKILL"), PATIENCE_MS);
       const s = await status;
+      clearTimeout(guard);
       await pumps;
       return { code: s.code, logs: err.text };
     },
@@ -114,7 +160,7 @@ export async function startServer(options: RunOptions): Promise<Server> {
  */
 export async function runToExit(options: RunOptions): Promise<{ code: number; output: string }> {
   const child = spawn(options);
-  const timer = setTimeout(() => child.kill("SIGKILL"), options.readyTimeoutMs ?? 120000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.readyTimeoutMs ?? PATIENCE_MS);
   const result = await child.output();
   clearTimeout(timer);
   const d = new TextDecoder();
@@ -138,15 +184,4 @@ export async function fresh(
   } finally {
     client.close();
   }
-}
-
-/**
- * Resident memory of a process, from /proc.
- *
- * @param pid process id
- * @returns MiB
- */
-export function rssMiB(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1];
-  return Number(kb) / 1024;
 }

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, fresh, ROOT, startServer } from "./_server.ts";
+import { freePort, fresh, ROOT, startServer, waitFor } from "./_server.ts";
 
 const FIXTURE = join(ROOT, "tests", "fixtures", "cache");
 
@@ -64,20 +64,16 @@ Deno.test("siphon.cache (memory): shared by workers, atomic, bounded, survives r
     await t.step("state survives a hot reload", async () => {
       const app = join(dir, "app.py");
       Deno.writeTextFileSync(app, Deno.readTextFileSync(app).replace("VERSION = 1", "VERSION = 2"));
-      const t0 = Date.now();
-      while ((await fresh(`${base}/version`)).text !== "2") {
-        assert.ok(Date.now() - t0 < 5000, "the reload never showed");
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(
+        async () => (await fresh(`${base}/version`)).text === "2",
+        "the reloaded script serving",
+        server.logs,
+      );
       assert.equal((await fresh(`${base}/fetch?k=greeting`)).text, "hej");
     });
     await t.step("state survives a worker replacement", async () => {
       await fresh(`${base}/exit`);
-      const t0 = Date.now();
-      while (!/worker \d replaced in/.test(server.logs())) {
-        assert.ok(Date.now() - t0 < 5000, "no replacement");
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await server.waitForLog(/worker \d replaced in/);
       for (let i = 0; i < 10; i++) {
         assert.equal((await fresh(`${base}/fetch?k=greeting`)).text, "hej");
       }

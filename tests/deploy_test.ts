@@ -7,10 +7,12 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../src/config/load.ts";
 import { ROOT } from "./_server.ts";
+import { siphonCommand } from "./_launch.ts";
 
 // deno-lint-ignore no-explicit-any
 type Doc = any;
 
+/** The manifests by kind; ConfigMaps also by `ConfigMap/<name>`. */
 function manifests(): Map<string, Doc> {
   const byKind = new Map<string, Doc>();
   const dir = join(ROOT, "deploy", "k8s");
@@ -19,7 +21,10 @@ function manifests(): Map<string, Doc> {
     for (const doc of parseAllDocuments(Deno.readTextFileSync(join(dir, e.name)))) {
       assert.equal(doc.errors.length, 0, `${e.name}: ${doc.errors.join("; ")}`);
       const value = doc.toJS();
-      byKind.set(value.kind, value);
+      byKind.set(
+        value.kind === "ConfigMap" ? `ConfigMap/${value.metadata.name}` : value.kind,
+        value,
+      );
     }
   }
   return byKind;
@@ -29,7 +34,8 @@ Deno.test("k8s manifests reference each other consistently", () => {
   const m = manifests();
   for (
     const kind of [
-      "ConfigMap",
+      "ConfigMap/siphon-config",
+      "ConfigMap/siphon-edge",
       "Deployment",
       "Service",
       "HorizontalPodAutoscaler",
@@ -45,14 +51,16 @@ Deno.test("k8s manifests reference each other consistently", () => {
   assert.deepEqual(m.get("PodDisruptionBudget").spec.selector.matchLabels, labels);
   const hpa = m.get("HorizontalPodAutoscaler").spec.scaleTargetRef;
   assert.deepEqual([hpa.kind, hpa.name], ["Deployment", deploy.metadata.name]);
-  const container = deploy.spec.template.spec.containers[0];
-  const ports = Object.fromEntries(container.ports.map((p: Doc) => [p.name, p.containerPort]));
-  assert.deepEqual(ports, { http: 8080, admin: 9091 });
+  const [container, edge] = deploy.spec.template.spec.containers;
+  const portsOf = (c: Doc) =>
+    Object.fromEntries(c.ports.map((p: Doc) => [p.name, p.containerPort]));
+  assert.deepEqual(portsOf(container), { admin: 9091 });
+  assert.deepEqual(portsOf(edge), { http: 8080 }, "clients reach the app through the edge proxy");
   assert.equal(m.get("Service").spec.ports[0].targetPort, "http");
   assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "admin" });
   assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "admin" });
-  const volume = deploy.spec.template.spec.volumes.find((v: Doc) => v.configMap);
-  assert.equal(volume.configMap.name, m.get("ConfigMap").metadata.name);
+  const volume = deploy.spec.template.spec.volumes.find((v: Doc) => v.name === "config");
+  assert.equal(volume.configMap.name, m.get("ConfigMap/siphon-config").metadata.name);
   const mount = container.volumeMounts.find((v: Doc) => v.name === volume.name);
   assert.equal(mount.mountPath, "/etc/siphon");
   assert.ok(container.args.includes("/etc/siphon/http.yaml"));
@@ -61,12 +69,13 @@ Deno.test("k8s manifests reference each other consistently", () => {
 
 Deno.test("the ConfigMap's http.yaml is valid and matches the Deployment", () => {
   const m = manifests();
-  const data = m.get("ConfigMap").data;
+  const data = m.get("ConfigMap/siphon-config").data;
   const dir = Deno.makeTempDirSync({ prefix: "siphon-k8s-" });
   Deno.writeTextFileSync(join(dir, "app.py"), data["app.py"]);
   const config = parseConfig(data["http.yaml"], { file: "http.yaml", dir, env: { WORKERS: "2" } });
   assert.deepEqual(config.admin?.listen, { text: "0.0.0.0:9091", hostname: "0.0.0.0", port: 9091 });
-  assert.equal(config.servers[0].listen.text, "0.0.0.0:8080");
+  assert.equal(config.servers[0].listen.text, "127.0.0.1:8081", "only the edge proxy reaches it");
+  assert.deepEqual(config.servers[0].trusted_proxies, ["127.0.0.1"], "req.client: the real client");
   const grace = m.get("Deployment").spec.template.spec.terminationGracePeriodSeconds;
   assert.ok(grace * 1000 > config.shutdown_grace_ms, "the kubelet must wait out the drain");
   const env = m.get("Deployment").spec.template.spec.containers[0].env;
@@ -96,9 +105,10 @@ Deno.test("`siphon-deno health` exits 0 only when the URL answers 200", async ()
     () => new Response("ok"),
   );
   const port = (ok.addr as Deno.NetAddr).port;
+  const launch = siphonCommand(["health", "--url"]);
   const run = (url: string) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "main.ts", "health", "--url", url],
+    new Deno.Command(launch.cmd, {
+      args: [...launch.args, url],
       cwd: ROOT,
       stdout: "null",
       stderr: "null",
@@ -106,4 +116,27 @@ Deno.test("`siphon-deno health` exits 0 only when the URL answers 200", async ()
   assert.equal((await run(`http://127.0.0.1:${port}/healthz`)).code, 0);
   await ok.shutdown();
   assert.equal((await run(`http://127.0.0.1:${port}/healthz`)).code, 1);
+});
+
+Deno.test("the edge proxy bounds slow clients and forwards to the app's listener", () => {
+  const m = manifests();
+  const conf: string = m.get("ConfigMap/siphon-edge").data["nginx.conf"];
+  const setting = (name: string) => new RegExp(`^\\s*${name} (\\S+);$`, "m").exec(conf)?.[1];
+  // Deno.serve has no header read timeout; the proxy's is what bounds a slowloris.
+  assert.equal(setting("client_header_timeout"), "10s");
+  assert.equal(setting("client_body_timeout"), "30s");
+  const app = m.get("ConfigMap/siphon-config").data["http.yaml"];
+  const listen = /listen: "([\d.]+:\d+)"/.exec(app.slice(app.indexOf("servers:")))?.[1];
+  assert.equal(setting("server"), listen, "the upstream is siphon-deno's listener");
+  assert.equal(setting("client_max_body_size"), "1m", "413 at the same size as max_body_bytes");
+  assert.match(app, /max_body_bytes: 1048576/);
+  assert.equal(setting("proxy_buffering"), "off", "streamed responses pass through");
+  assert.equal(setting("proxy_request_buffering"), "off", "streamed uploads pass through");
+  const edge = m.get("Deployment").spec.template.spec.containers[1];
+  const mount = edge.volumeMounts[0];
+  assert.ok(edge.args.includes(`${mount.mountPath}/nginx.conf`));
+  const volume = m.get("Deployment").spec.template.spec.volumes.find((v: Doc) =>
+    v.name === mount.name
+  );
+  assert.equal(volume.configMap.name, "siphon-edge");
 });

@@ -163,9 +163,8 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
         assert.equal(res.status, 500);
         assert.equal(res.text, "Internal Server Error\n");
         assert.doesNotMatch(res.text, /Traceback|do-not-leak|app\.py/);
-        await new Promise((r) => setTimeout(r, 100));
+        await server.waitForLog(/GET \/boom: boom \(GET \/boom\) raised ValueError/);
         const logs = server.logs();
-        assert.match(logs, /GET \/boom: boom \(GET \/boom\) raised ValueError/);
         assert.match(logs, new RegExp(`File "${FIXTURE}/app.py", line \\d+, in boom`));
         assert.doesNotMatch(logs, /siphon\/_bridge\.py/);
       },
@@ -173,9 +172,7 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
 
     await t.step("a handler returning a non-Response is a 500 naming the handler", async () => {
       assert.equal((await get(`${base}/wrong-type`)).status, 500);
-      await new Promise((r) => setTimeout(r, 100));
-      assert.match(
-        server.logs(),
+      await server.waitForLog(
         /handler of wrong_type \(GET \/wrong-type\) returned dict, expected http\.Response/,
       );
     });
@@ -229,16 +226,14 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
     });
 
     await t.step("504 for `while True: pass`, then the same server answers 200", async () => {
-      const t0 = Date.now();
       const res = await get(`${strict}/spin`);
       assert.equal(res.status, 504);
-      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
       for (let i = 0; i < 6; i++) {
         const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
         assert.equal(await fetch(`${strict}/started`, { client }).then((r) => r.text()), "yes");
         client.close();
       }
-      assert.match(server.logs(), /Python blocked its event loop past a request deadline/);
+      await server.waitForLog(/Python blocked its event loop past a request deadline/);
     });
 
     await t.step(

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, fresh, ROOT, startServer } from "./_server.ts";
+import { freePort, fresh, ROOT, startServer, waitFor } from "./_server.ts";
 
 const CONFIG = join(ROOT, "tests", "fixtures", "logging", "http.yaml");
 
@@ -32,12 +32,8 @@ function parseLines(text: string): Line[] {
   });
 }
 
-async function waitFor(server: { logs(): string }, done: (lines: Line[]) => boolean) {
-  const deadline = Date.now() + 5000;
-  while (!done(parseLines(server.logs()))) {
-    if (Date.now() > deadline) throw new Error(`log lines did not appear:\n${server.logs()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function waitForLines(server: { logs(): string }, done: (lines: Line[]) => boolean) {
+  await waitFor(() => done(parseLines(server.logs())), "the expected log lines", server.logs);
   return parseLines(server.logs());
 }
 
@@ -66,7 +62,7 @@ Deno.test("JSON log with request ids and an access log", async () => {
     );
     assert.equal((await fresh(`${base}/nothing-here`)).status, 404);
 
-    const lines = await waitFor(
+    const lines = await waitForLines(
       server,
       (all) => all.filter((l) => l.route !== undefined || l.path).length >= 28,
     );
@@ -108,11 +104,7 @@ Deno.test("the access log is off by default; pretty lines carry request_id=…",
   const server = await startServer({ config: CONFIG, env: { PORT: String(port) } });
   try {
     await fresh(`http://127.0.0.1:${port}/sync`, { headers: { "x-request-id": "quiet-1" } });
-    const deadline = Date.now() + 5000;
-    while (!server.logs().includes("sync handler for quiet-1")) {
-      if (Date.now() > deadline) throw new Error(server.logs());
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await server.waitForLog(/sync handler for quiet-1/);
     assert.match(server.logs(), /INFO +\[w\d\] sync handler for quiet-1 request_id=quiet-1\n/);
     assert.doesNotMatch(server.logs(), /GET \/sync 200/);
   } finally {

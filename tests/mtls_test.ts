@@ -12,6 +12,7 @@ Deno.test("mutual TLS: good cert served with req.client_cert; none or wrong CA r
   const certs = await makeCerts(dir);
   const alice = await makeClientCert(dir, "alice");
   const mallory = await makeClientCert(dir, "mallory", "other-ca");
+  const old = await makeClientCert(dir, "old", "ca", 1);
   const [mtlsPort, plainPort] = [freePort(), freePort()];
   Deno.writeTextFileSync(
     join(dir, "app.py"),
@@ -53,14 +54,15 @@ async def through_client(req):
   );
   const server = await startServer({ config: join(dir, "http.yaml") });
   const ca = Deno.readTextFileSync(certs.ca);
-  const withCert = (c?: { cert: string; key: string }) =>
+  const withCert = (c?: { cert: string; key: string }, localAddress?: string) =>
     Deno.createHttpClient({
       caCerts: [ca],
       poolMaxIdlePerHost: 0,
+      localAddress,
       ...(c ? { cert: Deno.readTextFileSync(c.cert), key: Deno.readTextFileSync(c.key) } : {}),
     });
-  const whoami = async (c?: { cert: string; key: string }) => {
-    const client = withCert(c);
+  const whoami = async (c?: { cert: string; key: string }, localAddress?: string) => {
+    const client = withCert(c, localAddress);
     try {
       const res = await fetch(`https://127.0.0.1:${mtlsPort}/whoami`, { client });
       return await res.json();
@@ -91,6 +93,51 @@ async def through_client(req):
         await assert.rejects(() => whoami());
         await assert.rejects(() => whoami(mallory));
       }),
+    );
+    passed.push(
+      await t.step(
+        "each failed handshake is logged once per peer, with the likely causes",
+        async () => {
+          // From addresses of their own (all of 127/8 is loopback), so each peer is new.
+          await assert.rejects(() => whoami(undefined, "127.0.0.2"));
+          await assert.rejects(() => whoami(mallory, "127.0.0.3"));
+          await assert.rejects(() => whoami(undefined, "127.0.0.2"));
+          // Deno's own client refuses to send an X.509 v1 certificate; curl sends it.
+          const curl = await new Deno.Command("curl", {
+            args: [
+              ...["-s", "--interface", "127.0.0.4", "--cacert", certs.ca],
+              ...["--cert", old.cert, "--key", old.key, `https://127.0.0.1:${mtlsPort}/whoami`],
+            ],
+            stdout: "null",
+          }).output();
+          assert.notEqual(curl.code, 0, "a v1 client certificate was accepted");
+          const from = (peer: string) =>
+            new RegExp(
+              `mutual TLS handshake from ${
+                peer.replaceAll(".", "\\.")
+              } on 127\\.0\\.0\\.1:${mtlsPort} failed`,
+              "g",
+            );
+          for (const peer of ["127.0.0.2", "127.0.0.3", "127.0.0.4"]) {
+            await server.waitForLog(from(peer));
+          }
+          const logs = server.logs();
+          assert.match(
+            logs,
+            /127\.0\.0\.2 [^\n]*\(peer sent no certificates\): the client sent no certificate/,
+          );
+          assert.match(
+            logs,
+            /127\.0\.0\.3 [^\n]*: the client certificate was refused; likely causes: it does not chain to tls\.client_ca/,
+          );
+          assert.match(logs, /127\.0\.0\.4 [^\n]*it is not X\.509 v3/);
+          assert.equal(
+            [...logs.matchAll(from("127.0.0.2"))].length,
+            1,
+            "one line per peer and minute",
+          );
+        },
+      ),
     );
     passed.push(
       await t.step("h2 and HTTP/1.1 both work with the client certificate", async () => {

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drive } from "../harness/driver.ts";
-import { freePort, rssMiB, startServer } from "./_server.ts";
+import { freePort, PATIENCE_MS, startServer, waitFor } from "./_server.ts";
+import { rssMiB } from "./_proc.ts";
 
 Deno.test("recycle.max_requests under load: fresh interpreters, no failed request", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-recycle-" });
@@ -23,14 +24,19 @@ Deno.test("recycle.max_requests under load: fresh interpreters, no failed reques
   );
   const server = await startServer({ config: join(dir, "http.yaml") });
   try {
-    const { summary } = await drive({
+    // Load until two workers' interpreters were swapped under it, however long that takes here.
+    const stop = new AbortController();
+    const load = drive({
       host: "127.0.0.1",
       port,
       path: "/",
-      durationMs: 6000,
+      durationMs: PATIENCE_MS,
       concurrency: 32,
       threads: 1,
+      signal: stop.signal,
     });
+    await server.waitForLog(/recycled \(served \d+ requests\)/, 2).finally(() => stop.abort());
+    const { summary } = await load;
     const recycled = (server.logs().match(/recycled \(served \d+ requests\)/g) ?? []).length;
     console.log(`  ${summary.requests} requests, ${summary.errors} failed, ${recycled} recycles`);
     assert.ok(recycled >= 2, `only ${recycled} recycles:\n${server.logs()}`);
@@ -56,23 +62,27 @@ Deno.test("recycle.max_memory_mb: a worker whose wasm memory grew gets a fresh i
     `script: app.py\nworkers: 1\nrecycle: { max_memory_mb: 120 }\nservers:\n` +
       `  - listen: 127.0.0.1:${port}\n`,
   );
-  const server = await startServer({ config: join(dir, "http.yaml"), asTask: true });
+  const server = await startServer({ config: join(dir, "http.yaml") });
   const rss = () => rssMiB(server.pid);
   try {
-    const before = rss();
+    const before = await rss();
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/grow`)).text(), String(150 << 20));
-    const grown = rss();
-    const deadline = Date.now() + 5000;
-    while (!/worker 1 recycled \(holds \d+ MiB/.test(server.logs())) {
-      assert.ok(Date.now() < deadline, `no recycle:\n${server.logs()}`);
-      assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "ok");
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    let after = rss();
-    for (let i = 0; i < 30 && after > grown - 100; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = rss();
-    }
+    const grown = await rss();
+    // Served throughout, until the worker got its fresh interpreter.
+    await waitFor(
+      async () => {
+        assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "ok");
+        return /worker 1 recycled \(holds \d+ MiB/.test(server.logs());
+      },
+      "the recycle",
+      server.logs,
+    );
+    let after = grown;
+    await waitFor(
+      async () => (after = await rss()) < grown - 100,
+      "the memory given back",
+      () => `RSS ${grown} → ${after} MiB`,
+    );
     console.log(
       `  RSS ${before.toFixed(0)} → ${grown.toFixed(0)} MiB after growing → ` +
         `${after.toFixed(0)} MiB after the recycle`,
@@ -98,27 +108,23 @@ Deno.test("recycle.max_rss_mb: past the process bound, the worker holding the mo
     `script: app.py\nworkers: 2\nrecycle: { max_rss_mb: ${limit} }\nservers:\n` +
     `  - listen: 127.0.0.1:${port}\n`;
   Deno.writeTextFileSync(join(dir, "http.yaml"), yaml(0));
-  const server = await startServer({ config: join(dir, "http.yaml"), asTask: true });
+  const server = await startServer({ config: join(dir, "http.yaml") });
   const rss = () => rssMiB(server.pid);
   try {
     const grower = await (await fetch(`http://127.0.0.1:${port}/grow`)).text();
-    const grown = rss();
+    const grown = await rss();
     // The bound comes with a reload, halfway between now and the RSS before the growth.
     Deno.writeTextFileSync(join(dir, "http.yaml"), yaml(Math.round(grown - 100)));
-    const deadline = Date.now() + 10000;
-    let match: RegExpExecArray | null = null;
-    while (
-      !(match = /worker (\d) recycled \(process RSS (\d+) MiB > max_rss_mb/.exec(server.logs()))
-    ) {
-      assert.ok(Date.now() < deadline, `no recycle:\n${server.logs()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const match = await server.waitForLog(
+      /worker (\d) recycled \(process RSS (\d+) MiB > max_rss_mb/,
+    );
     assert.equal(match[1], grower, "the worker that grew was the one recycled");
-    let after = rss();
-    for (let i = 0; i < 30 && after > grown - 150; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      after = rss();
-    }
+    let after = grown;
+    await waitFor(
+      async () => (after = await rss()) < grown - 150,
+      "the memory given back",
+      () => `RSS ${grown} → ${after} MiB`,
+    );
     console.log(
       `  RSS ${grown.toFixed(0)} MiB → ${after.toFixed(0)} MiB after recycling worker ${grower}`,
     );

@@ -6,13 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT } from "./_server.ts";
+import { CACHE_DIR, ROOT } from "./_server.ts";
+import { siphonCommand } from "./_launch.ts";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
+  const launch = siphonCommand(args);
+  const result = await new Deno.Command(launch.cmd, {
+    args: launch.args,
     cwd: ROOT,
-    env: { SIPHON_CACHE_DIR: join(ROOT, ".cache", "test-snapshots") },
+    env: { ...launch.env, SIPHON_CACHE_DIR: CACHE_DIR },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -4,7 +4,7 @@
  * `reusePort`, so every worker serves them like the others). Requests are adapted to web
  * Request/Response and go through the same request path; the verified certificate reaches
  * Python as `req.client_cert`. A client without a certificate, or with one from another CA, is
- * refused during the handshake.
+ * refused during the handshake, and the failure is reported through `onHandshakeError`.
  *
  * @module
  */
@@ -34,6 +34,8 @@ export interface MutualTlsOptions {
   ca: string;
   handler: CertHandler;
   onError: (e: unknown) => void;
+  /** A client's handshake failed (no certificate, another CA, X.509 v1…). */
+  onHandshakeError: (peer: string, message: string) => void;
 }
 
 /**
@@ -56,6 +58,11 @@ export function startMutualTls(options: MutualTlsOptions): Promise<RunningListen
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       res.end("Internal Server Error\n");
     });
+  });
+  server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
+    // The TLS socket has no address of its own until the handshake is done; its TCP one has.
+    const tcp = (socket as TLSSocket & { _parent?: { remoteAddress?: string } })._parent;
+    options.onHandshakeError(socket.remoteAddress ?? tcp?.remoteAddress ?? "", err.message);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

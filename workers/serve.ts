@@ -8,6 +8,7 @@
  * @module
  */
 import type { Config } from "../src/config/load.ts";
+import type { HandshakeFailure } from "../src/protocol.ts";
 import { type BodyFailure, readBody } from "../src/http/body.ts";
 import { clientAddress, parseTrusted, type Trusted } from "../src/http/client_addr.ts";
 import { errorResponse } from "../src/http/errors.ts";
@@ -32,6 +33,8 @@ export interface RequestContext {
   log: Logger;
   /** Called when the interpreter itself failed; the worker must be replaced. */
   onFatal: (cause: string) => void;
+  /** Called when a client's mutual-TLS handshake failed (the supervisor logs it). */
+  onHandshakeError: (failure: HandshakeFailure) => void;
   /** Per worker: requests answered by the current interpreter (for recycling), metrics. */
   life: WorkerLife;
   /** Route templates by route id, for metrics. */
@@ -354,6 +357,13 @@ export async function startListener(listener: Listener): Promise<RunningListener
       ca: await Deno.readTextFile(server.tls.client_ca),
       handler: requestHandler(listener),
       onError,
+      onHandshakeError: (peer, error) =>
+        listener.ctx.onHandshakeError({
+          listen: server.listen.text,
+          clientCa: server.tls!.client_ca!,
+          peer,
+          error,
+        }),
     });
   }
   const tls = server.tls

@@ -183,6 +183,7 @@ async function load(
       interrupt,
       log,
       onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
+      onHandshakeError: () => {}, // tests send requests without a socket
       life: { requests: 0, metrics: new Metrics(), onRequest: () => {} },
       labels,
       streaming,

@@ -195,6 +195,7 @@ async function buildGeneration(config: Config): Promise<Generation> {
       interrupt,
       log,
       onFatal: die,
+      onHandshakeError: (failure) => post({ type: "handshake_failed", failure }),
       life,
       labels,
       streaming,

@@ -10,7 +10,8 @@
 import { ConfigError, loadConfig, type LogOverrides, withLogOverrides } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
+import type { FromWorker, HandshakeFailure, ToWorker, WorkerStats } from "../protocol.ts";
+import { HandshakeLog } from "./handshake_log.ts";
 import { Caches } from "../cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
@@ -68,6 +69,8 @@ export class Supervisor {
   #retired: MetricsSnapshot = emptySnapshot();
   /** …and each serving worker's counts at the last scrape, in case it cannot answer at the end. */
   readonly #lastSeen = new Map<number, MetricsSnapshot>();
+  /** Failed mutual-TLS handshakes, by listener. */
+  readonly #handshakes = new Map<string, HandshakeLog>();
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
   private constructor(options: SupervisorOptions, snapshot: Uint8Array | null) {
@@ -110,13 +113,9 @@ export class Supervisor {
     const supervisor = new Supervisor(options, snapshot);
     for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
     const slots = supervisor.#slots;
+    let prepared: FromWorker[];
     try {
-      const prepared = await supervisor.#bringUp(slots);
-      const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
-      log.info(
-        `serving ${supervisor.#addresses(config)} with ${slots.length} workers (python from ` +
-          `${[...modes].join("+")}, ready in ${Math.round(performance.now() - t0)} ms)`,
-      );
+      prepared = await supervisor.#bringUp(slots);
     } catch (e) {
       for (const s of slots) s.worker.terminate();
       throw e;
@@ -138,6 +137,12 @@ export class Supervisor {
         throw e;
       }
     }
+    // Last, so "serving" means everything is up: the listeners and the admin endpoints.
+    const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
+    log.info(
+      `serving ${supervisor.#addresses(config)} with ${slots.length} workers (python from ` +
+        `${[...modes].join("+")}, ready in ${Math.round(performance.now() - t0)} ms)`,
+    );
     return supervisor;
   }
 
@@ -167,6 +172,7 @@ export class Supervisor {
         return;
       }
       if (e.data.type === "died") replace(e.data.cause);
+      if (e.data.type === "handshake_failed") this.#handshakeFailed(e.data.failure);
       if (e.data.type === "recycle" && this.#live && this.#slots.includes(slot)) {
         const reason = e.data.reason;
         this.#enqueue(() => this.#recycle(slot, reason));
@@ -442,6 +448,20 @@ export class Supervisor {
       },
       this.#retired,
     );
+  }
+
+  /** One warning per peer and minute for each mutual-TLS listener (./handshake_log.ts). */
+  #handshakeFailed(failure: HandshakeFailure): void {
+    let log = this.#handshakes.get(failure.listen);
+    if (!log) {
+      log = new HandshakeLog({
+        listen: failure.listen,
+        clientCa: failure.clientCa,
+        warn: (message) => this.#log.warning(message),
+      });
+      this.#handshakes.set(failure.listen, log);
+    }
+    log.failed(failure.peer, failure.error);
   }
 
   #addresses(config: Config): string {

@@ -1,0 +1,231 @@
+/**
+ * siphon-deno command line: `serve`, `check`, `test`, `stubs`, `health`, `--version`. Parses
+ * flags, calls the rest of src/, and maps errors to exit codes (0 ok, 1 runtime failure, 2 bad
+ * usage or config). `main.ts` loads it after installing the signal handlers.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  type LogOverrides,
+  withLogOverrides,
+} from "./config/load.ts";
+import { createLogger } from "./log.ts";
+import { Supervisor } from "./supervisor/supervisor.ts";
+import { FileWatcher, watchedFilesFor } from "./supervisor/watch.ts";
+import type { Signals } from "./signals.ts";
+import { VERSION } from "./version.ts";
+import { findTestFiles, runScriptTests } from "./script_tests.ts";
+import { copyStubs } from "./pyodide/stubs.ts";
+
+const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
+
+Usage:
+  siphon-deno serve [--config http.yaml] [--no-watch] [--log-format pretty|json]
+                    [--log-level debug|info|warning|error] [--access-log]
+                                           start the server (default config: ./http.yaml);
+                                           reloads on file changes (unless --no-watch) and SIGHUP;
+                                           the log flags win over http.yaml's log:
+  siphon-deno check [--config http.yaml]   validate the config and exit
+  siphon-deno test FILE|DIR…               run script tests (test_*.py, pytest style) in the
+                                           serving runtime; ends with "N passed, M failed"
+  siphon-deno stubs [--out typings]        write .pyi stubs of siphon and siphon_sdk for IDEs
+  siphon-deno health [--url http://127.0.0.1:9091/healthz]
+                                           exit 0 when the admin listener answers 200
+  siphon-deno --version | --help
+`;
+
+/**
+ * Runs one command.
+ *
+ * @param args the command line, without the program name
+ * @param signals the process's signal handlers, installed before this module was loaded
+ * @returns the exit code
+ */
+export async function main(args: string[], signals: Signals): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c", default: "http.yaml" },
+        "no-watch": { type: "boolean", default: false },
+        "log-format": { type: "string" },
+        "log-level": { type: "string" },
+        "access-log": { type: "boolean" },
+        url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
+        out: { type: "string", default: "typings" },
+        version: { type: "boolean", short: "V" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  // Only `serve` drains on a signal; every other command keeps the default actions.
+  if (command !== "serve" || values.version || values.help) signals.release();
+  if (values.version) {
+    console.log(`siphon-deno ${VERSION}`);
+    return 0;
+  }
+  if (values.help || !command) {
+    (values.help ? console.log : console.error)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (command === "health") return await health(values.url!);
+  if (command === "test") return await scriptTests(positionals.slice(1));
+  if (command === "stubs") return await writeStubs(values.out!);
+  if (command !== "serve" && command !== "check") {
+    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const overrides = logOverrides(values);
+  if (typeof overrides === "string") {
+    console.error(`${overrides}\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = withLogOverrides(await loadConfig(values.config!), overrides);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  if (command === "check") {
+    console.log(
+      `${values.config}: ok (${config.servers.length} listener(s), ${config.routes.length} ` +
+        `route(s) in http.yaml, ${config.workers} worker(s))`,
+    );
+    return 0;
+  }
+  return await serve(
+    { config, configFile: values.config!, overrides, watch: !values["no-watch"] },
+    signals,
+  );
+}
+
+/**
+ * `serve`: boots the supervisor, watches the files, reloads on a change or SIGHUP, and drains on
+ * SIGINT/SIGTERM. A stop signal that came while the workers booted drains once they are up.
+ */
+async function serve(
+  options: { config: Config; configFile: string; overrides: LogOverrides; watch: boolean },
+  signals: Signals,
+): Promise<number> {
+  const { config, configFile } = options;
+  const log = createLogger({ level: config.log.level, format: config.log.format });
+  log.info(
+    `starting siphon-deno ${VERSION} (pid ${Deno.pid}): ${config.workers} workers, ` +
+      `config ${configFile}`,
+  );
+  let supervisor: Supervisor | null = null;
+  const watcher = options.watch
+    ? new FileWatcher({
+      files: () => supervisor?.watchedFiles() ?? watchedFilesFor(configFile, config.script),
+      onChange: async () => {
+        await supervisor?.reload("file change");
+        watcher?.refresh();
+      },
+    })
+    : null;
+  signals.onStop(() =>
+    log.info("stop signal received while starting; draining once the workers are up")
+  );
+  // The baseline is what is about to load, so an edit made during the start is not missed.
+  await watcher?.baseline();
+  try {
+    supervisor = await Supervisor.start({
+      config,
+      log,
+      configFile,
+      logOverrides: options.overrides,
+    });
+  } catch (e) {
+    log.error(`Cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  const running = supervisor;
+  if (!signals.stopping) await watcher?.start();
+  signals.onReload(() => void running.reload("SIGHUP").then(() => watcher?.refresh()));
+  await new Promise<void>((resolve) =>
+    signals.onStop(() => {
+      watcher?.close();
+      running.stop().then(resolve);
+    })
+  );
+  return 0;
+}
+
+/** The log flags, checked; a string is what is wrong with them. */
+function logOverrides(
+  values: { "log-format"?: string; "log-level"?: string; "access-log"?: boolean },
+): LogOverrides | string {
+  const format = values["log-format"];
+  const level = values["log-level"];
+  if (format !== undefined && format !== "pretty" && format !== "json") {
+    return `--log-format: expected pretty or json, got "${format}"`;
+  }
+  if (level !== undefined && !["debug", "info", "warning", "error"].includes(level)) {
+    return `--log-level: expected debug, info, warning or error, got "${level}"`;
+  }
+  return {
+    format,
+    level: level as LogOverrides["level"],
+    access: values["access-log"],
+  };
+}
+
+/** `test`: 0 when every test passed, 1 when one failed, 2 when none could run. */
+async function scriptTests(paths: string[]): Promise<number> {
+  const log = createLogger({ level: "warning" });
+  let files;
+  try {
+    files = await findTestFiles(paths.length ? paths : ["."]);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  let counts;
+  try {
+    counts = await runScriptTests(files, log);
+  } catch (e) {
+    console.error(`Cannot run the tests: ${(e as Error).message}`);
+    return 2;
+  }
+  if (counts.skipped) console.log(`${counts.skipped} skipped`);
+  console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  return counts.failed > 0 ? 1 : 0;
+}
+
+/** `stubs`: the .pyi files an IDE needs to complete and type-check scripts. */
+async function writeStubs(out: string): Promise<number> {
+  const written = await copyStubs(out);
+  console.log(
+    `wrote ${written.length} stub files under ${out}/ (point your IDE's stub path ` +
+      `there, e.g. pyright's stubPath or mypy's mypy_path)`,
+  );
+  return 0;
+}
+
+/** For container health checks: 0 when `url` answers 200 within 2 s, else 1. */
+async function health(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    if (res.status === 200) return 0;
+    console.error(`${url}: HTTP ${res.status}`);
+  } catch (e) {
+    console.error(`${url}: ${(e as Error).message}`);
+  }
+  return 1;
+}
