@@ -15,6 +15,8 @@ import {
 } from "./config/load.ts";
 import { createLogger } from "./log.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
+import { checkScript } from "./supervisor/check.ts";
+import { basename, resolve } from "node:path";
 import { FileWatcher, watchedFilesFor } from "./supervisor/watch.ts";
 import type { Signals } from "./signals.ts";
 import { VERSION } from "./version.ts";
@@ -29,13 +31,20 @@ Usage:
                                            start the server (default config: ./http.yaml);
                                            reloads on file changes (unless --no-watch) and SIGHUP;
                                            the log flags win over http.yaml's log:
-  siphon-deno check [--config http.yaml]   validate the config and exit
-  siphon-deno test FILE|DIR…               run script tests (test_*.py, pytest style) in the
-                                           serving runtime; ends with "N passed, M failed"
+  siphon-deno check [--config http.yaml]   refuse what serve would refuse, without serving: the
+                                           config, the script's import and its routes
+                                           (on_startup hooks are not run); exit 0 or 2
+  siphon-deno test [FILE|DIR|FILE::NAME…] [-k EXPR]
+                                           run script tests (test_*.py, pytest style) in the
+                                           serving runtime; -k keeps tests whose name matches
+                                           EXPR (words, and/or/not); ends with "N passed, M failed"
   siphon-deno stubs [--out typings]        write .pyi stubs of siphon and siphon_sdk for IDEs
+                                           (default: ./typings in the folder you run it in)
   siphon-deno health [--url http://127.0.0.1:9091/healthz]
                                            exit 0 when the admin listener answers 200
   siphon-deno --version | --help
+
+Relative paths are taken from the folder you run the command in (also under deno task).
 `;
 
 /**
@@ -59,6 +68,7 @@ export async function main(args: string[], signals: Signals): Promise<number> {
         "access-log": { type: "boolean" },
         url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
         out: { type: "string", default: "typings" },
+        keyword: { type: "string", short: "k" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -80,8 +90,8 @@ export async function main(args: string[], signals: Signals): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (command === "health") return await health(values.url!);
-  if (command === "test") return await scriptTests(positionals.slice(1));
-  if (command === "stubs") return await writeStubs(values.out!);
+  if (command === "test") return await scriptTests(positionals.slice(1), values.keyword ?? null);
+  if (command === "stubs") return await writeStubs(fromUser(values.out!));
   if (command !== "serve" && command !== "check") {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -93,7 +103,7 @@ export async function main(args: string[], signals: Signals): Promise<number> {
   }
   let config;
   try {
-    config = withLogOverrides(await loadConfig(values.config!), overrides);
+    config = withLogOverrides(await loadConfig(fromUser(values.config!)), overrides);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -101,15 +111,10 @@ export async function main(args: string[], signals: Signals): Promise<number> {
     }
     throw e;
   }
-  if (command === "check") {
-    console.log(
-      `${values.config}: ok (${config.servers.length} listener(s), ${config.routes.length} ` +
-        `route(s) in http.yaml, ${config.workers} worker(s))`,
-    );
-    return 0;
-  }
+  if (command === "check") return await check(config, values.config!);
+  const configFile = fromUser(values.config!);
   return await serve(
-    { config, configFile: values.config!, overrides, watch: !values["no-watch"] },
+    { config, configFile, overrides, watch: !values["no-watch"] },
     signals,
   );
 }
@@ -166,6 +171,34 @@ async function serve(
   return 0;
 }
 
+/**
+ * `check`: the config is valid (done by now); import the script and compile its routes as a
+ * serving worker would. 0 when `serve` would start, 2 with serve's message when it would not.
+ */
+async function check(config: Config, file: string): Promise<number> {
+  let routes;
+  try {
+    ({ routes } = await checkScript(config, createLogger({ level: "warning" })));
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  console.log(
+    `${file}: ok (${config.servers.length} listener(s), ${routes} route(s) from http.yaml and ` +
+      `${basename(config.script)}, ${config.workers} worker(s); on_startup hooks not run)`,
+  );
+  return 0;
+}
+
+/**
+ * The folder the user ran the command in: `deno task` runs tasks in the repository root and
+ * passes that folder as INIT_CWD, so relative paths on the command line resolve against it.
+ */
+const userFolder = () => Deno.env.get("INIT_CWD") || Deno.cwd();
+
+/** A path from the command line, absolute. */
+const fromUser = (path: string) => resolve(userFolder(), path);
+
 /** The log flags, checked; a string is what is wrong with them. */
 function logOverrides(
   values: { "log-format"?: string; "log-level"?: string; "access-log"?: boolean },
@@ -186,24 +219,30 @@ function logOverrides(
 }
 
 /** `test`: 0 when every test passed, 1 when one failed, 2 when none could run. */
-async function scriptTests(paths: string[]): Promise<number> {
+async function scriptTests(paths: string[], keyword: string | null): Promise<number> {
   const log = createLogger({ level: "warning" });
-  let files;
+  let selection;
   try {
-    files = await findTestFiles(paths.length ? paths : ["."]);
+    selection = await findTestFiles(paths.length ? paths : ["."], userFolder());
   } catch (e) {
     console.error((e as Error).message);
     return 2;
   }
   let counts;
   try {
-    counts = await runScriptTests(files, log);
+    counts = await runScriptTests({ ...selection, keyword }, log, userFolder());
   } catch (e) {
     console.error(`Cannot run the tests: ${(e as Error).message}`);
     return 2;
   }
-  if (counts.skipped) console.log(`${counts.skipped} skipped`);
-  console.log(`${counts.passed} passed, ${counts.failed} failed`);
+  const extra = (["skipped", "xfailed", "xpassed", "deselected"] as const)
+    .filter((k) => counts[k] > 0).map((k) => `, ${counts[k]} ${k}`).join("");
+  console.log(`${counts.passed} passed, ${counts.failed} failed${extra}`);
+  const ran = counts.passed + counts.failed + counts.skipped + counts.xfailed + counts.xpassed;
+  if (ran === 0 && keyword !== null) {
+    console.error(`no test matched -k ${JSON.stringify(keyword)}`);
+    return 2;
+  }
   return counts.failed > 0 ? 1 : 0;
 }
 

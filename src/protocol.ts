@@ -38,6 +38,8 @@ export type ToWorker =
     env: Record<string, string>;
   }
   | { type: "prepare"; config: Config }
+  /** `siphon-deno check`: import the script and compile its routes (no on_startup), then stop. */
+  | { type: "check"; config: Config }
   | { type: "commit" }
   | { type: "abort" }
   | { type: "stats" }
@@ -62,6 +64,8 @@ export type FromWorker =
   | { type: "committed"; id: number }
   | { type: "commit_failed"; id: number; message: string }
   | { type: "aborted"; id: number }
+  | { type: "checked"; id: number; routes: number }
+  | { type: "check_failed"; id: number; message: string }
   | { type: "stats"; stats: WorkerStats }
   | { type: "metrics"; id: number; snapshot: MetricsSnapshot }
   | { type: "stopped"; id: number }
@@ -84,6 +88,19 @@ export interface HandshakeFailure {
   peer: string;
   /** What the TLS layer said. */
   error: string;
+}
+
+/** What a `siphon-deno test` run counted. */
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** Tests marked xfail that failed, as expected. */
+  xfailed: number;
+  /** Tests marked xfail that passed anyway (not strict). */
+  xpassed: number;
+  /** Tests left out by `file.py::name` or `-k`. */
+  deselected: number;
 }
 
 /** Supervisor → snapshot builder, and its answers. */

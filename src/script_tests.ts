@@ -12,28 +12,31 @@ import { Caches } from "./cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "./cache/channel.ts";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./log.ts";
-import type { WorkerControl } from "./protocol.ts";
+import type { TestCounts, WorkerControl } from "./protocol.ts";
 import { obtainSnapshot } from "./supervisor/snapshot.ts";
 import { Watchdog } from "./supervisor/watchdog.ts";
 import type { TestReport, TestStart } from "../workers/test_worker.ts";
 
-/** What a run found. */
-export interface TestCounts {
-  passed: number;
-  failed: number;
-  skipped: number;
+/** The tests to run: files, and per file the names asked for (`file.py::name`). */
+export interface TestSelection {
+  files: string[];
+  /** Files given as `file.py::name` run only those tests. */
+  only: Record<string, string[]>;
 }
 
 /**
- * Finds the test files: each argument is a file, or a folder searched (recursively, skipping
- * hidden folders and node_modules) for `test_*.py` and `*_test.py`.
+ * Finds the test files: each argument is a file, `file.py::name` (one test, a class, or
+ * `Class::method`), or a folder searched (recursively, skipping hidden folders and node_modules)
+ * for `test_*.py` and `*_test.py`.
  *
- * @param paths files and folders
- * @returns absolute paths, sorted within each folder
- * @throws {Error} naming a path that does not exist, or when nothing was found
+ * @param paths files, `file::name`s and folders, absolute or relative to `base`
+ * @param base the folder relative paths start from @default Deno.cwd()
+ * @returns absolute paths, sorted within each folder, and the names asked for
+ * @throws {Error} naming a path (as given) that does not exist, or when nothing was found
  */
-export async function findTestFiles(paths: string[]): Promise<string[]> {
+export async function findTestFiles(paths: string[], base = Deno.cwd()): Promise<TestSelection> {
   const found: string[] = [];
+  const only: Record<string, string[]> = {};
   const walk = async (dir: string) => {
     const entries = [];
     for await (const e of Deno.readDir(dir)) entries.push(e);
@@ -45,12 +48,19 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
     }
   };
   for (const p of paths) {
-    const path = resolve(p);
+    const cut = p.indexOf("::");
+    const path = resolve(base, cut === -1 ? p : p.slice(0, cut));
     let info;
     try {
       info = await Deno.stat(path);
     } catch {
       throw new Error(`Cannot test ${p}: no such file or folder`);
+    }
+    if (cut !== -1) {
+      if (info.isDirectory) {
+        throw new Error(`Cannot test ${p}: ::name follows a file, not a folder`);
+      }
+      (only[path] ??= []).push(p.slice(cut + 2));
     }
     if (info.isDirectory) await walk(path);
     else found.push(path);
@@ -58,18 +68,23 @@ export async function findTestFiles(paths: string[]): Promise<string[]> {
   if (found.length === 0) {
     throw new Error(`no test files (test_*.py or *_test.py) in ${paths.join(", ")}`);
   }
-  return [...new Set(found)];
+  return { files: [...new Set(found)], only };
 }
 
 /**
- * Runs the tests in `files`, printing a line per test to stdout.
+ * Runs the selected tests, printing a line per test to stdout.
  *
- * @param files absolute paths of test files
+ * @param selection test files, names asked for, and `-k`
  * @param log for the watchdog and the snapshot
+ * @param cwd the user's folder: paths in the report are relative to it
  * @returns the counts
  * @throws {Error} when the test thread itself fails (not when a test fails)
  */
-export async function runScriptTests(files: string[], log: Logger): Promise<TestCounts> {
+export async function runScriptTests(
+  selection: TestSelection & { keyword?: string | null },
+  log: Logger,
+  cwd = Deno.cwd(),
+): Promise<TestCounts> {
   const snapshot = await obtainSnapshot({ log });
   const control: WorkerControl = {
     interrupt: new SharedArrayBuffer(8),
@@ -118,8 +133,10 @@ export async function runScriptTests(files: string[], log: Logger): Promise<Test
       worker.postMessage(
         {
           type: "start",
-          files,
-          cwd: Deno.cwd(),
+          files: selection.files,
+          only: selection.only,
+          keyword: selection.keyword ?? null,
+          cwd,
           control,
           env: Deno.env.toObject(),
           snapshot,

@@ -44,7 +44,9 @@ export function siphonCommand(args: string[], options: { v8Flags?: string } = {}
   return {
     cmd: Deno.execPath(),
     args: ["run", ...SERVE_FLAGS, options.v8Flags ?? V8_FLAGS, join(ROOT, "main.ts"), ...args],
-    env: { ...SERVE_ENV },
+    // Relative paths on the command line are the user's (deno task passes INIT_CWD); spawned
+    // from here they are the repository's, whatever folder the test run started in.
+    env: { ...SERVE_ENV, INIT_CWD: ROOT },
   };
 }
 

@@ -54,3 +54,90 @@ Deno.test("README.md and docs/ link only to files that exist", () => {
   }
   assert.deepEqual(broken, []);
 });
+
+/** The Markdown pages users read. */
+function pages(): string[] {
+  const list = ["README.md", "harness/README.md", "deploy/k8s/README.md"];
+  for (
+    const dir of [
+      "docs",
+      ...[...Deno.readDirSync(join(ROOT, "examples"))].map((e) => `examples/${e.name}`),
+    ]
+  ) {
+    for (const e of Deno.readDirSync(join(ROOT, dir))) {
+      if (e.name.endsWith(".md")) list.push(`${dir}/${e.name}`);
+    }
+  }
+  return list;
+}
+
+/**
+ * Commands a reader would type that only exist after an install the docs never show: a bare
+ * `deno …` (Deno comes from npm: `npx -y deno@2.9.6 …`) or `siphon-deno …` (the CLI is a task,
+ * or `./dist/siphon-deno` once compiled). A bare tool name (`deno compile`) is prose.
+ */
+function bareCommands(page: string, text: string): string[] {
+  const bare = /^(?:[A-Z_]+=\S+\s+)*(deno\s+\S+\s+\S|siphon-deno\s+\S)/;
+  const found: string[] = [];
+  let shell = false;
+  let fenced = false;
+  text.split("\n").forEach((line, i) => {
+    const fence = /^\s*```(\w*)/.exec(line);
+    if (fence) {
+      fenced = !fenced;
+      shell = fenced && ["sh", "bash", "shell", "console"].includes(fence[1]);
+      return;
+    }
+    if (fenced) {
+      const command = line.trim().replace(/^\$ /, "");
+      if (shell && bare.test(command)) found.push(`${page}:${i + 1}: ${command}`);
+      return;
+    }
+    for (const [, span] of line.matchAll(/`([^`]+)`/g)) {
+      if (bare.test(span)) found.push(`${page}:${i + 1}: \`${span}\``);
+    }
+  });
+  return found;
+}
+
+Deno.test("every command in the docs runs as written (npx -y deno@2.9.6 …, never a bare deno)", () => {
+  const found = pages().flatMap((p) => bareCommands(p, Deno.readTextFileSync(join(ROOT, p))));
+  assert.deepEqual(found, []);
+});
+
+Deno.test("file listings in README.md are the files themselves", () => {
+  const readme = Deno.readTextFileSync(join(ROOT, "README.md"));
+  const listings = [...readme.matchAll(/^`([\w/.-]+)`:\n\n```\w*\n([^]*?)```$/gm)];
+  assert.ok(listings.length >= 2, "the 30-second example shows http.yaml and app.py");
+  for (const [, file, shown] of listings) {
+    assert.equal(shown, Deno.readTextFileSync(join(ROOT, file)), `README's listing of ${file}`);
+  }
+});
+
+Deno.test("the docs state what the tests prove", () => {
+  const read = (p: string) => Deno.readTextFileSync(join(ROOT, p));
+  // tests/e2e_test.ts: a write into an `ro` mount fails with exactly this.
+  for (const page of ["README.md", "docs/configuration.md"]) {
+    assert.ok(read(page).includes("`OSError: [Errno 69] Read-only file system`"), page);
+  }
+  // src/router/router_test.ts: `/static/` does not match `/static/{*path}`.
+  for (const page of ["README.md", "docs/script-api.md"]) {
+    assert.match(read(page), /\{\*name\}[^.]*at least one character/, page);
+    assert.doesNotMatch(read(page), /possibly empty|may be empty/, page);
+  }
+});
+
+Deno.test("README.md and docs/deployment.md give timings as ratios, not one box's seconds", () => {
+  // Boxes of one kind differ 2-3x in speed: "about 0.6 s" is true on one and false on the next.
+  // Absolute figures live in docs/performance.md, each with its baseline from the same run.
+  const found: string[] = [];
+  for (const page of ["README.md", "docs/deployment.md", "deploy/k8s/README.md"]) {
+    const text = Deno.readTextFileSync(join(ROOT, page)).replace(/```[^]*?```/g, "");
+    for (const sentence of text.split(/(?<=[.;])\s/)) {
+      if (/(about|~)\s?\d[\d.,]*\s?(ms|s|µs)\b/.test(sentence) && !sentence.includes("×")) {
+        found.push(`${page}: ${sentence.replace(/\s+/g, " ").trim()}`);
+      }
+    }
+  }
+  assert.deepEqual(found, []);
+});

@@ -186,7 +186,7 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       assert.equal(
         res.text,
         "SIBLING!|data for python|False|FileNotFoundError|read-only data|" +
-          "ro-refused OSError|detour-refused|rw-ok",
+          "ro-refused OSError: [Errno 69] Read-only file system|detour-refused|rw-ok",
       );
       assert.equal(Deno.readTextFileSync(join(FIXTURE, "written.txt")), "from python");
       assert.equal(Deno.readTextFileSync(join(rwDir, "rw.txt")), "written to rw");

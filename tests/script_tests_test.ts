@@ -55,8 +55,7 @@ Deno.test("siphon-deno test: failures show file:line, values and the handler's t
       `FAIL ${file}::test_fails_once_of_two[/missing]`,
       `  ${file}:34: in test_fails_once_of_two`,
       `SKIP ${file}::test_skipped: shows as skipped`,
-      "1 skipped",
-      "4 passed, 2 failed",
+      "4 passed, 2 failed, 1 skipped",
     ]
   ) {
     assert.ok(
@@ -65,7 +64,68 @@ Deno.test("siphon-deno test: failures show file:line, values and the handler's t
     );
   }
   assert.match(out, /File ".*\/tests\/fixtures\/script_tests\/app\.py", line 18, in boom/);
-  assert.ok(out.trimEnd().endsWith("4 passed, 2 failed"));
+  assert.ok(out.trimEnd().endsWith("4 passed, 2 failed, 1 skipped"));
+});
+
+const MARKS = "tests/fixtures/script_marks/test_marks.py";
+
+Deno.test("siphon-deno test: skip/skipif/xfail are honoured, other marks fail, output of failures shown", async () => {
+  const { code, out, err } = await cli("test", MARKS);
+  assert.equal(code, 1, out + err);
+  const lines = out.split("\n");
+  for (
+    const line of [
+      `PASS ${MARKS}::test_ok`,
+      `FAIL ${MARKS}::test_fails`,
+      "  captured stdout:",
+      "    shown because the test failed",
+      `XFAIL ${MARKS}::test_bare_xfail`,
+      `XPASS ${MARKS}::test_xpass: known bug`,
+      `FAIL ${MARKS}::test_xpass_strict`,
+      "  [XPASS(strict)] must fail",
+      `FAIL ${MARKS}::test_xfail_wrong_exception`,
+      "  ValueError: not the expected KeyError",
+      `SKIP ${MARKS}::test_skipped: skipped by condition`,
+      `FAIL ${MARKS}::test_unknown_mark`,
+      `PASS ${MARKS}::TestGroup::test_a`,
+      `PASS ${MARKS}::TestGroup::test_b`,
+    ]
+  ) {
+    assert.ok(lines.includes(line), `missing line ${JSON.stringify(line)}:\n${out}\n${err}`);
+  }
+  assert.match(out, /^ {2}unknown mark @pytest\.mark\.slow: siphon-deno test knows parametrize, /m);
+  assert.doesNotMatch(out, /not shown: the test passed/);
+  assert.ok(out.trimEnd().endsWith("3 passed, 4 failed, 1 skipped, 1 xfailed, 1 xpassed"), out);
+});
+
+Deno.test("siphon-deno test: file.py::name and -k pick tests", async () => {
+  const one = await cli("test", `${MARKS}::test_ok`);
+  assert.equal(one.code, 0, one.out + one.err);
+  assert.match(one.out, /^PASS .*::test_ok\n1 passed, 0 failed, 9 deselected$/m);
+  const group = await cli("test", `${MARKS}::TestGroup`, "-k", "not test_b");
+  assert.equal(group.code, 0, group.out + group.err);
+  assert.ok(
+    group.out.trimEnd().endsWith(
+      `PASS ${MARKS}::TestGroup::test_a\n1 passed, 0 failed, 9 deselected`,
+    ),
+  );
+  const keyword = await cli("test", MARKS, "-k", "xpass and not strict or TestGroup and test_a");
+  assert.ok(
+    keyword.out.trimEnd().endsWith("1 passed, 0 failed, 1 xpassed, 8 deselected"),
+    keyword.out,
+  );
+  const missing = await cli("test", `${MARKS}::test_nope`);
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.out,
+    /^FAIL .*::test_nope \(no such test; the file has test_ok, test_fails, /m,
+  );
+  const none = await cli("test", MARKS, "-k", "zzz");
+  assert.equal(none.code, 2);
+  assert.match(none.err, /no test matched -k "zzz"/);
+  const bad = await cli("test", MARKS, "-k", "test_ok and (");
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /cannot read -k 'test_ok and \('/);
 });
 
 Deno.test("siphon-deno test: a path that does not exist is a usage error", async () => {
@@ -93,4 +153,19 @@ Deno.test("the .pyi stubs match the runtime modules; stubs --out writes them", a
     assert.ok(Deno.statSync(join(out, f)).size > 100, f);
   }
   assert.match(Deno.readTextFileSync(join(out, "siphon/http.pyi")), /^class Request:/m);
+});
+
+Deno.test("the README's testing snippet passes beside examples/hello", async () => {
+  const readme = Deno.readTextFileSync(join(ROOT, "README.md"));
+  const section = readme.slice(readme.indexOf("## Testing your scripts"));
+  const snippet = /```python\n([^]*?)```/.exec(section)![1];
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-readme-" });
+  for (const f of ["app.py", "http.yaml"]) {
+    Deno.copyFileSync(join(ROOT, "examples", "hello", f), join(dir, f));
+  }
+  Deno.writeTextFileSync(join(dir, "test_readme.py"), snippet);
+  const { code, out, err } = await cli("test", dir);
+  assert.equal(code, 0, out + err);
+  assert.match(out, /^PASS .*test_readme\.py::test_user$/m);
+  assert.match(out, /^1 passed, 0 failed$/m);
 });

@@ -21,6 +21,25 @@ async function assertNotListening(port: number) {
   await assert.rejects(() => Deno.connect({ hostname: "127.0.0.1", port }));
 }
 
+/**
+ * `serve` refuses the project (exit 1, "Cannot start: …") and `check` refuses it the same way
+ * without serving (exit 2): a CI step can trust check.
+ *
+ * @returns serve's output
+ */
+async function refusedByServeAndCheck(config: string, ...patterns: RegExp[]): Promise<string> {
+  const serve = await runToExit({ config });
+  assert.equal(serve.code, 1, serve.output);
+  const check = await runToExit({ config, command: "check" });
+  assert.equal(check.code, 2, check.output);
+  for (const p of patterns) {
+    assert.match(serve.output, p);
+    assert.match(check.output, p, `check does not say what serve says:\n${check.output}`);
+  }
+  assert.doesNotMatch(check.output, /: ok \(/);
+  return serve.output;
+}
+
 const HELLO =
   `from siphon import http\n\n@http.route("/")\ndef index(req):\n    return http.Response(200, None, "hi")\n`;
 
@@ -35,29 +54,36 @@ Deno.test("serve exits 2 with one positioned line for a bad config, without list
   await assertNotListening(p.port);
 });
 
-Deno.test("check validates without serving", async () => {
-  const p = project(HELLO);
+Deno.test("check validates the config and imports the script, without serving", async () => {
+  const p = project(HELLO, "routes:\n  - path: /also\n    handler: index\n");
   const { code, output } = await runToExit({ config: p.config, command: "check" });
-  assert.equal(code, 0);
-  assert.match(output, /: ok \(1 listener\(s\), 0 route\(s\) in http\.yaml, 2 worker\(s\)\)/);
+  assert.equal(code, 0, output);
+  assert.match(
+    output,
+    /: ok \(1 listener\(s\), 2 route\(s\) from http\.yaml and app\.py, 2 worker\(s\); on_startup hooks not run\)/,
+  );
+  await assertNotListening(p.port);
 });
 
 Deno.test("a script that fails to import is reported with its traceback and line", async () => {
   const p = project(`from siphon import http\n\nx = 1\nraise RuntimeError("bad import")\n`);
-  const { code, output } = await runToExit({ config: p.config });
-  assert.equal(code, 1);
+  const output = await refusedByServeAndCheck(
+    p.config,
+    /Cannot import .*app\.py:/,
+    new RegExp(`File "${p.dir}/app.py", line 4, in <module>`),
+    /RuntimeError: bad import/,
+  );
   assert.match(output, /Cannot start: Cannot import .*app\.py:/);
-  assert.match(output, new RegExp(`File "${p.dir}/app.py", line 4, in <module>`));
-  assert.match(output, /RuntimeError: bad import/);
   await assertNotListening(p.port);
 });
 
 Deno.test("a syntax error in the script names file and line", async () => {
   const p = project(`from siphon import http\n\ndef broken(:\n    pass\n`);
-  const { code, output } = await runToExit({ config: p.config });
-  assert.equal(code, 1);
-  assert.match(output, new RegExp(`File "${p.dir}/app.py", line 3`));
-  assert.match(output, /SyntaxError/);
+  await refusedByServeAndCheck(
+    p.config,
+    new RegExp(`File "${p.dir}/app.py", line 3`),
+    /SyntaxError/,
+  );
 });
 
 Deno.test("a yaml route and a decorator route that collide are refused, naming both", async () => {
@@ -66,10 +92,8 @@ Deno.test("a yaml route and a decorator route that collide are refused, naming b
       `@http.route("/u/{name}", methods=["get"])\ndef b(req):\n    return http.Response()\n`,
     "routes:\n  - path: /u/{id}\n    handler: a\n",
   );
-  const { code, output } = await runToExit({ config: p.config });
-  assert.equal(code, 1);
-  assert.match(
-    output,
+  await refusedByServeAndCheck(
+    p.config,
     new RegExp(
       `Cannot add route GET /u/\\{name\\} \\(${p.dir}/app.py:6\\): it can never be told apart ` +
         `from GET /u/\\{id\\} \\(${p.config}:6:5\\)`,
@@ -79,9 +103,10 @@ Deno.test("a yaml route and a decorator route that collide are refused, naming b
 
 Deno.test("a yaml route naming a missing function is refused with its position", async () => {
   const p = project(HELLO, "routes:\n  - path: /x\n    handler: nope\n");
-  const { code, output } = await runToExit({ config: p.config });
-  assert.equal(code, 1);
-  assert.match(output, new RegExp(`${p.config}:6:5: routes handler 'nope': no function`));
+  await refusedByServeAndCheck(
+    p.config,
+    new RegExp(`${p.config}:6:5: routes handler 'nope': no function`),
+  );
 });
 
 Deno.test("on_startup raising stops the start, with the traceback", async () => {
@@ -93,6 +118,10 @@ Deno.test("on_startup raising stops the start, with the traceback", async () => 
   assert.match(output, /@http\.on_startup boot raised:/);
   assert.match(output, new RegExp(`File "${p.dir}/app.py", line 5, in boot`));
   await assertNotListening(p.port);
+  // check imports the script but, by design, runs no on_startup hook (it may need live services).
+  const check = await runToExit({ config: p.config, command: "check" });
+  assert.equal(check.code, 0, check.output);
+  assert.match(check.output, /on_startup hooks not run/);
 });
 
 Deno.test("serves after a cold Pyodide load (SIPHON_SNAPSHOT=off)", async () => {

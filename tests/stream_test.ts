@@ -248,7 +248,16 @@ Deno.test("wrap-around middleware: order, rewriting, short-circuit, exceptions",
     const crash = await fetch(`${base}/mw/crash`);
     assert.equal(crash.status, 500);
     await crash.body?.cancel();
-    assert.match(server.logs(), /mw_crash \(GET \/mw\/crash\) raised ValueError/);
+    await server.waitForLog(/mw_crash \(GET \/mw\/crash\) raised ValueError/);
+    const wrong = await fetch(`${base}/mw/wrong`);
+    assert.equal(wrong.status, 500);
+    await wrong.body?.cancel();
+    // The route's label names the handler once: "handler of mw_wrong (GET /mw/wrong)".
+    const [line] = await server.waitForLog(/: handler [^\n]*of mw_wrong \(GET \/mw\/wrong\)[^\n]*/);
+    assert.match(
+      line,
+      /: handler of mw_wrong \(GET \/mw\/wrong\) returned dict, expected http\.Response( request_id=\S+)?$/,
+    );
   });
 });
 

@@ -19,7 +19,7 @@ import { ask } from "../src/cache/channel.ts";
 import type { CacheCall } from "../src/cache/memory_store.ts";
 import { errorResponse } from "../src/http/errors.ts";
 import { createLogger } from "../src/log.ts";
-import type { WorkerControl } from "../src/protocol.ts";
+import type { TestCounts, WorkerControl } from "../src/protocol.ts";
 import { readPythonFolder, readSiphonPackage, SIPHON_PYTHON_ROOT } from "../src/pyodide/assets.ts";
 import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
@@ -35,6 +35,10 @@ export interface TestStart {
   type: "start";
   files: string[];
   cwd: string;
+  /** Per file, the test names asked for (`file.py::name`); files not listed run whole. */
+  only: Record<string, string[]>;
+  /** `-k`: keep tests whose names match this expression. */
+  keyword: string | null;
   control: WorkerControl;
   env: Record<string, string>;
   snapshot: Uint8Array | null;
@@ -42,7 +46,7 @@ export interface TestStart {
 
 /** this thread → main. */
 export type TestReport =
-  | { type: "done"; passed: number; failed: number; skipped: number }
+  | ({ type: "done" } & TestCounts)
   | { type: "error"; message: string }
   | { type: "caches"; config: Config }
   | { type: "cache"; name: string; call: CacheCall };
@@ -69,8 +73,16 @@ const mounted: string[] = [];
 
 self.onmessage = async (event: MessageEvent<TestStart>) => {
   try {
-    const [passed, failed, skipped] = (await runAll(event.data)).split(" ").map(Number);
-    post({ type: "done", passed, failed, skipped });
+    const counts = JSON.parse(await runAll(event.data));
+    post({
+      type: "done",
+      passed: counts.pass,
+      failed: counts.fail,
+      skipped: counts.skip,
+      xfailed: counts.xfail,
+      xpassed: counts.xpass,
+      deselected: counts.deselected,
+    });
   } catch (e) {
     post({ type: "error", message: errorText(e) });
   }
@@ -115,7 +127,8 @@ async function runAll(start: TestStart): Promise<string> {
   for (const file of start.files) mount(dirname(file));
   const runner: PyProxy = py.pyimport("siphon_sdk._runner");
   try {
-    return await runner.run(JSON.stringify(start.files), start.cwd);
+    const options = JSON.stringify({ only: start.only, keyword: start.keyword });
+    return await runner.run(JSON.stringify(start.files), start.cwd, options);
   } finally {
     clock.stop();
   }

@@ -110,6 +110,14 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         post({ type: "commit_failed", id, message: `Cannot listen: ${errorText(e)}` });
       }
       return;
+    case "check":
+      try {
+        const checked = await buildGeneration(msg.config, { startup: false });
+        post({ type: "checked", id, routes: checked.ctx.labels.length });
+      } catch (e) {
+        post({ type: "check_failed", id, message: errorText(e) });
+      }
+      return;
     case "abort":
       pending = null;
       post({ type: "aborted", id });
@@ -137,8 +145,11 @@ self.addEventListener("unhandledrejection", (e) => {
   current?.ctx.log.error(`unhandled rejection in worker: ${errorText(e.reason)}`);
 });
 
-/** Loads a fresh interpreter, imports the script, compiles routes, runs on_startup. */
-async function buildGeneration(config: Config): Promise<Generation> {
+/**
+ * Loads a fresh interpreter, imports the script, compiles routes, runs on_startup (unless
+ * `startup` is false: `check` only imports).
+ */
+async function buildGeneration(config: Config, { startup = true } = {}): Promise<Generation> {
   if (!init) throw new Error("worker not initialised");
   const log = createLogger({
     level: config.log.level,
@@ -182,7 +193,7 @@ async function buildGeneration(config: Config): Promise<Generation> {
   const { router, labels, streaming } = compileRoutes(config, decorated, runtime);
   const bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
   interrupt[0] = 0;
-  await runtime.startup();
+  if (startup) await runtime.startup();
   return {
     python: mode,
     config,

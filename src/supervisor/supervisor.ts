@@ -13,13 +13,15 @@ import type { Logger } from "../log.ts";
 import type { FromWorker, HandshakeFailure, ToWorker, WorkerStats } from "../protocol.ts";
 import { HandshakeLog } from "./handshake_log.ts";
 import { Caches } from "../cache/caches.ts";
-import { answer, CHANNEL_BYTES } from "../cache/channel.ts";
+import { answer } from "../cache/channel.ts";
+import { spawnWorker } from "./spawn.ts";
 import { startAdmin } from "./admin.ts";
 import { renderMetrics } from "./metrics_text.ts";
 import { RssGuard } from "./rss_guard.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../../workers/metrics.ts";
 import { obtainSnapshot } from "./snapshot.ts";
+import { AddressInUseError, assertAddressesFree } from "./ports.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -103,12 +105,14 @@ export class Supervisor {
    *
    * @param options config, logger, environment
    * @returns the running supervisor
+   * @throws {AddressInUseError} when another process holds a listener's address
    * @throws {Error} when a worker cannot boot (script import error, route conflict, port in use);
    *   every worker is stopped first and nothing keeps listening
    */
   static async start(options: SupervisorOptions): Promise<Supervisor> {
     const { config, log } = options;
     const t0 = performance.now();
+    assertAddressesFree(config);
     const snapshot = await obtainSnapshot({ log });
     const supervisor = new Supervisor(options, snapshot);
     for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
@@ -148,19 +152,8 @@ export class Supervisor {
 
   /** Starts a worker thread and tells it who it is; it reports deaths from then on. */
   #spawn(id: number): Slot {
-    const worker = new Worker(new URL("../../workers/worker.ts", import.meta.url), {
-      type: "module",
-      name: `w${id}`,
-    });
-    const control = {
-      interrupt: new SharedArrayBuffer(8),
-      clock: new SharedArrayBuffer(16),
-      cache: new SharedArrayBuffer(CHANNEL_BYTES),
-    };
-    worker.postMessage(
-      { type: "init", id, snapshot: this.#snapshot, control, env: this.#env } satisfies ToWorker,
-    );
-    const slot = { id, worker, control };
+    const slot = spawnWorker({ id, snapshot: this.#snapshot, env: this.#env });
+    const { worker, control } = slot;
     const replace = (cause: string) => {
       if (!this.#live || !this.#slots.includes(slot)) return;
       this.#enqueue(() => this.#replace(id, cause));
@@ -337,6 +330,12 @@ export class Supervisor {
       config = withLogOverrides(await loadConfig(this.#configFile, this.#env), this.#logOverrides);
     } catch (e) {
       if (e instanceof ConfigError) return fail(e.message);
+      throw e;
+    }
+    try {
+      assertAddressesFree(config, new Set(this.#config.servers.map((s) => s.listen.text)));
+    } catch (e) {
+      if (e instanceof AddressInUseError) return fail(e.message);
       throw e;
     }
     if (config.workers !== this.#slots.length) {

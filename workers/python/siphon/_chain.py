@@ -30,7 +30,9 @@ def _name(fn):
 
 def _check(out, who, fn, label):
     if not isinstance(out, http.Response):
-        raise WrongType(f"{who} {_name(fn)} of {label} returned {type(out).__name__}, "
+        # The label already names the handler: "handler of get_user (GET /users/{id})".
+        named = who if fn is None else f"{who} {_name(fn)}"
+        raise WrongType(f"{named} of {label} returned {type(out).__name__}, "
                         "expected http.Response")
     return out
 
@@ -42,7 +44,7 @@ def compose(middlewares, handler, label):
         out = handler(req)
         if inspect.isawaitable(out):
             out = await out
-        return _check(out, "handler", handler, label)
+        return _check(out, "handler", None, label)
 
     step = run_handler
     for mw in reversed(middlewares):

@@ -1,15 +1,19 @@
 """The test runner behind ``siphon-deno test``: collects pytest-style tests (``test_*``
 functions, ``Test*`` classes with ``test_*`` methods, fixtures from the file and a
-``conftest.py`` beside it), runs them in this interpreter and reports each failure with its
-file:line. Ends with ``N passed, M failed``."""
+``conftest.py`` beside it), keeps those selected (``file.py::name``, ``-k``), runs them in this
+interpreter and reports each one (PASS, FAIL with file:line and the test's captured output,
+SKIP, XFAIL, XPASS). Ends with ``N passed, M failed`` and the other counts."""
 
 import ast
 import asyncio
 import importlib.util
 import inspect
+import io
 import itertools
+import json
 import linecache
 import os
+import re
 import sys
 import traceback
 
@@ -68,8 +72,41 @@ class _Test:
     def __init__(self, file, name, fn, owner, params):
         self.file, self.name, self.fn, self.owner, self.params = file, name, fn, owner, params
 
+    def all_marks(self):
+        return [*getattr(self.owner, "_siphon_marks", []), *getattr(self.fn, "_siphon_marks", [])]
+
     def marks(self, kind):
-        return [m for m in getattr(self.fn, "_siphon_marks", []) if m.name == kind]
+        return [m for m in self.all_marks() if m.name == kind]
+
+
+class _Capture:
+    """What a test printed (stdout and stderr), shown only when it fails; ``capsys`` reads it."""
+
+    def __init__(self):
+        self.out, self.err = io.StringIO(), io.StringIO()
+        self._read = [0, 0]
+
+    def __enter__(self):
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self.out, self.err
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self._saved
+
+    def readouterr(self):
+        out, err = self.out.getvalue(), self.err.getvalue()
+        result = (out[self._read[0]:], err[self._read[1]:])
+        self._read = [len(out), len(err)]
+        return pytest.CaptureResult(*result)
+
+    def report(self):
+        parts = []
+        for name, buf in (("stdout", self.out), ("stderr", self.err)):
+            text = buf.getvalue()
+            if text:
+                parts.append(f"captured {name}:\n" + _indent(text.rstrip("\n"), 2))
+        return "\n".join(parts)
 
 
 def _expand(file, name, fn, owner):
@@ -117,13 +154,44 @@ def _call(fn, *args, **kwargs):
     return out
 
 
-def _run_one(test, fixtures):
-    """Runs a test; returns None when it passed, else ("skip"|"fail", text)."""
+def _xfail_of(test):
+    """The test's active ``xfail`` mark (its condition holds), or None."""
+    for m in test.marks("xfail"):
+        condition = m.kwargs.get("condition", m.args[0] if m.args else True)
+        if condition:
+            return m
+    return None
+
+
+def _run_one(test, fixtures, capture):
+    """Runs a test; returns (outcome, text) with outcome pass, fail, skip, xfail or xpass."""
+    unknown = [m.name for m in test.all_marks() if m.name not in pytest.KNOWN_MARKS]
+    if unknown:
+        return ("fail", f"unknown mark @pytest.mark.{unknown[0]}: siphon-deno test knows "
+                        f"{', '.join(pytest.KNOWN_MARKS)}; remove it or use one of those")
     for m in test.marks("skip"):
         return ("skip", m.kwargs.get("reason") or (m.args[0] if m.args else ""))
     for m in test.marks("skipif"):
         if m.args and m.args[0]:
             return ("skip", m.kwargs.get("reason", ""))
+    xfail = _xfail_of(test)
+    reason = xfail.kwargs.get("reason", "") if xfail else ""
+    if xfail and not xfail.kwargs.get("run", True):
+        return ("xfail", f"{reason} (not run)" if reason else "not run")
+    failure = _run_body(test, fixtures, capture)
+    if xfail is None:
+        return failure[:2] if failure else ("pass", "")
+    if failure is None:
+        return ("fail" if xfail.kwargs.get("strict") else "xpass",
+                f"[XPASS(strict)] {reason}".rstrip() if xfail.kwargs.get("strict") else reason)
+    raises = xfail.kwargs.get("raises")
+    if failure[0] == "fail" and raises is not None and not isinstance(failure[2], raises):
+        return failure[:2]
+    return ("xfail", reason) if failure[0] == "fail" else failure[:2]
+
+
+def _run_body(test, fixtures, capture):
+    """Fixtures, the test, teardown: None when it passed, else (outcome, text, exception)."""
     teardown = []
     values = {}
     instance = test.owner() if test.owner else None
@@ -133,6 +201,8 @@ def _run_one(test, fixtures):
             return values[name]
         if name in test.params:
             return test.params[name]
+        if name == "capsys":
+            return capture
         spec = fixtures.get(name)
         if spec is None:
             raise LookupError(f"fixture {name!r} not found (available: "
@@ -158,15 +228,20 @@ def _run_one(test, fixtures):
         for name, spec in fixtures.items():
             if spec.autouse:
                 resolve(name)
+        for m in test.marks("usefixtures"):
+            for name in m.args:
+                resolve(name)
         fn = test.fn.__get__(instance) if instance is not None else test.fn
         args = {p: resolve(p) for p in inspect.signature(fn).parameters}
         _call(fn, **args)
     except pytest.Skipped as exc:
-        failure = ("skip", str(exc))
+        failure = ("skip", str(exc), exc)
+    except pytest.XFailed as exc:
+        failure = ("xfail", str(exc), exc)
     except BaseException as exc:  # noqa: BLE001 - every failure is reported
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not isinstance(exc, SystemExit):
+        if isinstance(exc, KeyboardInterrupt):
             raise
-        failure = ("fail", _describe(exc))
+        failure = ("fail", _describe(exc), exc)
     for gen in reversed(teardown):
         try:
             if inspect.isasyncgen(gen):
@@ -176,7 +251,7 @@ def _run_one(test, fixtures):
         except (StopIteration, StopAsyncIteration):
             pass
         except BaseException as exc:  # noqa: BLE001
-            failure = failure or ("fail", "error in fixture teardown:\n" + _describe(exc))
+            failure = failure or ("fail", "error in fixture teardown:\n" + _describe(exc), exc)
     return failure
 
 
@@ -261,13 +336,65 @@ _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", 
         ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 
 
-async def run(files_json, cwd):
-    """Run every test in the given files; returns ``"passed failed skipped"``."""
-    import json
+class _Selection:
+    """``file.py::name`` picks tests by name (a class picks its methods, a name without
+    ``[params]`` every case); ``-k`` keeps tests whose names match the expression: words matched
+    case-insensitively as substrings of ``file::Class::test[params]``, joined with ``and``,
+    ``or``, ``not`` and parentheses."""
+
+    def __init__(self, only, keyword):
+        self.only = only or {}
+        self.keyword = keyword
+        self._expr = _keyword_expression(keyword) if keyword else None
+
+    @staticmethod
+    def named(test, name):
+        return test.name == name or test.name.startswith((name + "[", name + "::"))
+
+    def missing(self, path, tests):
+        """Names asked for in ``file.py::name`` that no test of the file has."""
+        return [n for n in self.only.get(path, []) if not any(self.named(t, n) for t in tests)]
+
+    def keeps(self, path, test):
+        names = self.only.get(path)
+        if names and not any(self.named(test, n) for n in names):
+            return False
+        if self._expr is None:
+            return True
+        label = f"{os.path.basename(path)[:-3]}::{test.name}".lower()
+        return eval(self._expr, {"__builtins__": {}}, {"_m": lambda w: w.lower() in label})
+
+
+def _keyword_expression(text):
+    """``-k`` as a Python expression over ``_m(word)``; ValueError when it cannot be read."""
+    out = []
+    for token in re.findall(r"\(|\)|[^\s()]+", text):
+        if token in ("and", "or", "not", "(", ")"):
+            out.append(token)
+        elif re.fullmatch(r"[\w\-\[\].:/]+", token):
+            out.append(f"_m({token!r})")
+        else:
+            raise ValueError(f"cannot read -k {text!r}: unexpected {token!r}")
+    expr = " ".join(out)
+    try:
+        compile(expr, "<-k>", "eval")
+    except SyntaxError:
+        raise ValueError(f"cannot read -k {text!r}: use words joined by and, or, not, "
+                         "and parentheses") from None
+    return expr
+
+
+_LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "XFAIL", "xpass": "XPASS"}
+
+
+async def run(files_json, cwd, options_json="{}"):
+    """Run the selected tests of the given files; returns the counts as JSON."""
     global _cwd
     _cwd = cwd
+    options = json.loads(options_json)
+    selection = _Selection(options.get("only"), options.get("keyword"))
     asyncio.run = lambda coro, **_: run_sync(coro)  # tests written for CPython call this
-    passed = failed = skipped = 0
+    counts = {"pass": 0, "fail": 0, "skip": 0, "xfail": 0, "xpass": 0, "deselected": 0}
     for index, path in enumerate(json.loads(files_json)):
         folder = os.path.dirname(path)
         fixtures = _builtin_fixtures()
@@ -278,29 +405,37 @@ async def run(files_json, cwd):
             module = _load_module(path, f"siphon_test_{index}_" +
                                   os.path.basename(path)[:-3])
         except BaseException as exc:  # noqa: BLE001
-            failed += 1
+            counts["fail"] += 1
             _write(f"FAIL {_rel(path)} (cannot import)\n{_indent(_describe(exc))}\n")
             continue
         fixtures.update(_fixtures_of(module))
-        for test in _collect(path, module):
+        tests = _collect(path, module)
+        for name in selection.missing(path, tests):
+            counts["fail"] += 1
+            _write(f"FAIL {_rel(path)}::{name} (no such test; the file has "
+                   f"{', '.join(t.name for t in tests) or 'none'})\n")
+        for test in tests:
+            if not selection.keeps(path, test):
+                counts["deselected"] += 1
+                continue
             from siphon_sdk import http_testing
             http_testing._active = None
-            outcome = _run_one(test, fixtures)
+            with _Capture() as capture:
+                outcome, text = _run_one(test, fixtures, capture)
+            counts[outcome] += 1
             label = f"{_rel(path)}::{test.name}"
-            if outcome is None:
-                passed += 1
-                _write(f"PASS {label}\n")
-            elif outcome[0] == "skip":
-                skipped += 1
-                _write(f"SKIP {label}{': ' + outcome[1] if outcome[1] else ''}\n")
-            else:
-                failed += 1
-                _write(f"FAIL {label}\n{_indent(outcome[1])}\n")
-                logs = http_testing._active.logs if http_testing._active else []
-                if logs:
-                    _write("  log:\n" + "".join(
-                        _indent(f"{level.upper()} {text}", 4) + "\n" for level, text in logs))
-    return f"{passed} {failed} {skipped}"
+            if outcome != "fail":
+                _write(f"{_LABELS[outcome]} {label}{': ' + text if text else ''}\n")
+                continue
+            _write(f"FAIL {label}\n{_indent(text)}\n")
+            captured = capture.report()
+            if captured:
+                _write(_indent(captured) + "\n")
+            logs = http_testing._active.logs if http_testing._active else []
+            if logs:
+                _write("  log:\n" + "".join(
+                    _indent(f"{level.upper()} {line}", 4) + "\n" for level, line in logs))
+    return json.dumps(counts)
 
 
 def _indent(text, n=2):

@@ -3,11 +3,15 @@
 
 Supported: ``raises`` (with ``match=``), ``fixture`` (function scope; ``yield`` teardown;
 ``autouse``; ``name=``; fixtures may use fixtures), ``mark.parametrize``, ``mark.skip``,
-``mark.skipif``, ``mark.asyncio`` (async tests run anyway), ``skip()``, ``fail()``, ``approx``,
-and the built-in fixtures ``tmp_path`` and ``monkeypatch``. Anything else raises an
-AttributeError naming this module.
+``mark.skipif``, ``mark.xfail`` (``condition``, ``reason``, ``raises``, ``run``, ``strict``),
+``mark.usefixtures``, ``mark.asyncio`` (async tests run anyway), ``skip()``, ``fail()``,
+``xfail()``, ``approx``, and the built-in fixtures ``tmp_path``, ``monkeypatch`` and
+``capsys``. Any other attribute raises an AttributeError naming this module; any other mark
+fails the test it is on.
 """
 
+import collections
+import inspect
 import math
 import re
 
@@ -26,6 +30,18 @@ def skip(reason=""):
 
 def fail(reason="", pytrace=True):
     raise Failed(reason)
+
+
+#: What ``capsys.readouterr()`` returns.
+CaptureResult = collections.namedtuple("CaptureResult", "out err")
+
+
+class XFailed(Exception):
+    """Raised by :func:`xfail`: the test is expected to fail here."""
+
+
+def xfail(reason=""):
+    raise XFailed(reason)
 
 
 class _RaisesContext:
@@ -84,18 +100,22 @@ class _Mark:
     def __init__(self, name, args, kwargs):
         self.name, self.args, self.kwargs = name, args, kwargs
 
-    def __call__(self, fn):
-        fn.__dict__.setdefault("_siphon_marks", []).append(self)
-        return fn
+    def __call__(self, target):
+        # On a function or a class (its tests inherit it); a fresh list, never a parent's.
+        target._siphon_marks = [*vars(target).get("_siphon_marks", []), self]
+        return target
+
+
+#: Marks the runner understands; any other mark fails the test it is on, naming it.
+KNOWN_MARKS = ("parametrize", "skip", "skipif", "xfail", "usefixtures", "asyncio")
 
 
 class _MarkFactory:
     def __getattr__(self, name):
         def make(*args, **kwargs):
-            if name not in ("parametrize", "skip", "skipif", "asyncio", "xfail") and args and \
-                    callable(args[0]) and not kwargs:
-                return _Mark(name, (), {})(args[0])
-            if name in ("skip", "asyncio") and len(args) == 1 and callable(args[0]):
+            # Bare ``@pytest.mark.xfail`` (no parentheses) hands over the function itself.
+            if len(args) == 1 and not kwargs and (inspect.isfunction(args[0])
+                                                  or inspect.isclass(args[0])):
                 return _Mark(name, (), {})(args[0])
             return _Mark(name, args, kwargs)
         return make
