@@ -14,6 +14,7 @@ import { parseTemplate } from "../src/router/template.ts";
 import { Bridge } from "../workers/bridge.ts";
 import { DeadlineClock } from "../workers/deadlines.ts";
 import { loadPython } from "../workers/python_runtime.ts";
+import { Batcher } from "../workers/batcher.ts";
 import { Metrics } from "../workers/metrics.ts";
 import { listenerFor, requestHandler } from "../workers/serve.ts";
 
@@ -54,7 +55,7 @@ function handlerWith(options: { metrics: boolean; access: boolean }) {
       throw new Error(cause);
     },
     onHandshakeError: () => {},
-    life: { requests: 0, metrics: new Metrics(), onRequest: () => {} },
+    life: { requests: 0, metrics: new Metrics(), onRequest: () => {}, batcher: new Batcher() },
     labels: defs.map((d) => d.template),
     streaming: defs.map(() => false),
     traceRoute: null,

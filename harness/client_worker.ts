@@ -1,7 +1,11 @@
 /**
  * One thread of the load driver: owns a share of the connections, sends the same encoded
  * request on each (keep-alive, one in flight per connection), parses the responses, and counts
- * statuses, error kinds and latencies (HDR histogram, microseconds).
+ * statuses, error kinds and latencies (HDR histogram, microseconds). Closed loop, or open loop
+ * with `rate`: requests are due on a fixed schedule and a connection that frees up takes the
+ * oldest one due; a request sent late because every connection was busy counts its latency
+ * from when it was due (the server's queueing shows), one sent on time from when it was sent
+ * (the timer's own slack does not).
  *
  * @module
  */
@@ -42,6 +46,9 @@ async function run(job: ClientJob): Promise<ClientResult> {
   };
   let tickets = job.count ?? Infinity;
   const take = () => !stopped && (job.until === null || Date.now() < job.until) && tickets-- > 0;
+  /** Open loop: when the next request is due (performance.now() ms). */
+  let due = performance.now();
+  const interval = job.rate === null ? 0 : 1000 / job.rate;
   const slots: Slot[] = Array.from(
     { length: job.connections },
     () => ({ conn: null, sentAt: 0, timedOut: false }),
@@ -74,6 +81,14 @@ async function run(job: ClientJob): Promise<ClientResult> {
       status = s;
     };
     while (take()) {
+      let origin = 0; // open loop: where this request's latency starts, when not at sending
+      if (interval > 0) {
+        const at = due;
+        due += interval;
+        const wait = at - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        else origin = at; // late: it waited for this connection to free up
+      }
       if (!slot.conn) {
         try {
           slot.conn = await Deno.connect({ hostname: job.host, port: job.port });
@@ -105,7 +120,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
         parser = new ResponseParser(job.headRequest); // a fresh connection starts clean
         continue;
       }
-      const elapsedUs = Math.round((performance.now() - slot.sentAt) * 1000);
+      const elapsedUs = Math.round((performance.now() - (origin || slot.sentAt)) * 1000);
       slot.sentAt = 0;
       const cls = `${Math.floor(status / 100)}xx` as keyof ClientResult["status"];
       if (!(cls in result.status)) {

@@ -32,6 +32,12 @@ export interface DriveOptions {
   durationMs?: number;
   /** Open connections, one request in flight on each. @default 64 */
   concurrency?: number;
+  /**
+   * Open loop: send this many requests per second on a schedule, whatever the server does,
+   * and count each latency from the request's scheduled time, so queueing is not hidden
+   * (closed loop when absent: each connection sends its next request when the last answered).
+   */
+  rate?: number;
   /** Worker threads. @default the number of cores */
   threads?: number;
   /** A request with no response for this long counts as a timeout. @default 10000 */
@@ -81,6 +87,9 @@ export async function drive(options: DriveOptions): Promise<DriveOutcome> {
     throw new RangeError("Cannot drive: give exactly one of count and duration");
   }
   if (!(concurrency >= 1)) throw new RangeError("Cannot drive: concurrency must be at least 1");
+  if (options.rate !== undefined && !(options.rate > 0)) {
+    throw new RangeError("Cannot drive: rate must be above 0 requests per second");
+  }
   const method = (options.method ?? "GET").toUpperCase();
   const request = encodeRequest({
     method,
@@ -109,6 +118,7 @@ export async function drive(options: DriveOptions): Promise<DriveOutcome> {
       count: options.count === undefined ? null : share(options.count, threads, t),
       until,
       timeoutMs: options.timeoutMs ?? 10000,
+      rate: options.rate === undefined ? null : options.rate * connections / concurrency,
     };
     return runWorker(job, options.signal, (done) => {
       progress[t] = done;

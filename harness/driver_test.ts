@@ -194,3 +194,39 @@ Deno.test("parseDuration() reads s, ms, m and bare seconds", () => {
   assert.equal(parseDuration("1.5"), 1500);
   assert.throws(() => parseDuration("soon"), /Cannot read duration "soon"/);
 });
+
+Deno.test("drive({ rate }) counts latency from when a request was due, so queueing shows", async () => {
+  // One connection, a server that holds every answer 50 ms, 10 requests due 10 ms apart: the
+  // k-th is due at 10k ms but cannot be sent before 50k ms, so the last waits at least
+  // 9 × 40 + 50 = 410 ms from when it was due, however fast this machine is. A closed loop
+  // would see only the 50 ms of each answer.
+  const server = rawServer(async (conn) => {
+    const buf = new Uint8Array(4096);
+    while ((await conn.read(buf)) !== null) {
+      await new Promise((r) => setTimeout(r, 50));
+      await conn.write(new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+    }
+  });
+  try {
+    const { summary: s } = await drive({
+      host: "127.0.0.1",
+      port: server.port,
+      path: "/",
+      count: 10,
+      concurrency: 1,
+      threads: 1,
+      rate: 100,
+    });
+    assert.equal(s.ok, 10);
+    assert.ok(s.latency_ms.max >= 410, `the queue did not show: max ${s.latency_ms.max} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("drive() refuses a rate that is not above 0", async () => {
+  await assert.rejects(
+    () => drive({ host: "127.0.0.1", port: 1, path: "/", count: 1, rate: 0 }),
+    /rate must be above 0/,
+  );
+});

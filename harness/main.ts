@@ -2,7 +2,7 @@
  * `deno task drive …` — the load driver's command line:
  *
  *   drive --port P [--host 127.0.0.1] [--path /] (--count N | --duration 10s)
- *         [--concurrency 64] [--threads cores] [--method GET] [--body-file F]
+ *         [--concurrency 64] [--rate R] [--threads cores] [--method GET] [--body-file F]
  *         [--header 'k: v']… [--timeout 10s] [--json out.json] [--html report.html]
  *   drive serve --port P [--threads 1]      mock server, 200 "ok" for everything
  *   drive selftest [--duration 2s]          mock + drive; exit 1 on any error
@@ -18,8 +18,9 @@ import { formatSummary, htmlReport } from "./report.ts";
 
 const USAGE = `usage:
   drive --port P [--host 127.0.0.1] [--path /] (--count N | --duration 10s) [--concurrency 64]
-        [--threads N] [--method GET] [--body-file F] [--header 'k: v']... [--timeout 10s]
-        [--json FILE] [--html FILE] [--allow-remote]
+        [--rate R] [--threads N] [--method GET] [--body-file F] [--header 'k: v']...
+        [--timeout 10s] [--json FILE] [--html FILE] [--allow-remote]
+        --rate R: open loop, R requests/s on a schedule; latency counts from when each was due
   drive serve --port P [--threads 1] [--host 127.0.0.1]
   drive selftest [--duration 2s | --count N] [--concurrency 64] [--threads N]`;
 
@@ -59,6 +60,7 @@ const OPTIONS = {
   count: { type: "string" },
   duration: { type: "string" },
   concurrency: { type: "string", default: "64" },
+  rate: { type: "string" },
   threads: { type: "string" },
   method: { type: "string", default: "GET" },
   "body-file": { type: "string" },
@@ -111,6 +113,7 @@ async function main(args: string[]): Promise<number> {
     count: int("count", values.count, 1),
     durationMs: values.duration === undefined ? undefined : parseDuration(values.duration),
     concurrency: int("concurrency", values.concurrency, 1),
+    rate: int("rate", values.rate, 1),
     threads,
     timeoutMs: parseDuration(values.timeout),
     onProgress: progressLine(),

@@ -24,6 +24,12 @@ export interface ClientJob {
   until: number | null;
   /** A request without a response for this long is a timeout. */
   timeoutMs: number;
+  /**
+   * Open loop: this worker's requests per second, sent on a fixed schedule whatever the server
+   * does (at most one in flight per connection; a request that waits for a free connection is
+   * late, and its latency counts from its scheduled time). Null: closed loop.
+   */
+  rate: number | null;
 }
 
 /** Driver → client worker while running: finish the requests in flight and report. */

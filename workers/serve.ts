@@ -20,6 +20,7 @@ import type { Metrics } from "./metrics.ts";
 import { type RunningListener, startMutualTls } from "./mtls.ts";
 import type { DeadlineClock } from "./deadlines.ts";
 import { requestId } from "./request_id.ts";
+import type { Batcher } from "./batcher.ts";
 
 type ServerConfig = Config["servers"][number];
 
@@ -49,10 +50,12 @@ export interface RequestContext {
   traceRoute: ((method: string, template: string) => void) | null;
 }
 
-/** What a worker tracks about itself: for recycling, and its metrics. */
+/** What a worker tracks about itself: for recycling, its metrics, its Python batches. */
 export interface WorkerLife {
   requests: number;
   metrics: Metrics;
+  /** Hands requests to Python back to back under load (./batcher.ts). */
+  batcher: Batcher;
   /** Called after each response is built. */
   onRequest: () => void;
 }
@@ -148,7 +151,7 @@ export function requestHandler(listener: Listener) {
     const deadline = Date.now() + server.request_timeout_ms;
     inflight++;
     ctx.life.metrics.inflight++;
-    if (req.body === null) return finish(run(call, deadline, ctx), done);
+    if (req.body === null) return finish(python(call, deadline, ctx, true), done);
     if (ctx.streaming[match.route]) {
       call.bodyStream = { stream: req.body, cap: server.max_body_bytes };
       return finish(run(call, deadline, ctx), done);
@@ -169,11 +172,7 @@ export function requestHandler(listener: Listener) {
       }
       if (body === "aborted") return errorResponse(400, "Bad Request: body stream failed");
       call.body = body;
-      // Python runs after the handler below returned: its busy time is counted here.
-      const t = ctx.metrics ? performance.now() : 0;
-      const res = run(call, deadline, ctx);
-      if (ctx.metrics) ctx.life.metrics.busyMs += performance.now() - t;
-      return res;
+      return python(call, deadline, ctx, false);
     }).finally(done);
   };
   return (
@@ -274,6 +273,30 @@ function finish(
     return out;
   }
   return out.finally(done);
+}
+
+/**
+ * Python's part: at once under light load, else in the turn's batch (./batcher.ts). Busy time
+ * is counted once: by the caller for an inline run in the handler's synchronous part, here for
+ * a run that happens later (after the body arrived, or in a batch).
+ */
+function python(
+  call: BridgeRequest,
+  deadline: number,
+  ctx: RequestContext,
+  inline: boolean,
+): Response | Promise<Response> {
+  const { batcher } = ctx.life;
+  const work = () => run(call, deadline, ctx);
+  if (!ctx.metrics || (inline && batcher.immediate)) return batcher.submit(work);
+  return batcher.submit(() => {
+    const t = performance.now();
+    try {
+      return work();
+    } finally {
+      ctx.life.metrics.busyMs += performance.now() - t;
+    }
+  });
 }
 
 /** Python's part, under the request deadline. */

@@ -24,6 +24,7 @@ import { readPythonFolder, readSiphonPackage, SIPHON_PYTHON_ROOT } from "../src/
 import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { errorText } from "./error_text.ts";
+import { Batcher } from "./batcher.ts";
 import { Metrics } from "./metrics.ts";
 import { loadPython } from "./python_runtime.ts";
 import { compileRoutes } from "./routes.ts";
@@ -197,7 +198,7 @@ async function load(
       log,
       onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
       onHandshakeError: () => {}, // tests send requests without a socket
-      life: { requests: 0, metrics: new Metrics(), onRequest: () => {} },
+      life: { requests: 0, metrics: new Metrics(), onRequest: () => {}, batcher: new Batcher() },
       labels,
       streaming,
       metrics: false,

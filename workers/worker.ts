@@ -24,6 +24,7 @@ import { Bridge } from "./bridge.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { mountFolders } from "./mounts.ts";
 import type { RunningListener } from "./mtls.ts";
+import { Batcher } from "./batcher.ts";
 import { Metrics } from "./metrics.ts";
 import { Outbound } from "./outbound.ts";
 import { RedisCaches } from "./redis_cache.ts";
@@ -62,6 +63,7 @@ let recycleAsked = false;
 const life: WorkerLife = {
   requests: 0,
   metrics: new Metrics(),
+  batcher: new Batcher(),
   onRequest: () => {
     const max = current?.config.recycle.max_requests ?? 0;
     if (max > 0 && life.requests >= max) askRecycle(`served ${life.requests} requests`);

@@ -16,6 +16,7 @@ Coroutines are driven here with ``send(None)``; only one that suspends becomes a
 """
 
 import asyncio
+from itertools import chain as _chains
 from types import CoroutineType
 import traceback
 
@@ -27,6 +28,10 @@ _inbuf = bytearray(IN_SIZE)
 _outbuf = bytearray(OUT_SIZE)
 _table = []  # route id -> _Route
 _INTERNAL = __file__.rsplit("/", 1)[0] + "/"
+_Response = http.Response
+_Request = http.Request
+_set_request_id = log._request_id.set
+_chain_items = _chains.from_iterable
 _override_params = None  # set only by siphon_sdk's test harness (``path_params=``)
 
 
@@ -37,16 +42,18 @@ def grow_in(size):
 
 
 class _Route:
-    __slots__ = ("chain", "pipeline", "names", "ints", "label")
+    __slots__ = ("chain", "handler", "pipeline", "names", "params", "label")
 
     def __init__(self, handler, params, label):
         middlewares = tuple(http._middlewares)
         self.chain = middlewares + (handler,)
+        # No middleware: dispatch calls the handler directly (the common case, and the fastest).
+        self.handler = None if middlewares else handler
         # Wrap-around middleware needs the nested form; guards alone keep the flat loop.
         self.pipeline = _chain.compose(middlewares, handler, label) \
             if any(_chain.wraps(m) for m in middlewares) else None
         self.names = tuple(name for name, _ in params)
-        self.ints = tuple(kind == "int" for _, kind in params)
+        self.params = _params_builder(params)
         self.label = label
 
 
@@ -67,15 +74,18 @@ def install(entries, module):
     _table[:] = table
 
 
+def _params_builder(params):
+    """``values -> path_params`` for one route, made once: a dict display with ``int()``
+    where the template says ``:int`` (the names are the template's, checked identifiers)."""
+    items = ", ".join(f"{name!r}: int(v[{i}])" if kind == "int" else f"{name!r}: v[{i}]"
+                      for i, (name, kind) in enumerate(params))
+    return eval(f"lambda v: {{{items}}}", {"int": int})
+
+
 def _params(route, section):
     if not route.names:
         return {}
-    values = _section_list(section)
-    out = dict(zip(route.names, values))
-    for name, is_int in zip(route.names, route.ints):
-        if is_int:
-            out[name] = int(out[name])
-    return out
+    return route.params(_section_list(section))
 
 
 def _section_list(section):
@@ -87,14 +97,30 @@ def _section_list(section):
 
 def dispatch(route_id, meta_len, body_len):
     route = _table[route_id]
-    meta = str(memoryview(_inbuf)[:meta_len], "utf-8")
-    method, path, client, query, headers, params, cert, rid, stream_id = meta.split("\x01")
+    method, path, client, query, headers, params, cert, rid, stream_id = \
+        _inbuf[:meta_len].decode().split("\x01")
     body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
-    log._request_id.set(rid)  # asyncio Tasks copy the context, so async handlers keep it
+    _set_request_id(rid)  # asyncio Tasks copy the context, so async handlers keep it
     path_params = _params(route, params) if _override_params is None else _override_params
-    req = http.Request(method, path, client, path_params, query, headers, body, cert, rid)
+    req = _Request(method, path, client, path_params, query, headers, body, cert, rid)
     if stream_id:
         req._source = _stream.RequestBody(int(stream_id))
+    handler = route.handler
+    if handler is not None:
+        try:
+            out = handler(req)
+            if type(out) is CoroutineType:
+                try:
+                    step = out.send(None)
+                except StopIteration as done:
+                    out = done.value
+                else:
+                    return asyncio.ensure_future(_finish(route, req, 0, _Resume(out, step)))
+            return _pack(route, req, out, False, True)
+        except KeyboardInterrupt:
+            return "!504"
+        except BaseException as exc:  # noqa: BLE001 - any handler failure is a 500
+            return _failed(route, req, exc)
     if route.pipeline is not None:
         return _run_pipeline(route, req)
     try:
@@ -196,7 +222,24 @@ class _Resume:
                     return done.value
 
 
+_TEXT = "\0content-type\0text/plain; charset=utf-8"
+
+
 def _pack(route, req, resp, from_middleware, sync):
+    # The common case first: a Response as made, a whole body, no headers or a few.
+    if type(resp) is _Response:
+        status, body = resp.status, resp.body
+        if type(status) is int and 200 <= status <= 599 and type(body) is bytes:
+            n = len(body)
+            headers = resp.headers
+            if not headers:
+                head = f"{status}\0{n}{_TEXT}" if resp._text else f"{status}\0{n}"
+            else:
+                head = _head(resp, str(n), resp._text)
+            if sync and n <= OUT_SIZE:
+                _outbuf[:n] = body
+                return head
+            return (head, body)
     if not isinstance(resp, http.Response):
         who = "middleware" if from_middleware else "handler"
         log.error(f"{req.method} {req.path}: {who} of {route.label} returned "
@@ -225,8 +268,20 @@ def _pack(route, req, resp, from_middleware, sync):
 
 
 def _head(resp, length, text):
+    headers = resp.headers
+    # Names and values all str (the usual case): one join, no loop in Python.
+    try:
+        flat = "\0".join(_chain_items(headers.items()))
+    except TypeError:
+        pass
+    else:
+        if text and ("content-type" in headers or
+                     any(name.lower() == "content-type" for name in headers)):
+            text = False
+        head = f"{resp.status}\0{length}\0{flat}" if flat else f"{resp.status}\0{length}"
+        return head + _TEXT if text else head
     parts = [str(resp.status), length]
-    for name, value in resp.headers.items():
+    for name, value in headers.items():
         name = str(name)
         if text and name.lower() == "content-type":
             text = False

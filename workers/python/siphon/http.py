@@ -120,8 +120,13 @@ class Response:
         self._source = None
         self.status = status
         self.headers = dict(headers) if headers else {}
-        self._text = isinstance(body, str)
-        self.body = _as_body(body)
+        kind = type(body)
+        if kind is str:  # the common cases inline: this runs once per request
+            self._text = True
+            self.body = body.encode()
+        else:
+            self._text = kind is not bytes and isinstance(body, str)
+            self.body = body if kind is bytes else _as_body(body)
 
     def raise_for_status(self):
         """Raise ``HTTPStatusError`` when the status is 400 or above."""
