@@ -5,22 +5,21 @@
  * a 100 B body; the reply: 2 headers and a JSON body.
  */
 import type { PyProxy } from "pyodide/ffi";
-import { errorResponse } from "../src/http/errors.ts";
+import { parseConfig } from "../src/config/load.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
-import { DeadlineClock } from "../workers/deadlines.ts";
-import { Bridge, type BridgeRequest } from "../workers/bridge.ts";
-import { loadPython } from "../workers/python_runtime.ts";
+import type { BridgeRequest } from "../workers/bridge/bridge.ts";
+import { buildGeneration } from "../workers/host/generation.ts";
+import { loadPython } from "../workers/host/python.ts";
+import { Batcher } from "../workers/serve/batcher.ts";
+import { DeadlineClock } from "../workers/serve/deadlines.ts";
+import { Metrics } from "../workers/serve/metrics.ts";
 
-const { py } = await loadPython({
-  files: await readSiphonPackage(),
-  env: {},
-  log: createLogger({ level: "warning" }),
-});
+const log = createLogger({ level: "warning" });
+const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
 const dir = Deno.makeTempDirSync({ prefix: "siphon-bridge-bench-" });
-const script = `${dir}/app.py`;
 Deno.writeTextFileSync(
-  script,
+  `${dir}/app.py`,
   `import json
 from siphon import http
 
@@ -38,30 +37,37 @@ def straightforward(d):
     return (200, [["content-type", "application/json"], ["x-req", d["headers"]["x-request-id"]]], body)
 `,
 );
-py.FS.mkdirTree(dir);
-py.FS.writeFile(script, Deno.readTextFileSync(script));
-const runtime: PyProxy = py.pyimport("siphon._runtime");
-runtime.attach({
-  log: () => {},
-  wait: () => {},
-  killed: () => false,
-  fetch: () => Promise.reject(new Error("no network in this bench")),
-}, "{}");
-runtime.load_script(script);
-runtime.install(
-  JSON.stringify([[
-    "bench",
-    0,
-    [["id", "int"], ["order", "str"]],
-    "GET /users/{id:int}/orders/{order}",
-  ]]),
-);
-if (Deno.env.get("EXP_INT")) py.setInterruptBuffer(new Int32Array(new SharedArrayBuffer(4)));
-const bridge = new Bridge(py, {
-  error: errorResponse,
-  clock: new DeadlineClock(new Float64Array(2)),
-  interrupt: new Int32Array(new SharedArrayBuffer(4)),
+// Built as a worker builds a generation (workers/host/generation.ts).
+const { context } = buildGeneration({
+  config: parseConfig("script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n", {
+    file: `${dir}/http.yaml`,
+    dir,
+    env: {},
+  }),
+  python: py,
+  host: {
+    services: {
+      log: () => {},
+      wait: () => 0,
+      killed: () => false,
+      fetch: () => Promise.reject(new Error("no network in this bench")),
+    },
+    env: {},
+    log,
+    clock: new DeadlineClock(new Float64Array(2)),
+    interrupt: new Int32Array(new SharedArrayBuffer(8)),
+    life: {
+      requests: 0,
+      metrics: new Metrics(),
+      onRequest: () => {},
+      batcher: new Batcher({ batch: false }),
+    },
+    onFatal: (cause) => {
+      throw new Error(cause);
+    },
+  },
 });
+const bridge = context.bridge;
 const appModule: PyProxy = py.pyimport("app");
 const straightforward = appModule.straightforward;
 

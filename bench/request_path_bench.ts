@@ -1,66 +1,59 @@
 /**
  * The whole request path of one worker in process, without sockets: routing, limits, body,
- * the bridge, Python, the Response. `deno bench -P bench/request_path_bench.ts`.
+ * the bridge, Python, the Response — built by the same generation builder as a worker's
+ * (workers/host/generation.ts). `deno bench -P bench/request_path_bench.ts`.
  * The baseline is the same handler answering 404 without Python.
  */
 import { join } from "node:path";
-import type { PyProxy } from "pyodide/ffi";
 import { loadConfig } from "../src/config/load.ts";
-import { errorResponse } from "../src/http/errors.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
-import { Router } from "../src/router/router.ts";
-import { parseTemplate } from "../src/router/template.ts";
-import { Bridge } from "../workers/bridge.ts";
-import { DeadlineClock } from "../workers/deadlines.ts";
-import { loadPython } from "../workers/python_runtime.ts";
-import { Batcher } from "../workers/batcher.ts";
-import { Metrics } from "../workers/metrics.ts";
-import { listenerFor, requestHandler } from "../workers/serve.ts";
+import { buildGeneration } from "../workers/host/generation.ts";
+import { loadPython } from "../workers/host/python.ts";
+import { Batcher } from "../workers/serve/batcher.ts";
+import { DeadlineClock } from "../workers/serve/deadlines.ts";
+import { listenerFor } from "../workers/serve/listener.ts";
+import { Metrics } from "../workers/serve/metrics.ts";
+import { requestHandler } from "../workers/serve/request_path.ts";
+import type { Config } from "../src/config/load.ts";
 
 const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
-const dir = config.script.slice(0, config.script.lastIndexOf("/"));
-py.FS.mkdirTree(dir);
-py.mountNodeFS(dir, dir);
-const runtime: PyProxy = py.pyimport("siphon._runtime");
-runtime.attach({
-  log: (level: string, text: string) => log.at(level, text),
-  wait: () => 0,
-  killed: () => false,
-  fetch: () => Promise.reject(new Error("no network in this bench")),
-}, "{}");
-const routes: [string, string[], string][] = JSON.parse(runtime.load_script(config.script));
-const defs = routes.map(([template, methods, source], id) => ({ template, methods, id, source }));
-runtime.install(JSON.stringify(defs.map((d) => [
-  d.source,
-  d.id,
-  parseTemplate(d.template).flatMap((s) => s.kind === "param" ? [[s.name, s.type]] : []),
-  d.template,
-])));
-const router = Router.compile(defs);
-const clock = new DeadlineClock(new Float64Array(2));
-const interrupt = new Int32Array(new SharedArrayBuffer(4));
-const bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
-/** The request path with `admin.metrics` / `log.access` as given (access lines go nowhere). */
+const interrupt = new Int32Array(new SharedArrayBuffer(8));
+/** A generation as a worker builds it (workers/host/generation.ts), with one switch changed. */
 function handlerWith(options: { metrics: boolean; access: boolean }) {
-  return requestHandler(listenerFor(config.servers[0], {
-    router,
-    bridge,
-    clock,
-    interrupt,
-    log: options.access ? createLogger({ format: "json", buffered: true, write: () => {} }) : log,
-    onFatal: (cause) => {
-      throw new Error(cause);
+  const variant: Config = {
+    ...config,
+    admin: config.admin ? { ...config.admin, metrics: options.metrics } : config.admin,
+    log: { ...config.log, access: options.access },
+  };
+  const { context } = buildGeneration({
+    config: variant,
+    python: py,
+    host: {
+      services: {
+        log: () => {},
+        wait: () => 0,
+        killed: () => false,
+        fetch: () => Promise.reject(new Error("no network in this bench")),
+      },
+      env: {},
+      log: options.access ? createLogger({ format: "json", buffered: true, write: () => {} }) : log,
+      clock: new DeadlineClock(new Float64Array(2)),
+      interrupt,
+      life: {
+        requests: 0,
+        metrics: new Metrics(),
+        onRequest: () => {},
+        batcher: new Batcher({ batch: false }),
+      },
+      onFatal: (cause) => {
+        throw new Error(cause);
+      },
     },
-    onHandshakeError: () => {},
-    life: { requests: 0, metrics: new Metrics(), onRequest: () => {}, batcher: new Batcher() },
-    labels: defs.map((d) => d.template),
-    streaming: defs.map(() => false),
-    traceRoute: null,
-    ...options,
-  }));
+  });
+  return requestHandler(listenerFor(config.servers[0], context));
 }
 const handle = handlerWith({ metrics: true, access: false });
 const noMetrics = handlerWith({ metrics: false, access: false });

@@ -6,7 +6,7 @@
  */
 import type { CacheCall } from "./cache/memory_store.ts";
 import type { Config } from "./config/load.ts";
-import type { MetricsSnapshot } from "../workers/metrics.ts";
+import type { MetricsSnapshot } from "./metrics_snapshot.ts";
 
 /** Shared memory the supervisor's watchdog reads and writes for one worker. */
 export interface WorkerControl {
@@ -102,6 +102,27 @@ export interface TestCounts {
   /** Tests left out by `file.py::name` or `-k`. */
   deselected: number;
 }
+
+/** `siphon-deno test`: main thread → the test thread (workers/test_worker.ts). */
+export interface TestStart {
+  type: "start";
+  files: string[];
+  cwd: string;
+  /** Per file, the test names asked for (`file.py::name`); files not listed run whole. */
+  only: Record<string, string[]>;
+  /** `-k`: keep tests whose names match this expression. */
+  keyword: string | null;
+  control: WorkerControl;
+  env: Record<string, string>;
+  snapshot: Uint8Array | null;
+}
+
+/** The test thread → main thread. */
+export type TestReport =
+  | ({ type: "done" } & TestCounts)
+  | { type: "error"; message: string }
+  | { type: "caches"; config: Config }
+  | { type: "cache"; name: string; call: CacheCall };
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = { type: "build" };

@@ -12,10 +12,9 @@ import { Caches } from "./cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "./cache/channel.ts";
 import type { Config } from "./config/load.ts";
 import type { Logger } from "./log.ts";
-import type { TestCounts, WorkerControl } from "./protocol.ts";
+import type { TestCounts, TestReport, TestStart, WorkerControl } from "./protocol.ts";
 import { obtainSnapshot } from "./supervisor/snapshot.ts";
 import { Watchdog } from "./supervisor/watchdog.ts";
-import type { TestReport, TestStart } from "../workers/test_worker.ts";
 
 /** The tests to run: files, and per file the names asked for (`file.py::name`). */
 export interface TestSelection {

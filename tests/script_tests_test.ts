@@ -128,6 +128,13 @@ Deno.test("siphon-deno test: file.py::name and -k pick tests", async () => {
   assert.match(bad.err, /cannot read -k 'test_ok and \('/);
 });
 
+Deno.test("siphon-deno test: a read-only mount refuses writes, as when serving", async () => {
+  const { code, out, err } = await cli("test", "tests/fixtures/script_mounts");
+  assert.equal(code, 0, out + err);
+  assert.match(out, /^PASS .*::test_ro_mount_refuses_writes$/m);
+  assert.throws(() => Deno.statSync(join(ROOT, "tests/fixtures/script_mounts/data/new.txt")));
+});
+
 Deno.test("siphon-deno test: a path that does not exist is a usage error", async () => {
   const { code, err } = await cli("test", "no/such/tests");
   assert.equal(code, 2);

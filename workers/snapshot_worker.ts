@@ -8,7 +8,7 @@
 import { createLogger } from "../src/log.ts";
 import type { FromSnapshotBuilder, ToSnapshotBuilder } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
-import { loadPython } from "./python_runtime.ts";
+import { loadPython } from "./host/python.ts";
 
 self.onmessage = async (event: MessageEvent<ToSnapshotBuilder>) => {
   if (event.data.type !== "build") return;

@@ -16,41 +16,19 @@ import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import { type Config, loadConfig, parseConfig } from "../src/config/load.ts";
 import { ask } from "../src/cache/channel.ts";
-import type { CacheCall } from "../src/cache/memory_store.ts";
-import { errorResponse } from "../src/http/errors.ts";
 import { createLogger } from "../src/log.ts";
-import type { TestCounts, WorkerControl } from "../src/protocol.ts";
+import type { TestReport, TestStart, WorkerControl } from "../src/protocol.ts";
 import { readPythonFolder, readSiphonPackage, SIPHON_PYTHON_ROOT } from "../src/pyodide/assets.ts";
-import { Bridge } from "./bridge.ts";
-import { DeadlineClock } from "./deadlines.ts";
-import { errorText } from "./error_text.ts";
-import { Batcher } from "./batcher.ts";
-import { Metrics } from "./metrics.ts";
-import { loadPython } from "./python_runtime.ts";
-import { compileRoutes } from "./routes.ts";
-import { fastScheduler } from "./scheduler.ts";
-import { listenerFor, requestHandler } from "./serve.ts";
-
-/** main → this thread. */
-export interface TestStart {
-  type: "start";
-  files: string[];
-  cwd: string;
-  /** Per file, the test names asked for (`file.py::name`); files not listed run whole. */
-  only: Record<string, string[]>;
-  /** `-k`: keep tests whose names match this expression. */
-  keyword: string | null;
-  control: WorkerControl;
-  env: Record<string, string>;
-  snapshot: Uint8Array | null;
-}
-
-/** this thread → main. */
-export type TestReport =
-  | ({ type: "done" } & TestCounts)
-  | { type: "error"; message: string }
-  | { type: "caches"; config: Config }
-  | { type: "cache"; name: string; call: CacheCall };
+import { DeadlineClock } from "./serve/deadlines.ts";
+import { errorText } from "./host/error_text.ts";
+import { Batcher } from "./serve/batcher.ts";
+import { Metrics } from "./serve/metrics.ts";
+import { attachHost, buildGeneration, type GenerationHost } from "./host/generation.ts";
+import { mountFolder } from "./host/mounts.ts";
+import { loadPython } from "./host/python.ts";
+import { fastScheduler } from "./host/scheduler.ts";
+import { listenerFor } from "./serve/listener.ts";
+import { type Handler, requestHandler } from "./serve/request_path.ts";
 
 const post = (msg: TestReport) => self.postMessage(msg);
 const encoder = new TextEncoder();
@@ -59,18 +37,15 @@ const log = createLogger({ source: "test", level: "warning" });
 /** What a harness's `load_script` set up; requests go through it. */
 interface Loaded {
   config: Config;
-  handle: ReturnType<typeof requestHandler>;
-  folder: string;
+  handle: Handler;
 }
 
 let py: PyodideAPI;
-let runtime: PyProxy;
-let bridge: Bridge;
+let host: GenerationHost;
 let clock: DeadlineClock;
 let interrupt: Int32Array;
 let control: WorkerControl;
 let loaded: Loaded | null = null;
-const mounted: string[] = [];
 
 self.onmessage = async (event: MessageEvent<TestStart>) => {
   try {
@@ -101,10 +76,8 @@ async function runAll(start: TestStart): Promise<string> {
     snapshot: start.snapshot,
   }));
   await writeTestPackages(py);
-  py.setInterruptBuffer(interrupt);
-  runtime = py.pyimport("siphon._runtime");
-  runtime.attach(
-    {
+  host = {
+    services: {
       log: () => {}, // the harness keeps Python's log lines and shows them with a failure
       schedule: fastScheduler(),
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
@@ -113,9 +86,19 @@ async function runAll(start: TestStart): Promise<string> {
       cache: (name: string, callJson: string) =>
         ask(control.cache, () => post({ type: "cache", name, call: JSON.parse(callJson) }), 5000),
     },
-    JSON.stringify({ ...start.env, SIPHON_WORKER: "1" }),
-  );
-  bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
+    env: { ...start.env, SIPHON_WORKER: "1" },
+    log,
+    clock,
+    interrupt,
+    life: {
+      requests: 0,
+      metrics: new Metrics(),
+      onRequest: () => {},
+      batcher: new Batcher({ batch: false }),
+    },
+    onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
+  };
+  attachHost(py, host);
   clock.start();
   const sdk: PyProxy = py.pyimport("siphon_sdk");
   sdk._host = {
@@ -125,7 +108,7 @@ async function runAll(start: TestStart): Promise<string> {
     write: (text: string) => Deno.stdout.writeSync(encoder.encode(text)),
     log: () => {},
   };
-  for (const file of start.files) mount(dirname(file));
+  for (const file of start.files) mountFolder(py, dirname(file), "rw");
   const runner: PyProxy = py.pyimport("siphon_sdk._runner");
   try {
     const options = JSON.stringify({ only: start.only, keyword: start.keyword });
@@ -150,20 +133,6 @@ async function writeTestPackages(py: PyodideAPI): Promise<void> {
   py.runPython(`import sys\nsys.path.append(${JSON.stringify(shimDir)})`);
 }
 
-/** Makes a host folder visible to Python at its own path (once; sub-folders come with it). */
-function mount(folder: string): void {
-  if (mounted.some((m) => folder === m || folder.startsWith(m + "/"))) return;
-  if (mounted.some((m) => m.startsWith(folder + "/"))) {
-    throw new Error(
-      `Cannot mount ${folder} for Python: a folder inside it is mounted already; keep the ` +
-        "script and its tests under one folder, or start with the outer one",
-    );
-  }
-  py.FS.mkdirTree(folder);
-  py.mountNodeFS(folder, folder);
-  mounted.push(folder);
-}
-
 /**
  * `HttpTestHarness.load_script`: the script with its http.yaml (given, or beside it and naming
  * it, else defaults; `${VAR}` from Python's os.environ), its routes compiled and the first
@@ -177,42 +146,26 @@ async function load(
   env: Record<string, string>,
 ): Promise<string> {
   try {
-    const config = await configFor(script, configPath, env);
-    if (loaded) runtime.forget_script(loaded.folder);
-    const folder = dirname(config.script);
-    runtime.forget_script(folder);
-    for (const dir of [folder, ...config.python.mounts.map((m) => m.host)]) mount(dir);
-    runtime.configure(
-      JSON.stringify(config.clients),
-      // Every cache is an in-memory one here, empty for each harness.
-      JSON.stringify(Object.fromEntries(Object.keys(config.cache).map((n) => [n, "memory"]))),
-    );
+    const config = forTests(await configFor(script, configPath, env));
     post({ type: "caches", config });
-    const decorated = JSON.parse(runtime.load_script(config.script));
-    const { router, labels, defs, streaming } = compileRoutes(config, decorated, runtime);
-    const handle = requestHandler(listenerFor(config.servers[0], {
-      router,
-      bridge,
-      clock,
-      interrupt,
-      log,
-      onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
-      onHandshakeError: () => {}, // tests send requests without a socket
-      life: { requests: 0, metrics: new Metrics(), onRequest: () => {}, batcher: new Batcher() },
-      labels,
-      streaming,
-      metrics: false,
-      access: false,
-      traceRoute: null,
-    }));
-    loaded = { config, handle, folder };
+    const { context, routes } = buildGeneration({ config, python: py, host });
+    const handle = requestHandler(listenerFor(config.servers[0], context));
+    loaded = { config, handle };
     return JSON.stringify({
-      routes: defs.map((d) => [d.methods, d.template, d.source]),
+      routes: routes.defs.map((d) => [d.methods, d.template, d.source]),
       config: config.file,
     });
   } catch (e) {
     throw new Error(errorText(e));
   }
+}
+
+/** What changes under test: every cache in memory (fresh per harness), no access log. */
+function forTests(config: Config): Config {
+  const cache = Object.fromEntries(
+    Object.entries(config.cache).map(([n, c]) => [n, { ...c, backend: "memory" as const }]),
+  );
+  return { ...config, cache, log: { ...config.log, access: false } };
 }
 
 async function configFor(

@@ -5,8 +5,8 @@
  * flight finish on the generation they started on, and listeners whose address is unchanged are
  * never closed. Boot is the first prepare + commit, so no worker accepts before all are ready.
  *
- * Boundary: the request path lives in ./serve.ts; the supervisor only sends src/protocol.ts
- * messages.
+ * Boundary: the request path lives in ./serve/, a generation is built by
+ * ./host/generation.ts; the supervisor only sends src/protocol.ts messages.
  *
  * @module
  */
@@ -14,32 +14,23 @@
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
-import { errorResponse } from "../src/http/errors.ts";
-import { createLogger } from "../src/log.ts";
+import { createLogger, type Logger } from "../src/log.ts";
 import { ask } from "../src/cache/channel.ts";
 import type { CacheCall } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
-import { Bridge } from "./bridge.ts";
-import { DeadlineClock } from "./deadlines.ts";
-import { mountFolders } from "./mounts.ts";
-import type { RunningListener } from "./mtls.ts";
-import { Batcher } from "./batcher.ts";
-import { Metrics } from "./metrics.ts";
-import { Outbound } from "./outbound.ts";
-import { RedisCaches } from "./redis_cache.ts";
-import { compileRoutes } from "./routes.ts";
-import { fastScheduler } from "./scheduler.ts";
-import { errorText } from "./error_text.ts";
-import { loadPython } from "./python_runtime.ts";
-import {
-  type Listener,
-  listenerFor,
-  listenerKey,
-  type RequestContext,
-  startListener,
-  type WorkerLife,
-} from "./serve.ts";
+import { DeadlineClock } from "./serve/deadlines.ts";
+import { buildGeneration as buildGenerationIn, type PythonServices } from "./host/generation.ts";
+import type { RunningListener } from "./serve/mtls.ts";
+import { Batcher } from "./serve/batcher.ts";
+import { Metrics } from "./serve/metrics.ts";
+import { Outbound } from "./host/outbound.ts";
+import { RedisCaches } from "./host/redis_cache.ts";
+import { fastScheduler } from "./host/scheduler.ts";
+import { errorText } from "./host/error_text.ts";
+import { loadPython } from "./host/python.ts";
+import { type Listener, listenerFor, listenerKey, startListener } from "./serve/listener.ts";
+import type { RequestContext, WorkerLife } from "./serve/context.ts";
 
 type Init = Extract<ToWorker, { type: "init" }>;
 
@@ -165,56 +156,40 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
     log,
     snapshot: init.snapshot,
   });
-  py.setInterruptBuffer(interrupt);
-  mountFolders(py, config, errorText);
-  const runtime: PyProxy = py.pyimport("siphon._runtime");
-  runtime.attach(
-    {
-      log: (level: string, text: string, rid: string) =>
-        log.at(level, text, rid ? { request_id: rid } : undefined),
-      wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
-      killed: () => Atomics.load(kill, 0) === 1,
-      schedule,
-      fetch: outbound.fetch.bind(outbound),
-      fetchStream: outbound.fetchStream.bind(outbound),
-      readStream: outbound.read.bind(outbound),
-      closeStream: outbound.close.bind(outbound),
-      cache: cacheCall,
-      cacheAsync: (name: string, callJson: string) => {
-        const c = config.cache[name];
-        return redis.run({ url: c.url!, prefix: c.prefix }, JSON.parse(callJson));
-      },
-    },
-    JSON.stringify({ ...init.env, SIPHON_WORKER: String(init.id) }),
-    JSON.stringify(config.clients),
-    JSON.stringify(
-      Object.fromEntries(Object.entries(config.cache).map(([n, c]) => [n, c.backend])),
-    ),
-  );
-  const decorated = JSON.parse(runtime.load_script(config.script));
-  const { router, labels, streaming } = compileRoutes(config, decorated, runtime);
-  const bridge = new Bridge(py, { error: errorResponse, clock, interrupt });
-  interrupt[0] = 0;
-  if (startup) await runtime.startup();
-  return {
-    python: mode,
+  const { context, runtime } = buildGenerationIn({
     config,
-    py,
-    runtime,
-    ctx: {
-      router,
-      bridge,
+    python: py,
+    host: {
+      services: services(config, log),
+      env: { ...init.env, SIPHON_WORKER: String(init.id) },
+      log,
       clock,
       interrupt,
-      log,
+      life,
       onFatal: die,
       onHandshakeError: (failure) => post({ type: "handshake_failed", failure }),
-      life,
-      labels,
-      streaming,
-      metrics: config.admin?.metrics ?? false,
-      access: config.log.access,
       traceRoute: await spanNamer(),
+    },
+  });
+  if (startup) await runtime.startup();
+  return { python: mode, config, py, runtime, ctx: context };
+}
+
+/** What this worker's Python calls: its log, sleep, outbound HTTP and the caches. */
+function services(config: Config, log: Logger): PythonServices {
+  return {
+    log: (level, text, rid) => log.at(level, text, rid ? { request_id: rid } : undefined),
+    wait: (ms) => Atomics.wait(interrupt, 0, 0, ms),
+    killed: () => Atomics.load(kill, 0) === 1,
+    schedule,
+    fetch: outbound.fetch.bind(outbound),
+    fetchStream: outbound.fetchStream.bind(outbound),
+    readStream: outbound.read.bind(outbound),
+    closeStream: outbound.close.bind(outbound),
+    cache: cacheCall,
+    cacheAsync: (name, callJson) => {
+      const c = config.cache[name];
+      return redis.run({ url: c.url!, prefix: c.prefix }, JSON.parse(callJson));
     },
   };
 }

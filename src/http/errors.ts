@@ -1,8 +1,52 @@
 /**
- * The one place the request path turns a status into a response of its own making.
+ * The one place the request path turns a status into a response of its own making: the table
+ * of its answers (status and the one line the client reads), and the markers Python's half of
+ * the bridge returns instead of a response (workers/python/siphon/_bridge.py names the same).
  *
  * @module
  */
+
+/** The request path's own answers: never a traceback or any detail of the handler. */
+export const ANSWERS = {
+  badBody: { status: 400, message: "Bad Request: body stream failed" },
+  notFound: { status: 404, message: "Not Found" },
+  methodNotAllowed: { status: 405, message: "Method Not Allowed" },
+  bodyTimeout: { status: 408, message: "Request Timeout: body not received in time" },
+  tooLarge: { status: 413, message: "Payload Too Large" },
+  internal: { status: 500, message: "Internal Server Error" },
+  overloaded: { status: 503, message: "Service Unavailable: too many requests in flight" },
+  timeout: { status: 504, message: "Gateway Timeout: the handler ran past its deadline" },
+} as const;
+
+/** One of the request path's own answers. */
+export type Answer = keyof typeof ANSWERS;
+
+/**
+ * What Python returns instead of a response when it answers with an error status only: a
+ * streamed body over the cap nobody caught (413), a handler that failed (500), one that was
+ * interrupted at its deadline (504).
+ */
+export const MARKERS: Readonly<Record<string, Answer>> = {
+  "!413": "tooLarge",
+  "!500": "internal",
+  "!504": "timeout",
+};
+
+/**
+ * One of the request path's own answers as a response.
+ *
+ * @param kind which answer
+ * @param headers extra headers, e.g. `Allow` for 405
+ * @returns the response
+ * @example
+ * ```ts
+ * answer("tooLarge"); // 413 "Payload Too Large"
+ * ```
+ */
+export function answer(kind: Answer, headers?: Record<string, string>): Response {
+  const { status, message } = ANSWERS[kind];
+  return errorResponse(status, message, headers);
+}
 
 /**
  * A short plain-text error response. Never carries a traceback or any detail of the handler.
@@ -13,7 +57,7 @@
  * @returns the response
  * @example
  * ```ts
- * errorResponse(413, "Payload Too Large");
+ * errorResponse(400, "Bad Request: invalid percent-encoding");
  * ```
  */
 export function errorResponse(

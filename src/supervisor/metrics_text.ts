@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BUCKETS_S, type MetricsSnapshot } from "../../workers/metrics.ts";
+import { BUCKETS_S, type MetricsSnapshot } from "../metrics_snapshot.ts";
 
 /** What the supervisor itself counts. */
 export interface SupervisorCounters {

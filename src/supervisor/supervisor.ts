@@ -19,7 +19,7 @@ import { startAdmin } from "./admin.ts";
 import { renderMetrics } from "./metrics_text.ts";
 import { RssGuard } from "./rss_guard.ts";
 import { askWorkers, type Slot } from "./ask.ts";
-import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../../workers/metrics.ts";
+import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../metrics_snapshot.ts";
 import { obtainSnapshot } from "./snapshot.ts";
 import { AddressInUseError, assertAddressesFree } from "./ports.ts";
 import { watchedFilesFor } from "./watch.ts";

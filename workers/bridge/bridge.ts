@@ -11,7 +11,8 @@
  */
 import type { PyodideAPI } from "pyodide";
 import type { PyBuffer, PyCallable, PyProxy } from "pyodide/ffi";
-import type { DeadlineClock } from "./deadlines.ts";
+import { answer, MARKERS } from "../../src/http/errors.ts";
+import type { DeadlineClock } from "../serve/deadlines.ts";
 import { BodySources, pythonStream } from "./streams.ts";
 
 /** The parts of a request Python sees, already routed and decoded. */
@@ -58,13 +59,8 @@ export class BridgeFatal extends Error {
   }
 }
 
-/** Builds the plain-text error responses of the request path. */
-export type ErrorResponder = (status: number, message: string) => Response;
-
 /** What a {@link Bridge} needs besides the interpreter. */
 export interface BridgeOptions {
-  /** How to answer 413/500/504. */
-  error: ErrorResponder;
   /** The worker's deadline clock (streamed response chunks have deadlines too). */
   clock: DeadlineClock;
   /** Pyodide's interrupt flag. */
@@ -98,7 +94,7 @@ export class Bridge {
 
   /**
    * @param py the worker's interpreter, with `siphon._bridge` installed
-   * @param options error responses, deadline clock, interrupt flag
+   * @param options deadline clock, interrupt flag
    */
   constructor(py: PyodideAPI, options: BridgeOptions) {
     this.#options = options;
@@ -166,7 +162,7 @@ export class Bridge {
 
   /** `"!413"`, `"!500"`, `"!504"`: Python answered with an error status only. */
   #fromMarker(marker: string): Response {
-    return this.#options.error(Number(marker.slice(1)), statusText(marker));
+    return answer(MARKERS[marker] ?? "internal");
   }
 
   #fromProxy(out: PyProxy, state: CallState): Response | Pending {
@@ -290,10 +286,4 @@ export class Bridge {
     this.#outBuffer = this.#outProxy.getBuffer("u8");
     this.#out = this.#outBuffer.data as Uint8Array;
   }
-}
-
-function statusText(marker: string): string {
-  if (marker === "!504") return "Gateway Timeout: the handler ran past its deadline";
-  if (marker === "!413") return "Payload Too Large";
-  return "Internal Server Error";
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import { pathToFileURL } from "node:url";
-import { PYODIDE_DIR } from "../src/pyodide/assets.ts";
+import { PYODIDE_DIR } from "../../src/pyodide/assets.ts";
 
 const PAGE = 4096;
 

@@ -7,8 +7,8 @@
  * @module
  */
 import { createClient, type RedisClientType } from "redis";
-import type { CacheCall } from "../src/cache/memory_store.ts";
-import type { Logger } from "../src/log.ts";
+import type { CacheCall } from "../../src/cache/memory_store.ts";
+import type { Logger } from "../../src/log.ts";
 
 /** Connection settings of one redis cache. */
 export interface RedisSpec {

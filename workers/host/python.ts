@@ -13,8 +13,8 @@ import {
   PRELOAD_MODULES,
   PYODIDE_DIR,
   SIPHON_PYTHON_ROOT,
-} from "../src/pyodide/assets.ts";
-import type { Logger } from "../src/log.ts";
+} from "../../src/pyodide/assets.ts";
+import type { Logger } from "../../src/log.ts";
 import { type RestoreReport, wrapCreateModule } from "./sparse_restore.ts";
 
 /** Options for {@link loadPython}. */

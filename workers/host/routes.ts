@@ -6,9 +6,9 @@
  * @module
  */
 import type { PyProxy } from "pyodide/ffi";
-import type { Config } from "../src/config/load.ts";
-import { type RouteDef, Router } from "../src/router/router.ts";
-import { parseTemplate } from "../src/router/template.ts";
+import type { Config } from "../../src/config/load.ts";
+import { type RouteDef, Router } from "../../src/router/router.ts";
+import { parseTemplate } from "../../src/router/template.ts";
 
 /** The compiled table. */
 export interface CompiledRoutes {

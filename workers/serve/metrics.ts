@@ -1,40 +1,11 @@
 /**
  * One worker's request metrics, kept in plain counters on the request path and sent to the
- * supervisor when `/metrics` is scraped (it sums every worker's).
+ * supervisor when `/metrics` is scraped (it sums every worker's; src/metrics_snapshot.ts).
  *
  * @module
  */
 
-/** Upper bounds (seconds) of the request-duration histogram buckets. */
-export const BUCKETS_S = [
-  0.0005,
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-];
-
-/** What a worker reports. */
-export interface MetricsSnapshot {
-  /** `[route template, method, status, count]`; route "" when nothing matched. */
-  requests: [string, string, number, number][];
-  /** Per-bucket counts (not cumulative), one more than {@link BUCKETS_S} for +Inf. */
-  buckets: number[];
-  sumSeconds: number;
-  count: number;
-  /** Seconds the request path ran synchronously (routing, limits, Python). */
-  busySeconds: number;
-  inflight: number;
-}
+import { BUCKETS_S, type MetricsSnapshot } from "../../src/metrics_snapshot.ts";
 
 /** Methods with a fixed code; any other method gets the next free code when first seen. */
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
@@ -99,42 +70,4 @@ export class Metrics {
       inflight: this.inflight,
     };
   }
-}
-
-/** @returns a snapshot with nothing counted */
-export function emptySnapshot(): MetricsSnapshot {
-  return {
-    requests: [],
-    buckets: new Array<number>(BUCKETS_S.length + 1).fill(0),
-    sumSeconds: 0,
-    count: 0,
-    busySeconds: 0,
-    inflight: 0,
-  };
-}
-
-/**
- * Adds one snapshot's counts to another's — how the supervisor keeps the counts of workers that
- * were replaced or recycled, so the totals it reports never go down.
- *
- * @param into the running total (not changed)
- * @param from a retired worker's last snapshot
- * @returns the sum; in-flight requests are not carried over
- */
-export function addSnapshot(into: MetricsSnapshot, from: MetricsSnapshot): MetricsSnapshot {
-  const requests = new Map<string, [string, string, number, number]>();
-  for (const [route, method, status, n] of [...into.requests, ...from.requests]) {
-    const key = `${route}\0${method}\0${status}`;
-    const seen = requests.get(key);
-    if (seen) seen[3] += n;
-    else requests.set(key, [route, method, status, n]);
-  }
-  return {
-    requests: [...requests.values()],
-    buckets: into.buckets.map((n, i) => n + from.buckets[i]),
-    sumSeconds: into.sumSeconds + from.sumSeconds,
-    count: into.count + from.count,
-    busySeconds: into.busySeconds + from.busySeconds,
-    inflight: 0,
-  };
 }

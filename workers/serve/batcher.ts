@@ -23,6 +23,7 @@ const setImmediate = (globalThis as unknown as { setImmediate(fn: () => void): u
 /** Hands work to Python, alone or with the others ready in the same turn. */
 export class Batcher {
   readonly #queue: (() => void)[] = [];
+  readonly #batch: boolean;
   /** Requests submitted since the current turn began, and in the turn before. */
   #arrivals = 0;
   #previous = 0;
@@ -33,6 +34,15 @@ export class Batcher {
   };
 
   /**
+   * @param options `batch: false` runs every request at once — for callers that send one
+   *   request at a time and await it (in-process benches, the script test harness), where a
+   *   "turn" never ends between requests @default true
+   */
+  constructor(options: { batch?: boolean } = {}) {
+    this.#batch = options.batch ?? true;
+  }
+
+  /**
    * Runs `work` now when it is the turn's first request and the turn before was quiet (light
    * load), else with the turn's batch, right after the requests ready in this turn arrived.
    *
@@ -40,6 +50,7 @@ export class Batcher {
    * @returns `work`'s result, or a promise of it
    */
   submit<T>(work: () => T | Promise<T>): T | Promise<T> {
+    if (!this.#batch) return work();
     if (this.#arrivals++ === 0) setImmediate(this.#endTurn);
     if (this.#arrivals === 1 && this.#previous <= 1) return work();
     return new Promise<T>((resolve, reject) => {
@@ -59,6 +70,6 @@ export class Batcher {
    * @returns true when the next submitted work runs at once
    */
   get immediate(): boolean {
-    return this.#arrivals === 0 && this.#previous <= 1;
+    return !this.#batch || (this.#arrivals === 0 && this.#previous <= 1);
   }
 }

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { addSnapshot, BUCKETS_S, emptySnapshot, Metrics } from "./metrics.ts";
+import { addSnapshot, BUCKETS_S, emptySnapshot } from "../../src/metrics_snapshot.ts";
+import { Metrics } from "./metrics.ts";
 
 Deno.test("Metrics.record() counts by route, method and status", () => {
   const m = new Metrics();

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ChunkReader, noteStreamed } from "./streams.ts";
+import { ChunkReader, noteStreamed } from "../bridge/streams.ts";
 
 /** The connection settings of a client (the per-request parts are not here). */
 export interface ClientSpec {

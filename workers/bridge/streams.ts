@@ -15,7 +15,7 @@
  * @module
  */
 import type { PyProxy } from "pyodide/ffi";
-import type { DeadlineClock } from "./deadlines.ts";
+import type { DeadlineClock } from "../serve/deadlines.ts";
 
 /** The marker Python's `_stream` turns into `http.PayloadTooLarge`. */
 export const TOO_LARGE = "PayloadTooLarge:";

@@ -43,3 +43,10 @@ Deno.test("Batcher.submit() rejects when deferred work throws; the others still 
   await assert.rejects(failing as Promise<unknown>, /boom/);
   assert.equal(await fine, "ok");
 });
+
+Deno.test("Batcher({ batch: false }) runs everything at once", () => {
+  const b = new Batcher({ batch: false });
+  assert.equal(b.submit(() => 1), 1);
+  assert.equal(b.submit(() => 2), 2, "a second request in the same turn runs at once too");
+  assert.equal(b.immediate, true);
+});

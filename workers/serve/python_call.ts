@@ -1,0 +1,97 @@
+/**
+ * The Python part of one request: handed to the worker's batcher (at once under light load, or
+ * back to back with the others of a busy turn), then run under the request's deadline — the
+ * deadline clock lets the watchdog interrupt Python that blocks, an async handler still waiting
+ * at the deadline is cancelled with 504, and a failure of the interpreter itself asks for the
+ * worker's replacement.
+ *
+ * Boundary: worker-side, between the request path (./request_path.ts) and the bridge.
+ *
+ * @module
+ */
+import { answer } from "../../src/http/errors.ts";
+import { BridgeFatal, type BridgeRequest, type Pending } from "../bridge/bridge.ts";
+import type { RequestContext } from "./context.ts";
+
+/**
+ * Python's part of a request. Busy time is counted once: by the caller for a run inside the
+ * handler's synchronous part (`inline` and nothing waiting), here for a run that happens later
+ * (after the body arrived, or in a batch).
+ *
+ * @param call the request as the bridge takes it
+ * @param deadline epoch ms
+ * @param ctx the generation's context
+ * @param inline whether the caller is still in the handler's synchronous part
+ * @returns the response, now or later
+ */
+export function callPython(
+  call: BridgeRequest,
+  deadline: number,
+  ctx: RequestContext,
+  inline: boolean,
+): Response | Promise<Response> {
+  const { batcher } = ctx.life;
+  const work = () => run(call, deadline, ctx);
+  if (!ctx.metrics || (inline && batcher.immediate)) return batcher.submit(work);
+  return batcher.submit(() => {
+    const t = performance.now();
+    try {
+      return work();
+    } finally {
+      ctx.life.metrics.busyMs += performance.now() - t;
+    }
+  });
+}
+
+/** Python's part, under the request deadline. */
+function run(
+  call: BridgeRequest,
+  deadline: number,
+  ctx: RequestContext,
+): Response | Promise<Response> {
+  let expire: (() => void) | undefined;
+  const token = ctx.clock.begin(deadline, () => expire?.());
+  ctx.interrupt[0] = 0;
+  let out: Response | Pending;
+  try {
+    out = ctx.bridge.call(call);
+  } catch (e) {
+    ctx.clock.end(token);
+    return failed(call, ctx, e);
+  }
+  if (out instanceof Response) {
+    ctx.clock.end(token);
+    return out;
+  }
+  const pending = out;
+  const timedOut = new Promise<Response>((resolve) => {
+    expire = () => {
+      resolve(answer("timeout"));
+      cancel(call, ctx, pending);
+    };
+  });
+  const result = pending.result.catch((e) => failed(call, ctx, e));
+  return Promise.race([result, timedOut]).finally(() => ctx.clock.end(token));
+}
+
+/** A failure of the bridge (not of the handler: Python answers those with markers). */
+function failed(call: BridgeRequest, ctx: RequestContext, e: unknown): Response {
+  ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`, {
+    request_id: call.requestId,
+  });
+  if (e instanceof BridgeFatal) ctx.onFatal(e.message);
+  return answer("internal");
+}
+
+function cancel(call: BridgeRequest, ctx: RequestContext, pending: Pending): void {
+  const about = { request_id: call.requestId };
+  ctx.log.warning(`${call.method} ${call.path}: handler cancelled at its deadline`, about);
+  try {
+    pending.cancel();
+  } catch (e) {
+    ctx.log.error(
+      `${call.method} ${call.path}: cannot cancel the handler: ${(e as Error).message}`,
+      about,
+    );
+  }
+}
