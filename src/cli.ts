@@ -57,22 +57,7 @@ Relative paths are taken from the folder you run the command in (also under deno
 export async function main(args: string[], signals: Signals): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        config: { type: "string", short: "c", default: "http.yaml" },
-        "no-watch": { type: "boolean", default: false },
-        "log-format": { type: "string" },
-        "log-level": { type: "string" },
-        "access-log": { type: "boolean" },
-        url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
-        out: { type: "string", default: "typings" },
-        keyword: { type: "string", short: "k" },
-        version: { type: "boolean", short: "V" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseArgs({ args, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return 2;
@@ -96,14 +81,43 @@ export async function main(args: string[], signals: Signals): Promise<number> {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  return await withConfig(command, values, signals);
+}
+
+const OPTIONS = {
+  config: { type: "string", short: "c", default: "http.yaml" },
+  "no-watch": { type: "boolean", default: false },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  "access-log": { type: "boolean" },
+  url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
+  out: { type: "string", default: "typings" },
+  keyword: { type: "string", short: "k" },
+  version: { type: "boolean", short: "V" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `serve` and `check`: both start from the config, with the log flags applied. */
+async function withConfig(
+  command: "serve" | "check",
+  values: {
+    config?: string;
+    "no-watch"?: boolean;
+    "log-format"?: string;
+    "log-level"?: string;
+    "access-log"?: boolean;
+  },
+  signals: Signals,
+): Promise<number> {
   const overrides = logOverrides(values);
   if (typeof overrides === "string") {
     console.error(`${overrides}\n\n${USAGE}`);
     return 2;
   }
+  const configFile = fromUser(values.config!);
   let config;
   try {
-    config = withLogOverrides(await loadConfig(fromUser(values.config!)), overrides);
+    config = withLogOverrides(await loadConfig(configFile), overrides);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -112,11 +126,7 @@ export async function main(args: string[], signals: Signals): Promise<number> {
     throw e;
   }
   if (command === "check") return await check(config, values.config!);
-  const configFile = fromUser(values.config!);
-  return await serve(
-    { config, configFile, overrides, watch: !values["no-watch"] },
-    signals,
-  );
+  return await serve({ config, configFile, overrides, watch: !values["no-watch"] }, signals);
 }
 
 /**

@@ -10,7 +10,6 @@
 import { join, resolve } from "node:path";
 import { Caches } from "./cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "./cache/channel.ts";
-import type { Config } from "./config/load.ts";
 import type { Logger } from "./log.ts";
 import type { TestCounts, TestReport, TestStart, WorkerControl } from "./protocol.ts";
 import { obtainSnapshot } from "./supervisor/snapshot.ts";
@@ -106,24 +105,9 @@ export async function runScriptTests(
       hung = () => reject(new Error("a handler stayed blocked after its interrupt; run stopped"));
       worker.onmessage = (e: MessageEvent<TestReport>) => {
         const msg = e.data;
-        if (msg.type === "cache") {
-          const { ok, json } = caches.run(msg.name, msg.call);
-          answer(control.cache, ok, json);
-        } else if (msg.type === "caches") {
-          // A fresh, empty store per harness; every cache is in memory in tests.
-          const memory = (config: Config, names: string[]) => ({
-            ...config,
-            cache: Object.fromEntries(
-              names.map((n) => [n, { ...config.cache[n], backend: "memory" as const }]),
-            ),
-          });
-          caches.sync(memory(msg.config, []));
-          caches.sync(memory(msg.config, Object.keys(msg.config.cache)));
-        } else if (msg.type === "done") {
-          resolve(msg);
-        } else {
-          reject(new Error(msg.message));
-        }
+        if (msg.type === "done") resolve(msg);
+        else if (msg.type === "error") reject(new Error(msg.message));
+        else serveCaches(msg, caches, control);
       };
       worker.onerror = (e) => {
         e.preventDefault();
@@ -147,4 +131,23 @@ export async function runScriptTests(
     caches.close();
     worker.terminate();
   }
+}
+
+/**
+ * The memory caches the test thread's Python uses: a call answered through shared memory, or a
+ * harness that loaded a script and gets fresh, empty stores (its config has every cache in
+ * memory).
+ */
+function serveCaches(
+  msg: Extract<TestReport, { type: "cache" | "caches" }>,
+  caches: Caches,
+  control: WorkerControl,
+): void {
+  if (msg.type === "cache") {
+    const { ok, json } = caches.run(msg.name, msg.call);
+    answer(control.cache, ok, json);
+    return;
+  }
+  caches.sync({ ...msg.config, cache: {} });
+  caches.sync(msg.config);
 }

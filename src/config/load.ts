@@ -11,12 +11,10 @@
 import { isAbsolute, resolve } from "node:path";
 import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
-import { parseTrusted } from "../http/client_addr.ts";
-import { RouteConflictError, Router } from "../router/router.ts";
-import { parseTemplate, TemplateError } from "../router/template.ts";
 import { expandEnv, ExpandError } from "./expand.ts";
 import { configSchema, knownKeysAt, type RawConfig } from "./schema.ts";
 import { closest } from "./suggest.ts";
+import { checkSemantics } from "./semantics.ts";
 
 /** One problem in a config file. `line` and `col` are 1-based. */
 export interface ConfigProblem {
@@ -167,8 +165,10 @@ export function parseConfig(text: string, options: ParseOptions): Config {
   return config;
 }
 
-type At = (offset: number, path: string, message: string) => ConfigProblem;
-type NodeAt = (path: readonly PropertyKey[]) => Node | null;
+/** A problem at an offset of the document, with its field path. */
+export type At = (offset: number, path: string, message: string) => ConfigProblem;
+/** The document's node at a field path, or null. */
+export type NodeAt = (path: readonly PropertyKey[]) => Node | null;
 
 function expandScalars(
   root: unknown,
@@ -311,79 +311,6 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     ),
     python: { mounts: raw.python.mounts.map((m) => ({ ...m, host: abs(m.host) })) },
   };
-}
-
-function checkSemantics(config: Config, nodeAt: NodeAt, at: At, problems: ConfigProblem[]): void {
-  const report = (path: PropertyKey[], message: string, extra = 0) =>
-    problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
-  const mustExist = (path: PropertyKey[], file: string | undefined, kind: "file" | "folder") => {
-    if (!file) return;
-    try {
-      const st = Deno.statSync(file);
-      if (kind === "file" ? !st.isFile : !st.isDirectory) report(path, `${file} is not a ${kind}`);
-    } catch {
-      report(path, `${kind} not found: ${file} (relative paths resolve against ${config.dir})`);
-    }
-  };
-  mustExist(["script"], config.script, "file");
-  if (!config.script.endsWith(".py")) {
-    report(["script"], `expected a .py file, got ${config.script}`);
-  }
-  const listeners = new Map<string, number>();
-  config.servers.forEach((s, i) => {
-    const prior = listeners.get(`${s.listen.hostname}:${s.listen.port}`);
-    if (prior !== undefined) report(["servers", i, "listen"], `same address as servers[${prior}]`);
-    listeners.set(`${s.listen.hostname}:${s.listen.port}`, i);
-    const trusted = parseTrusted(s.trusted_proxies);
-    if ("error" in trusted) report(["servers", i, "trusted_proxies", trusted.index], trusted.error);
-    mustExist(["servers", i, "tls", "cert_path"], s.tls?.cert_path, "file");
-    mustExist(["servers", i, "tls", "key_path"], s.tls?.key_path, "file");
-    mustExist(["servers", i, "tls", "client_ca"], s.tls?.client_ca, "file");
-  });
-  config.python.mounts.forEach((m, i) =>
-    mustExist(["python", "mounts", i, "host"], m.host, "folder")
-  );
-  for (const [name, c] of Object.entries(config.cache)) {
-    if (c.backend === "redis" && !/^rediss?:\/\/./.test(c.url ?? "")) {
-      report(
-        ["cache", name, c.url === undefined ? "backend" : "url"],
-        `the redis backend needs url: redis://host:port/db (or rediss://), got ` +
-          (c.url === undefined ? "none" : JSON.stringify(c.url)),
-      );
-    }
-  }
-  for (const [name, c] of Object.entries(config.clients)) {
-    for (const key of ["verify", "cert", "key"] as const) {
-      mustExist(["clients", name, key], c[key], "file");
-    }
-  }
-  config.routes.forEach((r, i) => {
-    const node = nodeAt(["routes", i]);
-    const pos = at(node?.range?.[0] ?? 0, "", "");
-    r.source = `${config.file}:${pos.line}:${pos.col}`;
-    try {
-      parseTemplate(r.path);
-    } catch (e) {
-      if (!(e instanceof TemplateError)) throw e;
-      const pathNode = nodeAt(["routes", i, "path"]);
-      const quoted = isScalar(pathNode) && pathNode.type !== "PLAIN" ? 1 : 0;
-      report(["routes", i, "path"], e.message, quoted + e.offset);
-    }
-  });
-  if (problems.length) return;
-  try {
-    Router.compile(
-      config.routes.map((r, id) => ({
-        template: r.path,
-        methods: r.methods,
-        id,
-        source: r.source,
-      })),
-    );
-  } catch (e) {
-    if (!(e instanceof RouteConflictError)) throw e;
-    report(["routes", e.second.id, "path"], e.message);
-  }
 }
 
 function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { HandshakeFailure } from "../protocol.ts";
 
 /** Options for {@link HandshakeLog}. */
 export interface HandshakeLogOptions {
@@ -70,5 +71,34 @@ export class HandshakeLog {
 
   #forget(before: number): void {
     for (const [peer, seen] of this.#peers) if (seen.at < before) this.#peers.delete(peer);
+  }
+}
+
+/** One {@link HandshakeLog} per mutual-TLS listener, made on its first failure. */
+export class HandshakeLogs {
+  readonly #byListener = new Map<string, HandshakeLog>();
+  readonly #warn: (message: string) => void;
+
+  /** @param warn writes one warning line */
+  constructor(warn: (message: string) => void) {
+    this.#warn = warn;
+  }
+
+  /**
+   * Records a failure a worker reported.
+   *
+   * @param failure the listener, its client CA, the peer and what the TLS layer said
+   */
+  failed(failure: HandshakeFailure): void {
+    let log = this.#byListener.get(failure.listen);
+    if (!log) {
+      log = new HandshakeLog({
+        listen: failure.listen,
+        clientCa: failure.clientCa,
+        warn: this.#warn,
+      });
+      this.#byListener.set(failure.listen, log);
+    }
+    log.failed(failure.peer, failure.error);
   }
 }

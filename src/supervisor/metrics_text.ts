@@ -35,14 +35,40 @@ export function renderMetrics(
   const lines: string[] = [];
   const counted = workers.map((w) => w.snapshot);
   if (retired) counted.push(retired);
-  const metric = (name: string, type: string, help: string) =>
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-
+  const metric = (name: string, type: string, help: string, ...values: string[]) =>
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...values);
   metric(
     "siphon_requests_total",
     "counter",
     "Requests answered, by route template, method and status.",
+    ...requestLines(counted),
   );
+  metric(
+    "siphon_request_duration_seconds",
+    "histogram",
+    "Time from a request's arrival to its response.",
+    ...histogramLines(counted),
+  );
+  const inflight = workers.reduce((a, w) => a + w.snapshot.inflight, 0);
+  metric(
+    "siphon_requests_in_flight",
+    "gauge",
+    "Requests being answered now.",
+    `siphon_requests_in_flight ${inflight}`,
+  );
+  metric(
+    "siphon_worker_busy_seconds_total",
+    "counter",
+    "Time each worker spent on the request path synchronously (routing, conversion, Python).",
+    ...workers.map((w) =>
+      `siphon_worker_busy_seconds_total{worker="${w.id}"} ${w.snapshot.busySeconds}`
+    ),
+  );
+  supervisorLines(own, metric);
+  return lines.join("\n") + "\n";
+}
+
+function requestLines(counted: MetricsSnapshot[]): string[] {
   const totals = new Map<string, number>();
   for (const snapshot of counted) {
     for (const [route, method, status, n] of snapshot.requests) {
@@ -50,49 +76,54 @@ export function renderMetrics(
       totals.set(key, (totals.get(key) ?? 0) + n);
     }
   }
-  for (const [labels, n] of [...totals].sort()) lines.push(`siphon_requests_total{${labels}} ${n}`);
+  return [...totals].sort().map(([labels, n]) => `siphon_requests_total{${labels}} ${n}`);
+}
 
-  metric(
-    "siphon_request_duration_seconds",
-    "histogram",
-    "Time from a request's arrival to its response.",
-  );
+function histogramLines(counted: MetricsSnapshot[]): string[] {
+  const name = "siphon_request_duration_seconds";
   let cumulative = 0;
-  BUCKETS_S.forEach((le, i) => {
+  const lines = BUCKETS_S.map((le, i) => {
     cumulative += counted.reduce((a, s) => a + s.buckets[i], 0);
-    lines.push(`siphon_request_duration_seconds_bucket{le="${le}"} ${cumulative}`);
+    return `${name}_bucket{le="${le}"} ${cumulative}`;
   });
   const count = counted.reduce((a, s) => a + s.count, 0);
-  lines.push(`siphon_request_duration_seconds_bucket{le="+Inf"} ${count}`);
-  lines.push(
-    `siphon_request_duration_seconds_sum ${counted.reduce((a, s) => a + s.sumSeconds, 0)}`,
-  );
-  lines.push(`siphon_request_duration_seconds_count ${count}`);
+  const sum = counted.reduce((a, s) => a + s.sumSeconds, 0);
+  return [
+    ...lines,
+    `${name}_bucket{le="+Inf"} ${count}`,
+    `${name}_sum ${sum}`,
+    `${name}_count ${count}`,
+  ];
+}
 
-  metric("siphon_requests_in_flight", "gauge", "Requests being answered now.");
-  lines.push(`siphon_requests_in_flight ${workers.reduce((a, w) => a + w.snapshot.inflight, 0)}`);
-  metric(
-    "siphon_worker_busy_seconds_total",
-    "counter",
-    "Time each worker spent on the request path synchronously (routing, conversion, Python).",
-  );
-  for (const w of workers) {
-    lines.push(`siphon_worker_busy_seconds_total{worker="${w.id}"} ${w.snapshot.busySeconds}`);
-  }
-  metric("siphon_workers", "gauge", "Workers serving.");
-  lines.push(`siphon_workers ${own.workers}`);
+function supervisorLines(
+  own: SupervisorCounters,
+  metric: (name: string, type: string, help: string, ...values: string[]) => void,
+): void {
+  metric("siphon_workers", "gauge", "Workers serving.", `siphon_workers ${own.workers}`);
   metric(
     "siphon_generation",
     "gauge",
     "The config generation serving (1 at start, +1 per reload).",
+    `siphon_generation ${own.generation}`,
   );
-  lines.push(`siphon_generation ${own.generation}`);
-  metric("siphon_worker_restarts_total", "counter", "Workers replaced after dying or hanging.");
-  lines.push(`siphon_worker_restarts_total ${own.restarts}`);
-  metric("siphon_worker_recycles_total", "counter", "Workers replaced by recycle limits.");
-  lines.push(`siphon_worker_recycles_total ${own.recycles}`);
-  metric("siphon_reloads_total", "counter", "Hot reloads, by result.");
-  lines.push(`siphon_reloads_total{result="ok"} ${own.reloadsOk}`);
-  lines.push(`siphon_reloads_total{result="failed"} ${own.reloadsFailed}`);
-  return lines.join("\n") + "\n";
+  metric(
+    "siphon_worker_restarts_total",
+    "counter",
+    "Workers replaced after dying or hanging.",
+    `siphon_worker_restarts_total ${own.restarts}`,
+  );
+  metric(
+    "siphon_worker_recycles_total",
+    "counter",
+    "Workers replaced by recycle limits.",
+    `siphon_worker_recycles_total ${own.recycles}`,
+  );
+  metric(
+    "siphon_reloads_total",
+    "counter",
+    "Hot reloads, by result.",
+    `siphon_reloads_total{result="ok"} ${own.reloadsOk}`,
+    `siphon_reloads_total{result="failed"} ${own.reloadsFailed}`,
+  );
 }

@@ -1,7 +1,8 @@
 /**
- * The supervisor (main thread): spawns N request workers, moves them through generations
- * (boot and every reload are `prepare` on all, then `commit` on all, or `abort` on all), runs
- * the watchdog, and drains on SIGINT/SIGTERM.
+ * The supervisor (main thread): spawns N request workers and moves them through generations
+ * (./generations.ts: boot, every reload, a replacement and a recycle are all `prepare` on the
+ * workers concerned, then `commit`, or `abort`), runs the watchdog and the RSS guard, keeps the
+ * memory caches and the metrics, and drains on SIGINT/SIGTERM.
  *
  * Boundary: never on the request path. It sends and receives only src/protocol.ts messages.
  *
@@ -10,18 +11,18 @@
 import { ConfigError, loadConfig, type LogOverrides, withLogOverrides } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { FromWorker, HandshakeFailure, ToWorker, WorkerStats } from "../protocol.ts";
-import { HandshakeLog } from "./handshake_log.ts";
+import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
 import { answer } from "../cache/channel.ts";
-import { spawnWorker } from "./spawn.ts";
 import { startAdmin } from "./admin.ts";
-import { renderMetrics } from "./metrics_text.ts";
-import { RssGuard } from "./rss_guard.ts";
 import { askWorkers, type Slot } from "./ask.ts";
-import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../metrics_snapshot.ts";
-import { obtainSnapshot } from "./snapshot.ts";
+import { advance } from "./generations.ts";
+import { HandshakeLogs } from "./handshake_log.ts";
+import { MetricsBook } from "./metrics_book.ts";
 import { AddressInUseError, assertAddressesFree } from "./ports.ts";
+import { RssGuard } from "./rss_guard.ts";
+import { obtainSnapshot } from "./snapshot.ts";
+import { spawnWorker } from "./spawn.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -48,46 +49,39 @@ export interface ReloadCounters {
 
 /** A running set of workers. */
 export class Supervisor {
-  readonly #slots: Slot[];
+  readonly #slots: Slot[] = [];
   readonly #log: Logger;
   readonly #watchdog: Watchdog;
-  readonly #configFile: string;
-  readonly #env: Record<string, string>;
-  readonly #timeoutMs: number;
+  readonly #rssGuard: RssGuard;
+  readonly #options: SupervisorOptions & { env: Record<string, string>; configFile: string };
   readonly #snapshot: Uint8Array | null;
-  readonly #logOverrides: LogOverrides;
+  readonly #caches = new Caches();
+  readonly #metrics = new MetricsBook();
+  readonly #handshakes: HandshakeLogs;
   #config: Config;
   #generation = 1;
-  /** Reloads and replacements run one at a time, in order. */
+  /** Reloads, replacements and recycles run one at a time, in order. */
   #queue: Promise<unknown> = Promise.resolve();
   #live = false;
-  readonly #caches = new Caches();
   #admin: Deno.HttpServer | null = null;
   #restarts = 0;
   #recycles = 0;
   #stopping: Promise<void> | null = null;
-  readonly #rssGuard: RssGuard;
-  /** Counts of workers replaced or recycled, so /metrics totals never go down… */
-  #retired: MetricsSnapshot = emptySnapshot();
-  /** …and each serving worker's counts at the last scrape, in case it cannot answer at the end. */
-  readonly #lastSeen = new Map<number, MetricsSnapshot>();
-  /** Failed mutual-TLS handshakes, by listener. */
-  readonly #handshakes = new Map<string, HandshakeLog>();
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
   private constructor(options: SupervisorOptions, snapshot: Uint8Array | null) {
-    this.#slots = [];
     this.#log = options.log;
     this.#snapshot = snapshot;
+    this.#config = options.config;
+    this.#options = {
+      ...options,
+      env: options.env ?? Deno.env.toObject(),
+      configFile: options.configFile ?? options.config.file,
+    };
     this.#watchdog = new Watchdog({
       log: options.log,
       onHung: (id) => this.#enqueue(() => this.#replace(id, "hung past its deadline")),
     });
-    this.#config = options.config;
-    this.#configFile = options.configFile ?? options.config.file;
-    this.#env = options.env ?? Deno.env.toObject();
-    this.#timeoutMs = options.bootTimeoutMs ?? 180000;
-    this.#logOverrides = options.logOverrides ?? {};
     this.#rssGuard = new RssGuard({
       limitMb: () => this.#config.recycle.max_rss_mb,
       stats: () => this.stats(),
@@ -97,6 +91,7 @@ export class Supervisor {
       },
       log: options.log,
     });
+    this.#handshakes = new HandshakeLogs((message) => this.#log.warning(message));
     this.#caches.sync(options.config);
   }
 
@@ -113,69 +108,75 @@ export class Supervisor {
     const { config, log } = options;
     const t0 = performance.now();
     assertAddressesFree(config);
-    const snapshot = await obtainSnapshot({ log });
-    const supervisor = new Supervisor(options, snapshot);
-    for (let id = 1; id <= config.workers; id++) supervisor.#slots.push(supervisor.#spawn(id));
+    const supervisor = new Supervisor(options, await obtainSnapshot({ log }));
     const slots = supervisor.#slots;
+    for (let id = 1; id <= config.workers; id++) slots.push(supervisor.#spawn(id));
     let prepared: FromWorker[];
     try {
-      prepared = await supervisor.#bringUp(slots);
+      prepared = await supervisor.#advance(slots, config);
     } catch (e) {
       for (const s of slots) s.worker.terminate();
       throw e;
     }
-    for (const s of slots) supervisor.#watchdog.add(s.id, s.control);
-    supervisor.#watchdog.start();
-    supervisor.#rssGuard.start();
-    supervisor.#live = true;
-    if (config.admin) {
-      try {
-        supervisor.#admin = await startAdmin({
-          admin: config.admin,
-          log,
-          ready: () => supervisor.#live,
-          metrics: () => supervisor.#config.admin?.metrics ? supervisor.#metrics() : null,
-        });
-      } catch (e) {
-        await supervisor.stop();
-        throw e;
-      }
-    }
+    await supervisor.#goLive();
     // Last, so "serving" means everything is up: the listeners and the admin endpoints.
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
-      `serving ${supervisor.#addresses(config)} with ${slots.length} workers (python from ` +
+      `serving ${addresses(config)} with ${slots.length} workers (python from ` +
         `${[...modes].join("+")}, ready in ${Math.round(performance.now() - t0)} ms)`,
     );
     return supervisor;
   }
 
+  /** Starts watching the workers and opens the admin listener (stopping all if it cannot). */
+  async #goLive(): Promise<void> {
+    for (const s of this.#slots) this.#watchdog.add(s.id, s.control);
+    this.#watchdog.start();
+    this.#rssGuard.start();
+    this.#live = true;
+    const admin = this.#config.admin;
+    if (!admin) return;
+    try {
+      this.#admin = await startAdmin({
+        admin,
+        log: this.#log,
+        ready: () => this.#live,
+        metrics: () => this.#config.admin?.metrics ? this.#renderMetrics() : null,
+      });
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
   /** Starts a worker thread and tells it who it is; it reports deaths from then on. */
   #spawn(id: number): Slot {
-    const slot = spawnWorker({ id, snapshot: this.#snapshot, env: this.#env });
+    const slot = spawnWorker({ id, snapshot: this.#snapshot, env: this.#options.env });
     const { worker, control } = slot;
-    const replace = (cause: string) => {
-      if (!this.#live || !this.#slots.includes(slot)) return;
-      this.#enqueue(() => this.#replace(id, cause));
-    };
+    const serving = () => this.#live && this.#slots.includes(slot);
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
-      if (e.data.type === "cache") {
-        const { ok, json } = this.#caches.run(e.data.name, e.data.call);
+      const msg = e.data;
+      if (msg.type === "cache") {
+        const { ok, json } = this.#caches.run(msg.name, msg.call);
         answer(control.cache, ok, json);
-        return;
-      }
-      if (e.data.type === "died") replace(e.data.cause);
-      if (e.data.type === "handshake_failed") this.#handshakeFailed(e.data.failure);
-      if (e.data.type === "recycle" && this.#live && this.#slots.includes(slot)) {
-        const reason = e.data.reason;
-        this.#enqueue(() => this.#recycle(slot, reason));
+      } else if (msg.type === "handshake_failed") {
+        this.#handshakes.failed(msg.failure);
+      } else if (msg.type === "died" && serving()) {
+        this.#enqueue(() => this.#replace(id, msg.cause));
+      } else if (msg.type === "recycle" && serving()) {
+        this.#enqueue(() => this.#recycle(slot, msg.reason));
       }
     });
     worker.addEventListener("error", (e) => {
       e.preventDefault();
-      replace(`thread crashed: ${e.message}`);
+      if (serving()) this.#enqueue(() => this.#replace(id, `thread crashed: ${e.message}`));
     });
     return slot;
+  }
+
+  /** Prepares `config` on `slots`, then commits it (./generations.ts). */
+  #advance(slots: Slot[], config = this.#config): Promise<FromWorker[]> {
+    return advance({ slots, config, timeoutMs: this.#options.bootTimeoutMs ?? 180000 });
   }
 
   /**
@@ -188,11 +189,13 @@ export class Supervisor {
     const t0 = performance.now();
     this.#log.error(`worker ${id} died (${cause}); starting a replacement`);
     this.#watchdog.remove(id);
-    await this.#retire(this.#slots[index], 250);
+    const old = this.#slots[index];
+    await this.#metrics.retire(old, this.#config.admin?.metrics ? 250 : 0);
+    old.worker.terminate();
     const slot = this.#spawn(id);
     this.#slots[index] = slot;
     try {
-      await this.#bringUp([slot]);
+      await this.#advance([slot]);
     } catch (e) {
       slot.worker.terminate();
       this.#slots.splice(this.#slots.indexOf(slot), 1);
@@ -217,14 +220,8 @@ export class Supervisor {
     if (!this.#slots.includes(slot) || this.#stopping) return;
     const t0 = performance.now();
     try {
-      await this.#bringUp([slot]);
+      await this.#advance([slot]);
     } catch (e) {
-      await this.#ask(
-        [slot],
-        "aborted",
-        (s) => s.worker.postMessage({ type: "abort" } satisfies ToWorker),
-        5000,
-      ).catch(() => {});
       this.#log.error(
         `cannot recycle worker ${slot.id} (${(e as Error).message}); it keeps serving`,
       );
@@ -235,44 +232,6 @@ export class Supervisor {
       `worker ${slot.id} recycled (${reason}): a fresh interpreter serves after ` +
         `${Math.round(performance.now() - t0)} ms`,
     );
-  }
-
-  /**
-   * Ends a worker that is being replaced; its request counts go to the retired totals (from the
-   * worker itself, or from the last scrape when it cannot answer within `waitMs`).
-   */
-  async #retire(slot: Slot, waitMs: number): Promise<void> {
-    let last = this.#lastSeen.get(slot.id);
-    if (this.#config.admin?.metrics) {
-      try {
-        const [answer] = await this.#ask(
-          [slot],
-          "metrics",
-          (s) => s.worker.postMessage({ type: "metrics" } satisfies ToWorker),
-          waitMs,
-        );
-        if (answer.type === "metrics") last = answer.snapshot;
-      } catch { /* a worker stuck in wasm: keep what the last scrape saw */ }
-    }
-    slot.worker.terminate();
-    this.#lastSeen.delete(slot.id);
-    if (last) this.#retired = addSnapshot(this.#retired, last);
-  }
-
-  /** Puts workers on the current config and generation: prepare on all, then commit on all. */
-  async #bringUp(slots: Slot[]): Promise<FromWorker[]> {
-    const config = this.#config;
-    const prepared = await this.#ask(
-      slots,
-      "prepared",
-      (s) => s.worker.postMessage({ type: "prepare", config } satisfies ToWorker),
-    );
-    await this.#ask(
-      slots,
-      "committed",
-      (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
-    );
-    return prepared;
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -298,7 +257,7 @@ export class Supervisor {
    * @returns absolute paths
    */
   watchedFiles(): string[] {
-    return watchedFilesFor(this.#configFile, this.#config.script);
+    return watchedFilesFor(this.#options.configFile, this.#config.script);
   }
 
   /**
@@ -310,32 +269,48 @@ export class Supervisor {
    * @returns true when the new generation is serving
    */
   reload(reason: string): Promise<boolean> {
-    return this.#enqueue(() => this.#reload(reason));
+    return this.#enqueue(async () => {
+      if (this.#stopping) return false;
+      const t0 = performance.now();
+      let config: Config;
+      try {
+        config = await this.#nextConfig();
+        await this.#advance(this.#slots, config);
+      } catch (e) {
+        this.counters.failed++;
+        this.counters.lastError = (e as Error).message;
+        this.#log.error(
+          `reload failed (${reason}); generation ${this.#generation} keeps serving ` +
+            `[${this.#reloads()}]:\n${(e as Error).message}`,
+        );
+        return false;
+      }
+      this.#generation++;
+      this.#config = config;
+      this.#caches.sync(config);
+      this.counters.ok++;
+      this.counters.lastError = null;
+      this.#log.info(
+        `reloaded (${reason}): generation ${this.#generation} serving ${addresses(config)} in ` +
+          `${Math.round(performance.now() - t0)} ms [${this.#reloads()}]`,
+      );
+      return true;
+    });
   }
 
-  async #reload(reason: string): Promise<boolean> {
-    if (this.#stopping) return false;
-    const t0 = performance.now();
-    const fail = (message: string) => {
-      this.counters.failed++;
-      this.counters.lastError = message;
-      this.#log.error(
-        `reload failed (${reason}); generation ${this.#generation} keeps serving ` +
-          `[reloads ok ${this.counters.ok}, failed ${this.counters.failed}]:\n${message}`,
-      );
-      return false;
-    };
+  #reloads(): string {
+    return `reloads ok ${this.counters.ok}, failed ${this.counters.failed}`;
+  }
+
+  /** The config file as it is now, checked: valid, and its new addresses free. */
+  async #nextConfig(): Promise<Config> {
+    const { configFile, env, logOverrides } = this.#options;
     let config: Config;
     try {
-      config = withLogOverrides(await loadConfig(this.#configFile, this.#env), this.#logOverrides);
-    } catch (e) {
-      if (e instanceof ConfigError) return fail(e.message);
-      throw e;
-    }
-    try {
+      config = withLogOverrides(await loadConfig(configFile, env), logOverrides ?? {});
       assertAddressesFree(config, new Set(this.#config.servers.map((s) => s.listen.text)));
     } catch (e) {
-      if (e instanceof AddressInUseError) return fail(e.message);
+      if (e instanceof ConfigError || e instanceof AddressInUseError) throw new Error(e.message);
       throw e;
     }
     if (config.workers !== this.#slots.length) {
@@ -344,41 +319,7 @@ export class Supervisor {
           `reloading with ${this.#slots.length}`,
       );
     }
-    const generation = this.#generation + 1;
-    try {
-      await this.#ask(
-        this.#slots,
-        "prepared",
-        (s) => s.worker.postMessage({ type: "prepare", config } satisfies ToWorker),
-      );
-    } catch (e) {
-      await this.#ask(
-        this.#slots,
-        "aborted",
-        (s) => s.worker.postMessage({ type: "abort" } satisfies ToWorker),
-      ).catch(() => {});
-      return fail((e as Error).message);
-    }
-    try {
-      await this.#ask(
-        this.#slots,
-        "committed",
-        (s) => s.worker.postMessage({ type: "commit" } satisfies ToWorker),
-      );
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-    this.#generation = generation;
-    this.#config = config;
-    this.#caches.sync(config);
-    this.counters.ok++;
-    this.counters.lastError = null;
-    this.#log.info(
-      `reloaded (${reason}): generation ${generation} serving ${this.#addresses(config)} in ` +
-        `${Math.round(performance.now() - t0)} ms [reloads ok ${this.counters.ok}, failed ` +
-        `${this.counters.failed}]`,
-    );
-    return true;
+    return config;
   }
 
   /**
@@ -387,11 +328,12 @@ export class Supervisor {
    * @returns one entry per worker
    */
   async stats(): Promise<WorkerStats[]> {
-    const answers = await this.#ask(
-      this.#slots,
-      "stats",
-      (s) => s.worker.postMessage({ type: "stats" } satisfies ToWorker),
-    );
+    const answers = await askWorkers({
+      slots: this.#slots,
+      want: "stats",
+      send: (s) => s.worker.postMessage({ type: "stats" } satisfies ToWorker),
+      timeoutMs: this.#options.bootTimeoutMs ?? 180000,
+    });
     return answers.flatMap((m) => m.type === "stats" ? [m.stats] : []);
   }
 
@@ -410,11 +352,16 @@ export class Supervisor {
       this.#rssGuard.stop();
       const graceMs = this.#config.shutdown_grace_ms;
       this.#log.info(`stopping: draining in-flight requests (up to ${graceMs} ms)`);
-      await this.#ask(this.#slots, "stopped", (s) =>
-        s.worker.postMessage(
-          { type: "stop", graceMs, runShutdownHooks: s === this.#slots[0] } satisfies ToWorker,
-        ), graceMs + 5000)
-        .catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
+      const first = this.#slots[0];
+      await askWorkers({
+        slots: this.#slots,
+        want: "stopped",
+        send: (s) =>
+          s.worker.postMessage(
+            { type: "stop", graceMs, runShutdownHooks: s === first } satisfies ToWorker,
+          ),
+        timeoutMs: graceMs + 5000,
+      }).catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
       for (const s of this.#slots) s.worker.terminate();
       this.#caches.close();
       await this.#admin?.shutdown();
@@ -423,58 +370,20 @@ export class Supervisor {
     return this.#stopping;
   }
 
-  /** The Prometheus page: every worker's counters (asked now) plus the supervisor's. */
-  async #metrics(): Promise<string> {
-    const answers = await this.#ask(
-      this.#slots,
-      "metrics",
-      (s) => s.worker.postMessage({ type: "metrics" } satisfies ToWorker),
-      2000,
-    );
-    const workers = answers.flatMap((m) =>
-      m.type === "metrics" ? [{ id: m.id, snapshot: m.snapshot }] : []
-    );
-    for (const w of workers) this.#lastSeen.set(w.id, w.snapshot);
-    return renderMetrics(
-      workers,
-      {
-        workers: this.#slots.length,
-        generation: this.#generation,
-        restarts: this.#restarts,
-        recycles: this.#recycles,
-        reloadsOk: this.counters.ok,
-        reloadsFailed: this.counters.failed,
-      },
-      this.#retired,
-    );
+  /** The Prometheus page (./metrics_book.ts). */
+  #renderMetrics(): Promise<string> {
+    return this.#metrics.render(this.#slots, {
+      workers: this.#slots.length,
+      generation: this.#generation,
+      restarts: this.#restarts,
+      recycles: this.#recycles,
+      reloadsOk: this.counters.ok,
+      reloadsFailed: this.counters.failed,
+    });
   }
+}
 
-  /** One warning per peer and minute for each mutual-TLS listener (./handshake_log.ts). */
-  #handshakeFailed(failure: HandshakeFailure): void {
-    let log = this.#handshakes.get(failure.listen);
-    if (!log) {
-      log = new HandshakeLog({
-        listen: failure.listen,
-        clientCa: failure.clientCa,
-        warn: (message) => this.#log.warning(message),
-      });
-      this.#handshakes.set(failure.listen, log);
-    }
-    log.failed(failure.peer, failure.error);
-  }
-
-  #addresses(config: Config): string {
-    return config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ");
-  }
-
-  /** Sends something to each of `slots` and waits until each answers `want` (or one fails). */
-  /** Sends each slot a message and waits for its `want` answer (see ./ask.ts). */
-  #ask(
-    slots: Slot[],
-    want: FromWorker["type"],
-    send: (s: Slot) => void,
-    timeoutMs = this.#timeoutMs,
-  ): Promise<FromWorker[]> {
-    return askWorkers({ slots, want, send, timeoutMs });
-  }
+/** `http://127.0.0.1:8080, https://…` — where a config listens. */
+function addresses(config: Config): string {
+  return config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ");
 }

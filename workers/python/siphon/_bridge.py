@@ -8,7 +8,8 @@ a section starting ``\\x02`` is JSON instead), followed by the body bytes. It ca
 
 * ``"status\\0body_len\\0name\\0value…"`` with the body in ``_outbuf`` (valid until the next call);
 * a tuple ``(head, body_bytes)`` for a body larger than ``_outbuf``;
-* ``"!500"`` / ``"!504"`` when the handler failed / was interrupted;
+* ``FAILED`` / ``TIMED_OUT`` / ``TOO_LARGE`` (``"!500"``, ``"!504"``, ``"!413"``) when the
+  handler failed, was interrupted, or let a streamed body over the cap go uncaught;
 * an ``asyncio.Task`` resolving to a tuple or ``"!…"`` when an ``async`` step really suspended.
 
 Coroutines are driven here with ``send(None)``; only one that suspends becomes a Task, so
@@ -20,7 +21,12 @@ from itertools import chain as _chains
 from types import CoroutineType
 import traceback
 
-from . import _chain, _stream, http, log
+from . import _chain, _stream, _wire, http, log
+
+# What Python answers instead of a response; src/http/errors.ts's MARKERS is the same table.
+TOO_LARGE = "!413"  # a streamed body went past max_body_bytes and nobody caught it
+FAILED = "!500"  # the handler (or a middleware) failed; the traceback is in the log
+TIMED_OUT = "!504"  # interrupted (or cancelled) at the request deadline
 
 IN_SIZE = 64 * 1024
 OUT_SIZE = 64 * 1024
@@ -85,14 +91,7 @@ def _params_builder(params):
 def _params(route, section):
     if not route.names:
         return {}
-    return route.params(_section_list(section))
-
-
-def _section_list(section):
-    if section and section[0] == "\x02":
-        import json
-        return json.loads(section[1:])
-    return section.split("\0")
+    return route.params(_wire.values(section))
 
 
 def dispatch(route_id, meta_len, body_len):
@@ -116,11 +115,9 @@ def dispatch(route_id, meta_len, body_len):
                     out = done.value
                 else:
                     return asyncio.ensure_future(_finish(route, req, 0, _Resume(out, step)))
-            return _pack(route, req, out, False, True)
-        except KeyboardInterrupt:
-            return "!504"
-        except BaseException as exc:  # noqa: BLE001 - any handler failure is a 500
-            return _failed(route, req, exc)
+            return _pack(route, req, out, None, True)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes an answer
+            return _outcome(route, req, exc)
     if route.pipeline is not None:
         return _run_pipeline(route, req)
     try:
@@ -137,47 +134,46 @@ def dispatch(route_id, meta_len, body_len):
                     rest = _finish(route, req, i, _Resume(out, step))
                     return asyncio.ensure_future(rest)
             if i == last or out is not None:
-                return _pack(route, req, out, i < last, True)
-    except KeyboardInterrupt:
-        return "!504"
-    except BaseException as exc:  # noqa: BLE001 - any handler failure is a 500
-        return _failed(route, req, exc)
+                return _pack(route, req, out, fn if i < last else None, True)
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes an answer
+        return _outcome(route, req, exc)
 
 
 def _run_pipeline(route, req):
     """A chain with wrap-around middleware, driven like a handler: a Task only if it waits."""
     coro = route.pipeline(req)
     try:
-        step = coro.send(None)
-    except StopIteration as done:
-        return _pack(route, req, done.value, False, True)
-    except KeyboardInterrupt:
-        return "!504"
+        try:
+            step = coro.send(None)
+        except StopIteration as done:
+            return _pack(route, req, done.value, None, True)
     except BaseException as exc:  # noqa: BLE001
-        return _failed(route, req, exc)
+        return _outcome(route, req, exc)
     return asyncio.ensure_future(_finish_pipeline(route, req, _Resume(coro, step)))
 
 
 async def _finish_pipeline(route, req, pending):
     try:
-        return _pack(route, req, await pending, False, False)
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        return "!504"
+        return _pack(route, req, await pending, None, False)
     except BaseException as exc:  # noqa: BLE001
-        return _failed(route, req, exc)
+        return _outcome(route, req, exc)
 
 
-def _failed(route, req, exc):
-    """What an exception out of the chain answers: 413 for a streamed body over the cap that
-    nobody caught, else 500 with the failure in the log."""
+def _outcome(route, req, exc):
+    """The one place an exception out of the chain becomes an answer: the watchdog's interrupt
+    or the deadline's cancellation is 504, a streamed body over the cap that nobody caught 413,
+    a handler that returned the wrong thing 500 with one line, anything else 500 with its
+    traceback in the log."""
+    if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+        return TIMED_OUT
     if isinstance(exc, http.PayloadTooLarge):
         log.warning(f"{req.method} {req.path}: {exc}")
-        return "!413"
+        return TOO_LARGE
     if isinstance(exc, _chain.WrongType):
         log.error(f"{req.method} {req.path}: {exc}")
-        return "!500"
+        return FAILED
     _log_failure(route, req, exc)
-    return "!500"
+    return FAILED
 
 
 async def _finish(route, req, i, pending):
@@ -190,11 +186,9 @@ async def _finish(route, req, i, pending):
             out = chain[i](req)
             if isinstance(out, CoroutineType):
                 out = await out
-        return _pack(route, req, out, i < last, False)
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        return "!504"
+        return _pack(route, req, out, chain[i] if i < last else None, False)
     except BaseException as exc:  # noqa: BLE001
-        return _failed(route, req, exc)
+        return _outcome(route, req, exc)
 
 
 class _Resume:
@@ -225,7 +219,10 @@ class _Resume:
 _TEXT = "\0content-type\0text/plain; charset=utf-8"
 
 
-def _pack(route, req, resp, from_middleware, sync):
+def _pack(route, req, resp, middleware, sync):
+    """The response as JS takes it: a head string (body in ``_outbuf``), or a tuple. Raises
+    ``_chain.WrongType`` for anything that cannot be sent; the caller's ``_outcome`` answers
+    that with a 500. ``middleware`` is the one that answered, or None for the handler."""
     # The common case first: a Response as made, a whole body, no headers or a few.
     if type(resp) is _Response:
         status, body = resp.status, resp.body
@@ -240,23 +237,17 @@ def _pack(route, req, resp, from_middleware, sync):
                 _outbuf[:n] = body
                 return head
             return (head, body)
-    if not isinstance(resp, http.Response):
-        who = "middleware" if from_middleware else "handler"
-        log.error(f"{req.method} {req.path}: {who} of {route.label} returned "
-                  f"{type(resp).__name__}, expected http.Response (or None from middleware)")
-        return "!500"
+    _chain.check_response(resp, middleware, route.label)
     status = resp.status
     if type(status) is not int or not 200 <= status <= 599:
-        log.error(f"{req.method} {req.path}: {route.label} returned status {status!r}; "
-                  "use a whole number from 200 to 599")
-        return "!500"
+        raise _chain.WrongType(f"{route.label} returned status {status!r}; use a whole number "
+                               "from 200 to 599")
     body = resp.body
     if type(body) is not bytes:  # set after the Response was made (a wrapper), or a stream
         try:
             body = http._as_body(body)
         except TypeError as exc:
-            log.error(f"{req.method} {req.path}: {route.label}: {exc}")
-            return "!500"
+            raise _chain.WrongType(f"{route.label}: {exc}") from None
         if type(body) is not bytes:
             return (_head(resp, "-1", False), None, _stream.ResponseBody(body, route.label, req))
     n = len(body)

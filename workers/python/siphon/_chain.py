@@ -28,11 +28,13 @@ def _name(fn):
     return getattr(fn, "__qualname__", repr(fn))
 
 
-def _check(out, who, fn, label):
+def check_response(out, middleware, label):
+    """The one check that a handler or middleware answered with an ``http.Response``;
+    ``middleware`` is the function that answered, or None for the handler (``label`` names
+    it already: ``get_user (GET /users/{id})``)."""
     if not isinstance(out, http.Response):
-        # The label already names the handler: "handler of get_user (GET /users/{id})".
-        named = who if fn is None else f"{who} {_name(fn)}"
-        raise WrongType(f"{named} of {label} returned {type(out).__name__}, "
+        who = "handler" if middleware is None else f"middleware {_name(middleware)}"
+        raise WrongType(f"{who} of {label} returned {type(out).__name__}, "
                         "expected http.Response")
     return out
 
@@ -44,7 +46,7 @@ def compose(middlewares, handler, label):
         out = handler(req)
         if inspect.isawaitable(out):
             out = await out
-        return _check(out, "handler", None, label)
+        return check_response(out, None, label)
 
     step = run_handler
     for mw in reversed(middlewares):
@@ -57,7 +59,7 @@ def _wrap(mw, call_next, label):
         out = mw(req, call_next)
         if inspect.isawaitable(out):
             out = await out
-        return _check(out, "middleware", mw, label)
+        return check_response(out, mw, label)
     return wrapped
 
 
@@ -68,5 +70,5 @@ def _guard(mw, call_next, label):
             out = await out
         if out is None:
             return await call_next(req)
-        return _check(out, "middleware", mw, label)
+        return check_response(out, mw, label)
     return guarded

@@ -9,7 +9,7 @@ import random
 import sys
 import time
 
-from . import _bridge, cache, http, log
+from . import _bridge, _client, cache, http, log
 
 _host = None
 _module = None
@@ -43,10 +43,10 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
     import signal
     _host = host
     log._sink = host.log
-    http._fetch = host.fetch
-    http._fetch_stream = getattr(host, "fetchStream", None)
-    http._read_stream = getattr(host, "readStream", None)
-    http._close_stream = getattr(host, "closeStream", None)
+    _client._fetch = host.fetch
+    _client._fetch_stream = getattr(host, "fetchStream", None)
+    _client._read_stream = getattr(host, "readStream", None)
+    _client._close_stream = getattr(host, "closeStream", None)
     cache._call = getattr(host, "cache", None)
     cache._call_async = getattr(host, "cacheAsync", None)
     configure(clients_json, caches_json)
@@ -64,7 +64,7 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
 
 def configure(clients_json, caches_json):
     """Take the config's named clients and caches (``{name: backend}``)."""
-    http._clients = json.loads(clients_json)
+    _client._clients = json.loads(clients_json)
     cache._backends = json.loads(caches_json)
 
 

@@ -11,7 +11,7 @@ import asyncio
 
 from pyodide.ffi import to_js
 
-from . import http, log
+from . import _client, http, log
 
 _read = None  # set by the worker's bridge: read(source id) -> Promise[Uint8Array | None]
 _TOO_LARGE = "PayloadTooLarge:"
@@ -25,7 +25,7 @@ def _request_error(message):
 
 def RequestBody(source_id):  # noqa: N802 - reads as the type it returns
     """The request body as it arrives: what ``req.stream()`` gives on a ``stream=True`` route."""
-    return http._Chunks(source_id, lambda i: _read(i), _request_error)
+    return _client._Chunks(source_id, lambda i: _read(i), _request_error)
 
 
 def _chunk(value):

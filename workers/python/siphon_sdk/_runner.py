@@ -4,31 +4,20 @@ functions, ``Test*`` classes with ``test_*`` methods, fixtures from the file and
 interpreter and reports each one (PASS, FAIL with file:line and the test's captured output,
 SKIP, XFAIL, XPASS). Ends with ``N passed, M failed`` and the other counts."""
 
-import ast
 import asyncio
 import importlib.util
 import inspect
 import io
 import itertools
 import json
-import linecache
 import os
-import re
 import sys
-import traceback
 
 import pytest  # the subset in workers/python/testing/pytest.py
 from pyodide.ffi import run_sync
 
 import siphon_sdk
-
-_HIDDEN = ("/siphon_sdk/", "/testing/pytest.py", "/lib/siphon/siphon/", "<frozen ")
-_cwd = "/"
-
-
-def _rel(path):
-    return os.path.relpath(path, _cwd) if path.startswith(_cwd.rstrip("/") + "/") else path
-
+from siphon_sdk import _fixtures, _report, _select
 
 def _write(text):
     siphon_sdk._host.write(text)
@@ -43,29 +32,6 @@ def _load_module(path, name):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def _fixtures_of(module):
-    found = {}
-    for value in vars(module).values():
-        spec = getattr(value, "_siphon_fixture", None)
-        if spec is not None:
-            found[spec.name] = spec
-    return found
-
-
-def _builtin_fixtures():
-    def tmp_path():
-        import pathlib
-        import tempfile
-        return pathlib.Path(tempfile.mkdtemp(prefix="siphon_test_"))
-
-    def monkeypatch():
-        patch = pytest.MonkeyPatch()
-        yield patch
-        patch.undo()
-    return {"tmp_path": pytest.FixtureDef(tmp_path, False, "tmp_path"),
-            "monkeypatch": pytest.FixtureDef(monkeypatch, False, "monkeypatch")}
 
 
 class _Test:
@@ -192,48 +158,18 @@ def _run_one(test, fixtures, capture):
 
 def _run_body(test, fixtures, capture):
     """Fixtures, the test, teardown: None when it passed, else (outcome, text, exception)."""
-    teardown = []
-    values = {}
+    resolver = _fixtures.Resolver(fixtures, test.params, {"capsys": capture})
     instance = test.owner() if test.owner else None
-
-    def resolve(name, chain=()):
-        if name in values:
-            return values[name]
-        if name in test.params:
-            return test.params[name]
-        if name == "capsys":
-            return capture
-        spec = fixtures.get(name)
-        if spec is None:
-            raise LookupError(f"fixture {name!r} not found (available: "
-                              f"{', '.join(sorted(fixtures)) or 'none'})")
-        if name in chain:
-            raise LookupError(f"fixture {name!r} depends on itself")
-        fn = spec.fn
-        args = {p: resolve(p, chain + (name,)) for p in inspect.signature(fn).parameters}
-        out = fn(**args)
-        if inspect.isgenerator(out):
-            value = next(out)
-            teardown.append(out)
-        elif inspect.isasyncgen(out):
-            value = run_sync(out.__anext__())
-            teardown.append(out)
-        else:
-            value = run_sync(out) if inspect.isawaitable(out) else out
-        values[name] = value
-        return value
-
     failure = None
     try:
         for name, spec in fixtures.items():
             if spec.autouse:
-                resolve(name)
+                resolver.resolve(name)
         for m in test.marks("usefixtures"):
             for name in m.args:
-                resolve(name)
+                resolver.resolve(name)
         fn = test.fn.__get__(instance) if instance is not None else test.fn
-        args = {p: resolve(p) for p in inspect.signature(fn).parameters}
-        _call(fn, **args)
+        _call(fn, **{p: resolver.resolve(p) for p in inspect.signature(fn).parameters})
     except pytest.Skipped as exc:
         failure = ("skip", str(exc), exc)
     except pytest.XFailed as exc:
@@ -241,147 +177,11 @@ def _run_body(test, fixtures, capture):
     except BaseException as exc:  # noqa: BLE001 - every failure is reported
         if isinstance(exc, KeyboardInterrupt):
             raise
-        failure = ("fail", _describe(exc), exc)
-    for gen in reversed(teardown):
-        try:
-            if inspect.isasyncgen(gen):
-                run_sync(gen.__anext__())
-            else:
-                next(gen)
-        except (StopIteration, StopAsyncIteration):
-            pass
-        except BaseException as exc:  # noqa: BLE001
-            failure = failure or ("fail", "error in fixture teardown:\n" + _describe(exc), exc)
+        failure = ("fail", _report.describe(exc), exc)
+    error = resolver.teardown()
+    if error is not None and failure is None:
+        failure = ("fail", "error in fixture teardown:\n" + _report.describe(error), error)
     return failure
-
-
-def _describe(exc):
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not any(h in f.filename for h in _HIDDEN)]
-    lines = []
-    for f in frames:
-        lines.append(f"{_rel(f.filename)}:{f.lineno}: in {f.name}")
-        if f.line:
-            lines.append(f"    {f.line.strip()}")
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
-    if isinstance(exc, AssertionError):
-        where = _explain(exc)
-        if where:
-            detail = where[0] if not str(exc) else f"AssertionError: {exc}\n{where[0]}"
-            detail += "".join(f"\n  where {w}" for w in where[1:])
-    lines.append(detail)
-    return "\n".join(lines)
-
-
-_SAFE = (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.UnaryOp)
-
-
-def _safe(node):
-    """Expressions that can be evaluated again without side effects."""
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Name):
-        return True
-    if isinstance(node, ast.Attribute):
-        return _safe(node.value)
-    if isinstance(node, ast.Subscript):
-        return _safe(node.value) and _safe(node.slice)
-    if isinstance(node, ast.UnaryOp):
-        return _safe(node.operand)
-    return False
-
-
-def _explain(exc):
-    """``assert a == b`` → ``assert 404 == 200`` and ``where resp.status = 404``."""
-    tb = exc.__traceback__
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    frame, lineno = tb.tb_frame, tb.tb_lineno
-    try:
-        tree = ast.parse("".join(linecache.getlines(frame.f_code.co_filename)))
-    except SyntaxError:
-        return []
-    node = next((n for n in ast.walk(tree) if isinstance(n, ast.Assert)
-                 and n.lineno <= lineno <= (n.end_lineno or n.lineno)), None)
-    if node is None:
-        return []
-    parts = [node.test.left, *node.test.comparators] if isinstance(node.test, ast.Compare) \
-        else [node.test]
-    shown, where = [], []
-    for part in parts:
-        text = ast.unparse(part)
-        if not _safe(part):
-            shown.append(text)
-            continue
-        try:
-            value = repr(eval(compile(ast.Expression(part), "<assert>", "eval"),
-                              frame.f_globals, frame.f_locals))
-        except Exception:  # noqa: BLE001
-            shown.append(text)
-            continue
-        if len(value) > 400:
-            value = value[:400] + "…"
-        shown.append(value)
-        if not isinstance(part, ast.Constant):
-            where.append(f"{text} = {value}")
-    if isinstance(node.test, ast.Compare):
-        ops = [_OPS.get(type(op), "?") for op in node.test.ops]
-        head = shown[0] + "".join(f" {op} {v}" for op, v in zip(ops, shown[1:]))
-    else:
-        head = shown[0]
-    return [f"AssertionError: assert {head}", *where]
-
-
-_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-        ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
-
-
-class _Selection:
-    """``file.py::name`` picks tests by name (a class picks its methods, a name without
-    ``[params]`` every case); ``-k`` keeps tests whose names match the expression: words matched
-    case-insensitively as substrings of ``file::Class::test[params]``, joined with ``and``,
-    ``or``, ``not`` and parentheses."""
-
-    def __init__(self, only, keyword):
-        self.only = only or {}
-        self.keyword = keyword
-        self._expr = _keyword_expression(keyword) if keyword else None
-
-    @staticmethod
-    def named(test, name):
-        return test.name == name or test.name.startswith((name + "[", name + "::"))
-
-    def missing(self, path, tests):
-        """Names asked for in ``file.py::name`` that no test of the file has."""
-        return [n for n in self.only.get(path, []) if not any(self.named(t, n) for t in tests)]
-
-    def keeps(self, path, test):
-        names = self.only.get(path)
-        if names and not any(self.named(test, n) for n in names):
-            return False
-        if self._expr is None:
-            return True
-        label = f"{os.path.basename(path)[:-3]}::{test.name}".lower()
-        return eval(self._expr, {"__builtins__": {}}, {"_m": lambda w: w.lower() in label})
-
-
-def _keyword_expression(text):
-    """``-k`` as a Python expression over ``_m(word)``; ValueError when it cannot be read."""
-    out = []
-    for token in re.findall(r"\(|\)|[^\s()]+", text):
-        if token in ("and", "or", "not", "(", ")"):
-            out.append(token)
-        elif re.fullmatch(r"[\w\-\[\].:/]+", token):
-            out.append(f"_m({token!r})")
-        else:
-            raise ValueError(f"cannot read -k {text!r}: unexpected {token!r}")
-    expr = " ".join(out)
-    try:
-        compile(expr, "<-k>", "eval")
-    except SyntaxError:
-        raise ValueError(f"cannot read -k {text!r}: use words joined by and, or, not, "
-                         "and parentheses") from None
-    return expr
 
 
 _LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "XFAIL", "xpass": "XPASS"}
@@ -389,30 +189,29 @@ _LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "XFAIL", "xp
 
 async def run(files_json, cwd, options_json="{}"):
     """Run the selected tests of the given files; returns the counts as JSON."""
-    global _cwd
-    _cwd = cwd
+    _report.set_cwd(cwd)
     options = json.loads(options_json)
-    selection = _Selection(options.get("only"), options.get("keyword"))
+    selection = _select.Selection(options.get("only"), options.get("keyword"))
     asyncio.run = lambda coro, **_: run_sync(coro)  # tests written for CPython call this
     counts = {"pass": 0, "fail": 0, "skip": 0, "xfail": 0, "xpass": 0, "deselected": 0}
     for index, path in enumerate(json.loads(files_json)):
         folder = os.path.dirname(path)
-        fixtures = _builtin_fixtures()
+        fixtures = _fixtures.builtin_fixtures()
         try:
             conftest = os.path.join(folder, "conftest.py")
             if os.path.exists(conftest):
-                fixtures.update(_fixtures_of(_load_module(conftest, f"conftest_{index}")))
+                fixtures.update(_fixtures.fixtures_of(_load_module(conftest, f"conftest_{index}")))
             module = _load_module(path, f"siphon_test_{index}_" +
                                   os.path.basename(path)[:-3])
         except BaseException as exc:  # noqa: BLE001
             counts["fail"] += 1
-            _write(f"FAIL {_rel(path)} (cannot import)\n{_indent(_describe(exc))}\n")
+            _write(f"FAIL {_report.rel(path)} (cannot import)\n{_indent(_report.describe(exc))}\n")
             continue
-        fixtures.update(_fixtures_of(module))
+        fixtures.update(_fixtures.fixtures_of(module))
         tests = _collect(path, module)
         for name in selection.missing(path, tests):
             counts["fail"] += 1
-            _write(f"FAIL {_rel(path)}::{name} (no such test; the file has "
+            _write(f"FAIL {_report.rel(path)}::{name} (no such test; the file has "
                    f"{', '.join(t.name for t in tests) or 'none'})\n")
         for test in tests:
             if not selection.keeps(path, test):
@@ -423,7 +222,7 @@ async def run(files_json, cwd, options_json="{}"):
             with _Capture() as capture:
                 outcome, text = _run_one(test, fixtures, capture)
             counts[outcome] += 1
-            label = f"{_rel(path)}::{test.name}"
+            label = f"{_report.rel(path)}::{test.name}"
             if outcome != "fail":
                 _write(f"{_LABELS[outcome]} {label}{': ' + text if text else ''}\n")
                 continue

@@ -26,7 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from pyodide.ffi import JsException, run_sync, to_js
 
 import siphon_sdk
-from siphon import _bridge, _runtime, http, log
+from siphon import _bridge, _client, _response, _runtime, http, log
 from siphon_sdk.http import MockResponse
 
 _active = None  # the harness whose canned responses answer http.Client calls
@@ -56,8 +56,10 @@ async def _send_canned(client, method, path, url, headers, body, stream=False):
         "base_url": client.base_url, "headers": dict(headers), "body": body or b"",
     })
     canned = harness._next_response(path, url)
+    if isinstance(canned, BaseException):
+        raise canned
     data = canned.body
-    return canned.status, dict(canned.headers), http._Buffered(data) if stream else data
+    return canned.status, dict(canned.headers), _response._Buffered(data) if stream else data
 
 
 class HttpTestHarness:
@@ -77,7 +79,7 @@ class HttpTestHarness:
         self._default = None
         self._loaded = None
         _active = self
-        http._send = _send_canned
+        _client._send = _send_canned
         log._sink = self._log
 
     # -- canned answers for outbound http.Client calls -------------------------------------
@@ -89,7 +91,8 @@ class HttpTestHarness:
 
     def add_response(self, response):
         """Answer the next outbound ``http.Client`` call with ``response`` (first in, first
-        out)."""
+        out); an exception instead (``http.ClientError("connection refused")``) is raised by
+        that call, as an unreachable upstream would."""
         self._queue.append(response)
 
     def set_response(self, path, response):
@@ -130,7 +133,7 @@ class HttpTestHarness:
             raise ScriptLoadError(str(exc).removeprefix("Error: ")) from None
         self._loaded = json.loads(summary)
         log._sink = self._log
-        http._send = _send_canned
+        _client._send = _send_canned
         return self
 
     def load_source(self, source, name="script.py"):

@@ -1,0 +1,126 @@
+/**
+ * What the schema cannot see: the files and folders a config names exist, listeners have
+ * addresses of their own, a redis cache has a URL, route templates parse and never clash. Each
+ * problem is reported at its place in the document, like a schema problem.
+ *
+ * Boundary: pure apart from `stat` calls; src/config/load.ts runs it after the schema.
+ *
+ * @module
+ */
+import { isScalar } from "yaml";
+import { parseTrusted } from "../http/client_addr.ts";
+import { RouteConflictError, Router } from "../router/router.ts";
+import { parseTemplate, TemplateError } from "../router/template.ts";
+import { type At, type Config, type ConfigProblem, formatPath, type NodeAt } from "./load.ts";
+
+/** Reports a problem at a field path of the document (`extra` columns into its node). */
+type Report = (path: PropertyKey[], message: string, extra?: number) => void;
+
+/**
+ * Adds the semantic problems of `config` to `problems`.
+ *
+ * @param config the config the schema accepted, paths resolved
+ * @param nodeAt the document's node at a field path
+ * @param at makes a problem at an offset of the document
+ * @param problems where problems go
+ */
+export function checkSemantics(
+  config: Config,
+  nodeAt: NodeAt,
+  at: At,
+  problems: ConfigProblem[],
+): void {
+  const report: Report = (path, message, extra = 0) =>
+    problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
+  checkFiles(config, report);
+  checkListeners(config, report);
+  checkCaches(config, report);
+  checkRoutes(config, nodeAt, at, report);
+}
+
+/** Every file and folder the config names exists, and the script is a `.py` file. */
+function checkFiles(config: Config, report: Report): void {
+  const mustExist = (path: PropertyKey[], file: string | undefined, kind: "file" | "folder") => {
+    if (!file) return;
+    try {
+      const st = Deno.statSync(file);
+      if (kind === "file" ? !st.isFile : !st.isDirectory) report(path, `${file} is not a ${kind}`);
+    } catch {
+      report(path, `${kind} not found: ${file} (relative paths resolve against ${config.dir})`);
+    }
+  };
+  mustExist(["script"], config.script, "file");
+  if (!config.script.endsWith(".py")) {
+    report(["script"], `expected a .py file, got ${config.script}`);
+  }
+  config.servers.forEach((s, i) => {
+    mustExist(["servers", i, "tls", "cert_path"], s.tls?.cert_path, "file");
+    mustExist(["servers", i, "tls", "key_path"], s.tls?.key_path, "file");
+    mustExist(["servers", i, "tls", "client_ca"], s.tls?.client_ca, "file");
+  });
+  config.python.mounts.forEach((m, i) =>
+    mustExist(["python", "mounts", i, "host"], m.host, "folder")
+  );
+  for (const [name, c] of Object.entries(config.clients)) {
+    for (const key of ["verify", "cert", "key"] as const) {
+      mustExist(["clients", name, key], c[key], "file");
+    }
+  }
+}
+
+/** Listeners have addresses of their own and readable trusted proxies. */
+function checkListeners(config: Config, report: Report): void {
+  const listeners = new Map<string, number>();
+  config.servers.forEach((s, i) => {
+    const prior = listeners.get(`${s.listen.hostname}:${s.listen.port}`);
+    if (prior !== undefined) report(["servers", i, "listen"], `same address as servers[${prior}]`);
+    listeners.set(`${s.listen.hostname}:${s.listen.port}`, i);
+    const trusted = parseTrusted(s.trusted_proxies);
+    if ("error" in trusted) report(["servers", i, "trusted_proxies", trusted.index], trusted.error);
+  });
+}
+
+function checkCaches(config: Config, report: Report): void {
+  for (const [name, c] of Object.entries(config.cache)) {
+    if (c.backend === "redis" && !/^rediss?:\/\/./.test(c.url ?? "")) {
+      report(
+        ["cache", name, c.url === undefined ? "backend" : "url"],
+        `the redis backend needs url: redis://host:port/db (or rediss://), got ` +
+          (c.url === undefined ? "none" : JSON.stringify(c.url)),
+      );
+    }
+  }
+}
+
+/** Route templates parse and never clash; each route learns where it was declared. */
+function checkRoutes(config: Config, nodeAt: NodeAt, at: At, report: Report): void {
+  let broken = false;
+  config.routes.forEach((r, i) => {
+    const node = nodeAt(["routes", i]);
+    const pos = at(node?.range?.[0] ?? 0, "", "");
+    r.source = `${config.file}:${pos.line}:${pos.col}`;
+    try {
+      parseTemplate(r.path);
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      const pathNode = nodeAt(["routes", i, "path"]);
+      const quoted = isScalar(pathNode) && pathNode.type !== "PLAIN" ? 1 : 0;
+      report(["routes", i, "path"], e.message, quoted + e.offset);
+      broken = true;
+    }
+  });
+  if (broken) return;
+  try {
+    Router.compile(
+      config.routes.map((r, id) => ({
+        template: r.path,
+        methods: r.methods,
+        id,
+        source: r.source,
+      })),
+    );
+  } catch (e) {
+    if (!(e instanceof RouteConflictError)) throw e;
+    report(["routes", e.second.id, "path"], e.message);
+  }
+}

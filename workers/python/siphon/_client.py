@@ -1,0 +1,164 @@
+"""``http.Client``: outbound HTTP run by Deno's fetch in the worker, and the bodies it reads as
+they arrive. Scripts import it from ``siphon.http``."""
+
+from ._response import Response
+
+_clients = {}       # name -> settings from http.yaml `clients:` (set by siphon._runtime)
+_fetch = None       # the worker's outbound fetch (set by siphon._runtime)
+_fetch_stream = None  # the same, returning at the response head (body read by _read_stream)
+_read_stream = None
+_close_stream = None
+
+
+class _Chunks:
+    """A body the worker hands over one chunk at a time: ``read(id)`` is a JS function giving a
+    Promise of a Uint8Array, or of undefined at the end; ``fail(message)`` makes the exception
+    for a read that failed."""
+
+    def __init__(self, source_id, read, fail):
+        self._id = source_id
+        self._read = read
+        self._fail = fail
+        self._done = False
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        from pyodide.ffi import JsException
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            chunk = await self._read(self._id)
+        except JsException as exc:
+            self._done = True
+            raise self._fail(str(exc).removeprefix("Error: ")) from None
+        if chunk is None:
+            self._done = True
+            raise StopAsyncIteration
+        return chunk.to_bytes()
+
+
+class _ClientBody(_Chunks):
+    """An outbound response body, read as it arrives (``Client.request(..., stream=True)``)."""
+
+    def __init__(self, stream_id):
+        super().__init__(stream_id, _read_stream, ClientError)
+
+    async def aclose(self):
+        self.close()
+
+    def close(self):
+        if not self._done:
+            self._done = True
+            _close_stream(self._id)
+
+    def __del__(self):
+        if not self._done and _close_stream is not None:
+            self.close()
+
+
+async def _send_with_deno(client, method, path, url, headers, body, stream=False):
+    """How ``Client`` sends in a server: Deno's fetch in the worker. Returns ``(status, headers,
+    body)``, the body as bytes or, with ``stream``, as an async iterator. (The test harness puts
+    canned answers in its place.)"""
+    import json
+    from pyodide.ffi import JsException, to_js
+    payload = to_js(body) if body is not None else None
+    send = _fetch_stream if stream else _fetch
+    try:
+        result = await send(client._spec, method, url, json.dumps(list(headers.items())),
+                            payload, client.timeout_ms)
+    except JsException as exc:
+        raise ClientError(str(exc).removeprefix("Error: ")) from None
+    got = dict(json.loads(result.headers))
+    if stream:
+        return result.status, got, _ClientBody(result.id)
+    return result.status, got, result.body.to_bytes()
+
+
+_send = _send_with_deno
+
+
+class ClientError(Exception):
+    """An outbound request failed before a response: timeout, refused connection, TLS error.
+    The message names the method and URL."""
+
+
+class Client:
+    """An outbound HTTP client, run by Deno's fetch in the worker.
+
+    ``Client("name")`` uses ``clients.name`` from http.yaml; keyword arguments (``base_url``,
+    ``verify``, ``cert``, ``key``, ``timeout_ms``, ``pool_size``, ``http2_prior_knowledge``)
+    define one inline or override the named settings. Clients with the same connection
+    settings share one connection pool per worker.
+    """
+
+    def __init__(self, name=None, *, base_url=None, timeout_ms=None, verify=None, cert=None,
+                 key=None, pool_size=None, http2_prior_knowledge=None, headers=None):
+        settings = {"base_url": base_url, "timeout_ms": timeout_ms, "verify": verify,
+                    "cert": cert, "key": key, "pool_size": pool_size,
+                    "http2_prior_knowledge": http2_prior_knowledge, "headers": headers}
+        if name is not None:
+            if name not in _clients:
+                known = ", ".join(sorted(_clients)) or "none"
+                raise LookupError(f"http.Client({name!r}): no such client in http.yaml "
+                                  f"`clients:` (configured: {known})")
+            base = dict(_clients[name])
+        else:
+            base = {}
+        base.update({k: v for k, v in settings.items() if v is not None})
+        self.name = name
+        self.base_url = base.get("base_url")
+        self.timeout_ms = int(base.get("timeout_ms") or 5000)
+        self.headers = dict(base.get("headers") or {})
+        import json
+        self._spec = json.dumps({k: base.get(k) for k in
+                                 ("verify", "cert", "key", "pool_size", "http2_prior_knowledge")},
+                                sort_keys=True)
+
+    def _url(self, path):
+        if "://" in path:
+            return path
+        if not self.base_url:
+            raise ValueError(f"http.Client: {path!r} is relative and the client has no base_url")
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    async def request(self, method, path, *, body=None, headers=None, stream=False):
+        """Send one request; returns an ``http.Response``. Raises ``ClientError`` (with the
+        URL) when no response arrives. With ``stream=True`` it returns at the response head and
+        the body is read with ``resp.stream()`` as it arrives."""
+        url = self._url(path)
+        merged = {**self.headers, **(headers or {})}
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif body is not None:
+            body = bytes(body)
+        status, got, data = await _send(self, method, path, url, merged, body, stream)
+        resp = Response(status, got, data)
+        resp._source = f"{method} {url}"
+        return resp
+
+    async def get(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("GET", path, body=body, headers=headers, stream=stream)
+
+    async def post(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("POST", path, body=body, headers=headers, stream=stream)
+
+    async def put(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("PUT", path, body=body, headers=headers, stream=stream)
+
+    async def patch(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("PATCH", path, body=body, headers=headers, stream=stream)
+
+    async def delete(self, path, *, body=None, headers=None, stream=False):
+        return await self.request("DELETE", path, body=body, headers=headers, stream=stream)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return False
+
+    def __repr__(self):
+        return f"<http.Client {self.name or self.base_url!r}>"
