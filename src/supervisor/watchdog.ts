@@ -11,7 +11,7 @@
  *    stop wasm that never yields, and its listening socket stays open.
  *
  * Boundary: supervisor-side; reads the shared clock each worker publishes
- * (workers/deadlines.ts) and writes Pyodide's interrupt flag.
+ * (workers/serve/deadlines.ts) and writes Pyodide's interrupt flag.
  *
  * @module
  */

@@ -9,7 +9,7 @@
  *   next chunk; hyper pulls only as fast as the client takes data (back-pressure), and a client
  *   that goes away cancels the stream, which closes the Python iterator.
  *
- * Boundary: worker-side, inside the bridge (workers/bridge.ts); Python's half is
+ * Boundary: worker-side, inside the bridge (workers/bridge/bridge.ts); Python's half is
  * workers/python/siphon/_stream.py.
  *
  * @module

@@ -1,4 +1,4 @@
-"""The Python half of the request bridge (the TypeScript half is workers/bridge.ts).
+"""The Python half of the request bridge (the TypeScript half is workers/bridge/bridge.ts).
 
 JS writes the request into ``_inbuf`` as one UTF-8 string, sections separated by ``\\x01``
 (method, path, client, query pairs, header pairs, path-param values, client certificate JSON,

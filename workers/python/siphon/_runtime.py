@@ -1,5 +1,5 @@
 """Worker boot for the Python side: environment, logging, sleep, loading the user's script,
-lifecycle hooks. Called from workers/python_runtime.ts and workers/worker.ts."""
+lifecycle hooks. Called from workers/host/python.ts and workers/worker.ts."""
 
 import importlib.util
 import inspect
@@ -52,7 +52,7 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
     configure(clients_json, caches_json)
     schedule = getattr(host, "schedule", None)
     if schedule is not None:
-        # asyncio's call_soon without the 4 ms clamp on chained setTimeout(0) (workers/scheduler.ts)
+        # asyncio's call_soon without the 4 ms clamp on chained setTimeout(0) (workers/host/scheduler.ts)
         import pyodide.webloop
         pyodide.webloop.scheduleCallback = schedule
     os.environ.clear()

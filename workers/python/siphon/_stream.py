@@ -1,4 +1,4 @@
-"""Streamed bodies, Python's half (the TypeScript half is workers/streams.ts).
+"""Streamed bodies, Python's half (the TypeScript half is workers/bridge/streams.ts).
 
 ``RequestBody`` is what ``req.stream()`` returns on a ``stream=True`` route: each step awaits the
 next chunk from the worker, which counts bytes against ``max_body_bytes``. ``ResponseBody`` wraps
