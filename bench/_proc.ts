@@ -29,6 +29,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Read the server's stderr (and count its lines) instead of passing it through. */
   countStderr?: boolean;
+  /** Where to run it. @default the repository root */
+  cwd?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function startProc(options: StartOptions): Promise<Proc> {
   const t0 = performance.now();
   const child = new Deno.Command(options.cmd[0], {
     args: options.cmd.slice(1),
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: options.env,
     stdin: "null",
     stdout: "null",
@@ -176,28 +178,43 @@ export function uvicornCommand(port: number, workers: number): string[] {
 export interface DriveJson {
   rps: number;
   errors: number;
-  latency_ms: { p50: number; p99: number };
+  latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number };
+}
+
+/** Options for {@link driveJson}. */
+export interface DriveJsonOptions {
+  duration: string;
+  connections: number;
+  threads: number;
+  /** Open loop: requests per second on a schedule (`--rate`). */
+  rate?: number;
+  method?: string;
+  headers?: [string, string][];
+  body?: string;
 }
 
 /**
  * Runs the load driver (harness/main.ts) as its own process and reads its `--json` summary.
  *
- * @param url target (127.0.0.1 only)
- * @param options duration, connections, driver threads
+ * @param url target (127.0.0.1 only), with its query
+ * @param options duration, connections, driver threads; open-loop rate; method, headers, body
  * @returns the parsed summary
  */
-export async function driveJson(
-  url: string,
-  options: { duration: string; connections: number; threads: number },
-): Promise<DriveJson> {
+export async function driveJson(url: string, options: DriveJsonOptions): Promise<DriveJson> {
   const target = new URL(url);
   if (!target.hostname.startsWith("127.")) throw new Error("benchmarks target 127.0.0.1 only");
   const json = await Deno.makeTempFile({ suffix: ".json" });
+  const body = options.body === undefined ? undefined : await Deno.makeTempFile();
+  if (body) await Deno.writeTextFile(body, options.body!);
   const out = await new Deno.Command(Deno.execPath(), {
     args: toolCommand("drive", "harness/main.ts", [
-      ...["--port", target.port, "--path", target.pathname],
+      ...["--port", target.port, "--path", target.pathname + target.search],
       ...["--duration", options.duration, "--concurrency", String(options.connections)],
       ...["--threads", String(options.threads), "--json", json],
+      ...options.rate ? ["--rate", String(Math.round(options.rate))] : [],
+      ...options.method ? ["--method", options.method] : [],
+      ...(options.headers ?? []).flatMap(([k, v]) => ["--header", `${k}: ${v}`]),
+      ...body ? ["--body-file", body] : [],
     ]).args,
     cwd: ROOT,
     stdout: "null",

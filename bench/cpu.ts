@@ -6,9 +6,12 @@
  * medians and the ratios from this one run. The server's user+sys CPU comes from /proc.
  *
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (4s), BENCH_CONNECTIONS (64), PYTHON (uvicorn's
- * interpreter, default /usr/bin/python3), BENCH_JSON (write the samples there).
+ * interpreter, default /usr/bin/python3), BENCH_JSON (write the samples there),
+ * BENCH_BASELINE (another checkout of siphon-deno, e.g. a `git worktree` of an older commit:
+ * it runs beside the others, so a change is measured before and after in one run).
  */
 import { join } from "node:path";
+import { V8_FLAGS } from "../tests/_launch.ts";
 import { freePortNear } from "./_ports.ts";
 import {
   cpuSeconds,
@@ -77,6 +80,7 @@ async function sample(server: Server, route: RouteName): Promise<Sample> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const servers: Server[] = [];
+const baseline = Deno.env.get("BENCH_BASELINE");
 try {
   const siphon = siphonCommand("bench/app/http.yaml");
   servers.push(
@@ -89,6 +93,28 @@ try {
       cmd: uvicornCommand(port, 1),
       url: `http://127.0.0.1:${port}/trivial`,
     })),
+  );
+  if (baseline) {
+    servers.push(
+      await start("siphon-deno (baseline checkout), 1 worker", 8096, (port) => ({
+        // An older checkout may predate the permission sets: it runs as it ran then.
+        cmd: [
+          Deno.execPath(),
+          "run",
+          "-A",
+          V8_FLAGS,
+          "main.ts",
+          "serve",
+          "--config",
+          "bench/app/http.yaml",
+        ],
+        cwd: baseline,
+        env: { ...siphon.env, PORT: String(port), WORKERS: "1", METRICS: "false" },
+        url: `http://127.0.0.1:${port}/trivial`,
+      })),
+    );
+  }
+  servers.push(
     await start("plain Deno.serve, same logic in JS", 8095, (port) => ({
       cmd: toolArgs("serve", "bench/peers/plain_logic.ts", [String(port)]),
       url: `http://127.0.0.1:${port}/trivial`,
@@ -136,7 +162,9 @@ for (const s of servers) {
       `${med(s, "trivial", "p99ms").toFixed(2)} | ${med(s, "realistic", "p99ms").toFixed(2)} |`,
   );
 }
-const [siphon, uvicorn, plain] = servers;
+const [siphon, uvicorn] = servers;
+const plain = servers.at(-1)!;
+const before = baseline ? servers[2] : null;
 console.log("\n## Ratios (same run, medians)\n");
 for (const route of Object.keys(ROUTES) as RouteName[]) {
   const cpu = (s: Server) => med(s, route, "cpuUs");
@@ -144,7 +172,8 @@ for (const route of Object.keys(ROUTES) as RouteName[]) {
     `- ${route}: CPU per request siphon-deno ÷ uvicorn+starlette ${
       (cpu(siphon) / cpu(uvicorn)).toFixed(2)
     }, ` +
-      `÷ plain Deno.serve ${(cpu(siphon) / cpu(plain)).toFixed(2)}`,
+      `÷ plain Deno.serve ${(cpu(siphon) / cpu(plain)).toFixed(2)}` +
+      (before ? `, ÷ the baseline checkout ${(cpu(siphon) / cpu(before)).toFixed(2)}` : ""),
   );
 }
 const json = Deno.env.get("BENCH_JSON");
