@@ -122,7 +122,9 @@ export type TestReport =
   | ({ type: "done" } & TestCounts)
   | { type: "error"; message: string }
   | { type: "caches"; config: Config }
-  | { type: "cache"; name: string; call: CacheCall };
+  | { type: "cache"; name: string; call: CacheCall }
+  /** `harness.cache.set_data`: a memory cache holding `entries`; null drops the cache. */
+  | { type: "cache_data"; name: string; entries: Record<string, string> | null };
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = { type: "build" };

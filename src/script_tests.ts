@@ -139,13 +139,17 @@ export async function runScriptTests(
  * memory).
  */
 function serveCaches(
-  msg: Extract<TestReport, { type: "cache" | "caches" }>,
+  msg: Extract<TestReport, { type: "cache" | "caches" | "cache_data" }>,
   caches: Caches,
   control: WorkerControl,
 ): void {
   if (msg.type === "cache") {
     const { ok, json } = caches.run(msg.name, msg.call);
     answer(control.cache, ok, json);
+    return;
+  }
+  if (msg.type === "cache_data") {
+    caches.fill(msg.name, msg.entries);
     return;
   }
   caches.sync({ ...msg.config, cache: {} });

@@ -52,15 +52,50 @@ Deno.test("siphon.cache (memory): shared by workers, atomic, bounded, survives r
       }
       assert.deepEqual(present, [5, 6, 7, 8, 9]);
     });
+    await t.step("local_ttl_secs bounds how long a memory entry lives", async () => {
+      await fresh(`${base}/store?c=brief&k=soon&v=x`);
+      await fresh(`${base}/store?c=brief&k=long&v=x&ttl=3600`);
+      assert.equal((await fresh(`${base}/fetch?c=brief&k=soon`)).status, 200);
+      await waitFor(
+        async () => (await fresh(`${base}/fetch?c=brief&k=long`)).status === 404,
+        "the entry stored with ttl=3600 gone after local_ttl_secs (1 s)",
+        server.logs,
+      );
+    });
     await t.step("lists, and clear errors", async () => {
       assert.equal((await fresh(`${base}/list`)).text, "2 a,b False");
       assert.equal(
         (await fresh(`${base}/errors`)).text,
-        "siphon.cache: no cache named 'nope' in http.yaml `cache:` (configured: shared, small)\n" +
-          "cache 'shared', incr 'text': cannot incr \"text\": it holds text, not a whole number\n" +
+        "cache 'shared', incr 'text': cannot incr \"text\": it holds text, not a whole number\n" +
           "siphon.cache values are str, got int",
       );
     });
+    await t.step(
+      "siphon-http's answers: True/False, lengths, unknown names, siphon: keys",
+      async () => {
+        const answers = JSON.parse((await fresh(`${base}/siphon-http`)).text);
+        assert.deepEqual(answers, {
+          store: true,
+          delete_missing: true,
+          pushes: [1, 2, 1, 1],
+          len_sum: 3,
+          has: [true, false],
+          expire: [true, false],
+          unknown: [null, false, false, false, null, [], null, false],
+          refused: [
+            "keys starting with 'siphon:' are reserved for internal use",
+            "prefix must not be empty (it would scan the whole cache)",
+          ],
+        });
+        await fresh(`${base}/siphon-http`);
+        const warnings = server.logs().match(/no cache named 'nope'[^\n]*/g) ?? [];
+        assert.ok(warnings.length >= 1 && warnings.length <= 2, "one warning per worker at most");
+        assert.match(
+          warnings[0]!,
+          /no cache named 'nope' \(configured: brief, shared, small\); its calls answer as for a missing key/,
+        );
+      },
+    );
     await t.step("state survives a hot reload", async () => {
       const app = join(dir, "app.py");
       Deno.writeTextFileSync(app, Deno.readTextFileSync(app).replace("VERSION = 1", "VERSION = 2"));

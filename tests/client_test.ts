@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeCerts } from "./_certs.ts";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { makeCerts, makeClientCert } from "./_certs.ts";
 import { freePort, ROOT, startServer } from "./_server.ts";
 
 Deno.test("http.Client: named and inline clients, errors, TLS verification, concurrency", async (t) => {
@@ -42,6 +45,20 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
         body: await req.text(),
         via: req.headers.get("x-via"),
         token: req.headers.get("x-token"),
+        target: path + new URL(req.url).search,
+        auth: req.headers.get("authorization"),
+      });
+    }
+    const hops = /^\/hops\/(\d+)\/(\d+)$/.exec(path);
+    if (hops) {
+      const left = Number(hops[1]);
+      const location = left === 0 ? "/echo" : `/hops/${left - 1}/${hops[2]}`;
+      return new Response(null, { status: Number(hops[2]), headers: { location } });
+    }
+    if (path === "/away") {
+      return new Response(null, {
+        status: 307,
+        headers: { location: `http://localhost:${upPort}/echo` },
       });
     }
     if (path.startsWith("/together/")) return together(Number(path.slice(10)));
@@ -59,6 +76,25 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
     signal: stop.signal,
     onListen() {},
   }, () => Response.json({ method: "GET" }));
+  // An upstream that requires a client certificate signed by the test CA.
+  const client = await makeClientCert(join(certs.ca, ".."), "client");
+  const combined = join(certs.ca, "..", "client-combined.pem");
+  Deno.writeTextFileSync(
+    combined,
+    Deno.readTextFileSync(client.cert) + Deno.readTextFileSync(client.key),
+  );
+  const mutual = createServer({
+    cert: Deno.readTextFileSync(certs.cert),
+    key: Deno.readTextFileSync(certs.key),
+    ca: Deno.readTextFileSync(certs.ca),
+    requestCert: true,
+    rejectUnauthorized: true,
+  }, (req, res) => {
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    res.end(`hello ${peer.subject?.CN}`);
+  });
+  await new Promise<void>((ok) => mutual.listen(0, "127.0.0.1", ok));
+  const mtlsBase = `https://localhost:${(mutual.address() as AddressInfo).port}`;
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = await startServer({
@@ -88,6 +124,8 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
         body: "payload ✓",
         via: null,
         token: "t1",
+        target: "/echo",
+        auth: null,
       });
     });
     await t.step("inline client with async with", async () => {
@@ -112,6 +150,8 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
           body: "over h2c",
           via: null,
           token: null,
+          target: "/echo",
+          auth: null,
         });
       },
     );
@@ -126,11 +166,71 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
         assert.match(r.text, new RegExp(`^PATCH http://127\\.0\\.0\\.1:${dead}/x: `));
       },
     );
-    await t.step("an unknown client name lists the configured ones", async () => {
+    await t.step(
+      "an unknown client name raises siphon-http's RuntimeError, listing the configured ones",
+      async () => {
+        assert.equal(
+          (await text("/unknown")).text,
+          'UnknownClientError True: no client named "nope" in the http addon config ' +
+            "(clients.nope); add it under clients: in http.yaml (configured: h2, insecure, " +
+            "secure, up)",
+        );
+      },
+    );
+    await t.step(
+      "siphon-http's positional arguments; a :// in the query keeps the path relative",
+      async () => {
+        const [post, get, del, put, patch] = JSON.parse((await text("/positional")).text);
+        assert.deepEqual([post.method, post.body, post.token], ["POST", "pos", "p"]);
+        assert.deepEqual(
+          [get.method, get.target, get.via],
+          ["GET", "/echo?next=https://elsewhere.example/x", "q"],
+        );
+        assert.deepEqual([del.method, del.token], ["DELETE", "d"]);
+        assert.deepEqual([put.method, put.body], ["PUT", "put"]);
+        assert.deepEqual([patch.method, patch.body], ["PATCH", "patch"]);
+      },
+    );
+    await t.step("redirects are followed as reqwest follows them, up to 10", async () => {
+      const via = (method: string, path: string, body = "") =>
+        text(`/redirect?method=${method}&path=${encodeURIComponent(path)}&body=${body}`);
+      const tenHops = await via("GET", "/hops/9/302"); // /hops/N redirects N + 1 times
+      assert.equal(tenHops.status, 200, tenHops.text);
+      const ten = JSON.parse(tenHops.text);
+      assert.deepEqual([ten.method, ten.target, ten.auth], ["GET", "/echo", "Bearer secret"]);
+      const eleven = await via("GET", "/hops/10/301");
+      assert.equal(eleven.status, 502);
       assert.equal(
-        (await text("/unknown")).text,
-        "http.Client('nope'): no such client in http.yaml `clients:` (configured: h2, insecure, secure, up)",
+        eleven.text,
+        `GET http://127.0.0.1:${upPort}/hops/10/301: too many redirects (more than 10; the ` +
+          `last to http://127.0.0.1:${upPort}/echo)`,
       );
+      const seeOther = JSON.parse((await via("POST", "/hops/1/303", "data")).text);
+      assert.deepEqual([seeOther.method, seeOther.body], ["GET", ""]);
+      const kept = JSON.parse((await via("POST", "/hops/2/307", "data")).text);
+      assert.deepEqual([kept.method, kept.body, kept.token], ["POST", "data", "kept"]);
+      const away = JSON.parse((await via("PUT", "/away", "data")).text);
+      assert.deepEqual([away.method, away.body, away.auth, away.token], [
+        "PUT",
+        "data",
+        null,
+        "kept",
+      ]);
+    });
+    await t.step("client errors and raise_for_status() are RuntimeErrors", async () => {
+      assert.equal(
+        (await text(`/runtime?dead=http://127.0.0.1:${freePort()}`)).text,
+        "ClientError HTTPStatusError",
+      );
+    });
+    await t.step("cert= takes a (cert, key) pair or a combined PEM", async () => {
+      const q = (extra: string) => `/mtls?base=${mtlsBase}&ca=${certs.ca}&${extra}`;
+      assert.equal((await text(q(`cert=${client.cert}&key=${client.key}`))).text, "hello client");
+      assert.equal((await text(q(`cert=${combined}`))).text, "hello client");
+    });
+    await t.step("an HTTPStatus status is sent; a str body gets no content-type", async () => {
+      const r = await text("/enum-status");
+      assert.deepEqual(r, { status: 201, text: "made", type: null });
     });
     await t.step(
       "TLS: verify with the test CA succeeds; without it the handshake fails",
@@ -155,6 +255,7 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
   } finally {
     await server.stop();
     stop.abort();
+    mutual.close();
     await Promise.all([upstream.finished, secure.finished]);
   }
 });

@@ -23,7 +23,8 @@ Deno.test("siphon.cache (redis): two replicas share state; outages give clear er
     join(dir, "http.yaml"),
     `script: app.py\nworkers: 2\nservers:\n  - listen: "127.0.0.1:\${PORT}"\ncache:\n` +
       `  shared: { backend: redis, url: "redis://127.0.0.1:${redisPort}/0", prefix: "t:" }\n` +
-      `  small: { backend: memory, max_entries: 5 }\n`,
+      `  small: { backend: memory, max_entries: 5 }\n` +
+      `  front: { backend: redis, url: "redis://127.0.0.1:${redisPort}/1", local_ttl_secs: 3600 }\n`,
   );
   const [portA, portB] = [freePort(), freePort()];
   const a = await startServer({ config: join(dir, "http.yaml"), env: { PORT: String(portA) } });
@@ -70,6 +71,26 @@ Deno.test("siphon.cache (redis): two replicas share state; outages give clear er
       );
       assert.equal(all.filter((r) => r.text === "won").length, 1);
     });
+    await t.step("siphon-http's answers hold on redis too", async () => {
+      const answers = JSON.parse((await get(portA, "/siphon-http")).text);
+      assert.deepEqual(
+        [answers.store, answers.delete_missing, answers.pushes, answers.len_sum, answers.expire],
+        [true, true, [1, 2, 1, 1], 3, [true, false]],
+      );
+    });
+    await t.step(
+      "local_ttl_secs: a replica answers from its own copy, as siphon-http's LRU",
+      async () => {
+        await get(portA, "/store?c=front&k=seen&v=v1");
+        assert.equal((await get(portA, "/fetch?c=front&k=seen")).text, "v1");
+        await get(portB, "/store?c=front&k=seen&v=v2");
+        assert.equal((await get(portB, "/fetch?c=front&k=seen")).text, "v2", "B wrote it");
+        assert.equal((await get(portA, "/fetch?c=front&k=seen")).text, "v1", "A's copy is kept");
+        await get(portA, "/store?c=front&k=seen&v=v3");
+        assert.equal((await get(portB, "/fetch?c=front&k=seen")).text, "v2", "B's copy is kept");
+        assert.equal((await get(portA, "/fetch?c=front&k=seen")).text, "v3");
+      },
+    );
     await t.step("Redis down: a clear error naming the URL", async () => {
       redis.kill("SIGKILL");
       await redis.status;

@@ -9,12 +9,19 @@ import { join } from "node:path";
 import { CACHE_DIR, ROOT } from "./_server.ts";
 import { siphonCommand } from "./_launch.ts";
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+type Run = { code: number; out: string; err: string };
+
+function cli(...args: string[]): Promise<Run> {
+  return cliIn(ROOT, ...args);
+}
+
+/** The CLI as `deno task` runs it from `folder` (INIT_CWD). */
+async function cliIn(folder: string, ...args: string[]): Promise<Run> {
   const launch = siphonCommand(args);
   const result = await new Deno.Command(launch.cmd, {
     args: launch.args,
-    cwd: ROOT,
-    env: { ...launch.env, SIPHON_CACHE_DIR: CACHE_DIR },
+    cwd: folder,
+    env: { ...launch.env, INIT_CWD: folder, SIPHON_CACHE_DIR: CACHE_DIR },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -32,6 +39,20 @@ Deno.test("siphon-deno test: every example's tests pass", async () => {
   const [, passed] = /^(\d+) passed, 0 failed$/m.exec(out) ?? [];
   assert.ok(Number(passed) >= 25, out);
   assert.ok(out.trimEnd().endsWith("passed, 0 failed"), "the summary is the last line");
+});
+
+Deno.test("siphon-deno test: siphon-http's SDK idioms and layout (tests/python beside examples/)", async () => {
+  // install() at import, the script reached through ../../examples and through the working
+  // folder, fixtures in a class, harness.cache.set_data, harness.log.messages, a client name
+  // no config declares, HttpTestHarness(dict), the mock_module accessors
+  const { code, out, err } = await cliIn(
+    join(ROOT, "tests", "fixtures", "sdk_layout"),
+    "test",
+    "tests/python",
+  );
+  assert.equal(code, 0, out + err);
+  assert.match(out, /^PASS tests\/python\/test_relay\.py::TestRelay::test_dedups_repeats$/m);
+  assert.equal(out.trimEnd().split("\n").at(-1), "9 passed, 0 failed");
 });
 
 Deno.test("siphon-deno test: failures show file:line, values and the handler's traceback", async () => {

@@ -102,13 +102,24 @@ async function runAll(start: TestStart): Promise<string> {
   clock.start();
   const sdk: PyProxy = py.pyimport("siphon_sdk");
   sdk._host = {
-    load: (script: string, config: string | null | undefined, env: string) =>
-      load(script, config ?? null, JSON.parse(env)),
+    load: (
+      script: string,
+      config: string | null | undefined,
+      inline: string | null | undefined,
+      env: string,
+    ) => load(script, config ?? null, inline ?? null, JSON.parse(env)),
     request,
     write: (text: string) => Deno.stdout.writeSync(encoder.encode(text)),
     log: () => {},
+    // harness.cache.set_data / clear: a memory cache filled, emptied, or dropped (null)
+    cache_data: (name: string, entries: string | null | undefined) =>
+      post({ type: "cache_data", name, entries: entries ? JSON.parse(entries) : null }),
   };
-  for (const file of start.files) mountFolder(py, dirname(file), "rw");
+  // What a test sees of the host, as a plain CPython run from there would: the working folder
+  // and the test files' folders (read-write); a loaded script's folder is added by load().
+  for (const folder of visibleFolders(start.cwd, start.files.map((f) => dirname(f)))) {
+    mountFolder(py, folder, "rw");
+  }
   const runner: PyProxy = py.pyimport("siphon_sdk._runner");
   try {
     const options = JSON.stringify({ only: start.only, keyword: start.keyword });
@@ -116,6 +127,24 @@ async function runAll(start: TestStart): Promise<string> {
   } finally {
     clock.stop();
   }
+}
+
+/** Pyodide's own folders: mounting one of them, or a folder above one, would hide it. */
+const PYODIDE_FOLDERS = ["/lib", "/tmp", "/home/pyodide", "/dev", "/proc"];
+
+/**
+ * The host folders a test run mounts: each given one not inside another given one, outermost
+ * first; a folder that is, or holds, one of Pyodide's own is left out.
+ *
+ * @param cwd the folder the test command was run from
+ * @param testFolders the folders of the test files
+ * @returns the folders to mount, in order
+ */
+export function visibleFolders(cwd: string, testFolders: string[]): string[] {
+  const hides = (f: string) => PYODIDE_FOLDERS.some((p) => p === f || p.startsWith(f + "/"));
+  const all = [...new Set([cwd, ...testFolders])].filter((f) => !hides(f))
+    .sort((a, b) => a.length - b.length);
+  return all.filter((f, i) => !all.slice(0, i).some((o) => f.startsWith(o + "/")));
 }
 
 /** siphon_sdk and the pytest subset: only the test runner's interpreter has them. */
@@ -134,19 +163,24 @@ async function writeTestPackages(py: PyodideAPI): Promise<void> {
 }
 
 /**
- * `HttpTestHarness.load_script`: the script with its http.yaml (given, or beside it and naming
- * it, else defaults; `${VAR}` from Python's os.environ), its routes compiled and the first
- * listener's request path built.
+ * `HttpTestHarness.load_script`: the script with its http.yaml (given as a path or as the
+ * harness's dict, or beside it and naming it, else defaults; `${VAR}` from Python's
+ * os.environ), its routes compiled and the first listener's request path built.
  *
  * @returns JSON `{ routes: [[methods, template, source]…], config }`
  */
 async function load(
   script: string,
   configPath: string | null,
+  inline: string | null,
   env: Record<string, string>,
 ): Promise<string> {
   try {
-    const config = forTests(await configFor(script, configPath, env));
+    const config = forTests(
+      inline === null
+        ? await configFor(script, configPath, env)
+        : parseConfig(inline, { file: "HttpTestHarness(config)", dir: dirname(script), env }),
+    );
     post({ type: "caches", config });
     const { context, routes } = buildGeneration({ config, python: py, host });
     const handle = requestHandler(listenerFor(config.servers[0], context));

@@ -1,12 +1,31 @@
 /**
- * The supervisor's memory caches: one {@link MemoryStore} per configured name, kept across hot
- * reloads (a reload adds new names, resizes changed ones and drops removed ones) and worker
- * replacements, since they live in the supervisor and not in a worker.
+ * The supervisor's memory caches: one {@link MemoryStore} per configured memory cache, and one
+ * per redis cache with `local_ttl_secs` (its process-local copy), kept across hot reloads (a
+ * reload adds new names, resizes changed ones and drops removed ones) and worker replacements,
+ * since they live in the supervisor and not in a worker.
  *
  * @module
  */
 import type { Config } from "../config/load.ts";
 import { type CacheCall, MemoryStore } from "./memory_store.ts";
+
+type CacheConfig = Config["cache"][string];
+
+/** Whether the process keeps a store for this cache: a memory cache, or a redis one's copy. */
+export function isLocal(c: CacheConfig): boolean {
+  return c.backend === "memory" || c.local_ttl_secs !== undefined;
+}
+
+/**
+ * What Python's `siphon.cache` is told a cache is.
+ *
+ * @param c the cache's config
+ * @returns `memory`, `redis`, or `redis+local` (a redis cache with a process-local copy)
+ */
+export function cacheKind(c: CacheConfig): "memory" | "redis" | "redis+local" {
+  if (c.backend === "memory") return "memory";
+  return c.local_ttl_secs === undefined ? "redis" : "redis+local";
+}
 
 /** Every memory cache of the process. */
 export class Caches {
@@ -19,14 +38,16 @@ export class Caches {
    * @param config the config now serving
    */
   sync(config: Config): void {
-    for (const [name, c] of Object.entries(config.cache)) {
-      if (c.backend !== "memory") continue;
+    const held = Object.entries(config.cache).filter(([, c]) => isLocal(c));
+    for (const [name, c] of held) {
+      const lifetime = c.local_ttl_secs === undefined ? Infinity : c.local_ttl_secs * 1000;
       const store = this.#stores.get(name);
-      if (store) store.resize(c.max_entries);
-      else this.#stores.set(name, new MemoryStore(c.max_entries));
+      if (store) store.resize(c.max_entries, lifetime);
+      else this.#stores.set(name, new MemoryStore(c.max_entries, lifetime));
     }
     for (const name of [...this.#stores.keys()]) {
-      if (config.cache[name]?.backend !== "memory") this.#stores.delete(name);
+      const c = config.cache[name];
+      if (!c || !isLocal(c)) this.#stores.delete(name);
     }
     this.#timer ??= setInterval(() => {
       for (const s of this.#stores.values()) s.sweep();
@@ -48,6 +69,23 @@ export class Caches {
     } catch (e) {
       return { ok: false, json: JSON.stringify((e as Error).message) };
     }
+  }
+
+  /**
+   * Replaces one store with a fresh one holding `entries` (the script test harness's
+   * `cache.set_data`), or drops it.
+   *
+   * @param name cache name
+   * @param entries what it holds; null drops the cache
+   */
+  fill(name: string, entries: Record<string, string> | null): void {
+    if (entries === null) {
+      this.#stores.delete(name);
+      return;
+    }
+    const store = new MemoryStore(Math.max(10000, Object.keys(entries).length));
+    for (const [key, value] of Object.entries(entries)) store.exec({ op: "store", key, value });
+    this.#stores.set(name, store);
   }
 
   /** Stops the expiry sweep. */

@@ -17,13 +17,16 @@ export type CacheOp =
   | "delete"
   | "add"
   | "incr"
+  | "expire"
   | "list_push"
   | "list_len"
+  | "list_len_sum"
   | "list_pop_all";
 
 /** One operation's arguments. */
 export interface CacheCall {
   op: CacheOp;
+  /** The key; for `list_len_sum`, the prefix of the keys. */
   key: string;
   value?: string;
   /** Time to live, ms; absent = no expiry. */
@@ -43,10 +46,16 @@ interface Entry {
 export class MemoryStore {
   readonly #entries = new Map<string, Entry>();
   #maxEntries: number;
+  #lifetimeMs: number;
 
-  /** @param maxEntries most entries kept (least recently used go first) */
-  constructor(maxEntries: number) {
+  /**
+   * @param maxEntries most entries kept (least recently used go first)
+   * @param lifetimeMs longest an entry is kept after it was written (`local_ttl_secs`); a
+   *   shorter ttl of the write wins
+   */
+  constructor(maxEntries: number, lifetimeMs = Infinity) {
     this.#maxEntries = maxEntries;
+    this.#lifetimeMs = lifetimeMs;
   }
 
   /** Entries held now (expired ones not yet swept included). */
@@ -54,9 +63,10 @@ export class MemoryStore {
     return this.#entries.size;
   }
 
-  /** Changes the bound (a hot reload may); trims at once. */
-  resize(maxEntries: number): void {
+  /** Changes the bound and the lifetime (a hot reload may); trims at once. */
+  resize(maxEntries: number, lifetimeMs = Infinity): void {
     this.#maxEntries = maxEntries;
+    this.#lifetimeMs = lifetimeMs;
     this.#trim();
   }
 
@@ -65,13 +75,13 @@ export class MemoryStore {
    *
    * @param call operation and arguments
    * @param now epoch ms (for tests)
-   * @returns fetch: string | null; store/list_push: null; exists/delete/add: boolean;
-   *   incr/list_len: number; list_pop_all: string[]
+   * @returns fetch: string | null; store: null; exists/delete/add/expire: boolean;
+   *   incr/list_push/list_len/list_len_sum: number; list_pop_all: string[]
    * @throws {TypeError} when the key holds the other kind (a list vs a string, or incr on text)
    */
   exec(call: CacheCall, now = Date.now()): string | number | boolean | string[] | null {
     const entry = this.#get(call.key, now);
-    const expires = call.ttlMs === undefined ? Infinity : now + call.ttlMs;
+    const expires = now + Math.min(call.ttlMs ?? Infinity, this.#lifetimeMs);
     switch (call.op) {
       case "fetch":
         return entry ? this.#text(entry, call.key) : null;
@@ -95,14 +105,27 @@ export class MemoryStore {
         this.#set(call.key, { value: String(next), expires: entry?.expires ?? expires });
         return next;
       }
+      case "expire":
+        if (!entry) return false;
+        entry.expires = expires;
+        return true;
       case "list_push": {
         const list = entry ? this.#list(entry, call.key) : [];
         list.push(call.value ?? "");
         this.#set(call.key, { value: list, expires: entry?.expires ?? expires });
-        return null;
+        return list.length;
       }
       case "list_len":
         return entry ? this.#list(entry, call.key).length : 0;
+      case "list_len_sum": {
+        let sum = 0;
+        for (const [key, e] of this.#entries) {
+          if (key.startsWith(call.key) && e.expires > now && typeof e.value !== "string") {
+            sum += e.value.length;
+          }
+        }
+        return sum;
+      }
       case "list_pop_all": {
         if (!entry) return [];
         const list = this.#list(entry, call.key);

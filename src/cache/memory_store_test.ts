@@ -85,3 +85,33 @@ Deno.test("MemoryStore never holds more than its bound (property)", () => {
     },
   ));
 });
+
+Deno.test("MemoryStore: expire, list lengths, lists summed by key prefix", () => {
+  const s = new MemoryStore(10);
+  assert.equal(s.exec({ op: "expire", key: "none", ttlMs: 10 }, 0), false);
+  s.exec({ op: "store", key: "e", value: "v" }, 0);
+  assert.equal(s.exec({ op: "expire", key: "e", ttlMs: 10 }, 0), true);
+  assert.equal(s.exec({ op: "fetch", key: "e" }, 10), null);
+  assert.equal(s.exec({ op: "list_push", key: "q_1", value: "a" }), 1);
+  assert.equal(s.exec({ op: "list_push", key: "q_1", value: "b" }), 2);
+  assert.equal(s.exec({ op: "list_push", key: "q_2", value: "c" }), 1);
+  s.exec({ op: "list_push", key: "other", value: "d" });
+  s.exec({ op: "store", key: "q_text", value: "not a list" });
+  assert.equal(s.exec({ op: "list_len_sum", key: "q_" }), 3);
+  assert.equal(s.exec({ op: "list_len_sum", key: "nothing" }), 0);
+});
+
+Deno.test("MemoryStore: a lifetime caps every entry; a shorter ttl still wins", () => {
+  const s = new MemoryStore(10, 1000);
+  s.exec({ op: "store", key: "plain", value: "v" }, 0);
+  s.exec({ op: "store", key: "long", value: "v", ttlMs: 60_000 }, 0);
+  s.exec({ op: "store", key: "short", value: "v", ttlMs: 100 }, 0);
+  assert.deepEqual(
+    ["plain", "long", "short"].map((key) => s.exec({ op: "fetch", key }, 500)),
+    ["v", "v", null],
+  );
+  assert.deepEqual(
+    ["plain", "long"].map((key) => s.exec({ op: "exists", key }, 1000)),
+    [false, false],
+  );
+});

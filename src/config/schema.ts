@@ -170,6 +170,8 @@ export const configSchema = z.strictObject({
       max_entries: wholeNumber(1).default(10000),
       url: z.string().optional(),
       prefix: z.string().default(""),
+      /** memory: longest an entry lives; redis: how long the process keeps a copy it read. */
+      local_ttl_secs: wholeNumber(1).optional(),
     }),
   ).default({}),
   recycle: z.strictObject({

@@ -12,6 +12,7 @@
  */
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
+import { cacheKind } from "../../src/cache/caches.ts";
 import type { Config } from "../../src/config/load.ts";
 import type { HandshakeFailure } from "../../src/protocol.ts";
 import type { Logger } from "../../src/log.ts";
@@ -113,7 +114,7 @@ export function buildGeneration(options: GenerationOptions): Generation {
   runtime.configure(
     JSON.stringify(config.clients),
     JSON.stringify(
-      Object.fromEntries(Object.entries(config.cache).map(([n, c]) => [n, c.backend])),
+      Object.fromEntries(Object.entries(config.cache).map(([n, c]) => [n, cacheKind(c)])),
     ),
   );
   // Start clean: the script loaded before in this interpreter (the test harness loads one after

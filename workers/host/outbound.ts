@@ -129,7 +129,12 @@ export class Outbound {
     body.reader.cancel();
   }
 
-  /** One request under its timeout; failures read `METHOD URL: reason`. */
+  /**
+   * One request under its timeout, redirects followed as siphon-http's client (reqwest) follows
+   * them: up to {@link MAX_REDIRECTS}; 301/302/303 continue as GET without the body (HEAD stays
+   * HEAD), 307/308 repeat the method and body; credentials are dropped when the origin changes.
+   * Failures read `METHOD URL: reason`.
+   */
   async #exchange<T>(
     r: {
       spec: string;
@@ -142,16 +147,33 @@ export class Outbound {
     use: (res: Response) => Promise<T>,
   ): Promise<T> {
     const signal = AbortSignal.timeout(r.timeoutMs);
+    let hop = {
+      method: r.method,
+      url: r.url,
+      headers: new Headers(JSON.parse(r.headers)),
+      // An empty body on a GET is no body (fetch refuses any body on GET and HEAD).
+      body: r.body?.byteLength === 0 && (r.method === "GET" || r.method === "HEAD") ? null : r.body,
+    };
     try {
-      const res = await fetch(r.url, {
-        method: r.method,
-        headers: JSON.parse(r.headers),
-        body: (r.body ?? undefined) as BodyInit | undefined,
-        client: this.#client(r.spec),
-        signal,
-        redirect: "manual",
-      });
-      return await use(res);
+      for (let redirects = 0;; redirects++) {
+        const res = await fetch(hop.url, {
+          method: hop.method,
+          headers: hop.headers,
+          body: (hop.body ?? undefined) as BodyInit | undefined,
+          client: this.#client(r.spec),
+          signal,
+          redirect: "manual",
+        });
+        const next = redirectOf(res, hop);
+        if (!next) return await use(res);
+        await res.body?.cancel();
+        if (redirects === MAX_REDIRECTS) {
+          throw new Error(
+            `too many redirects (more than ${MAX_REDIRECTS}; the last to ${next.url})`,
+          );
+        }
+        hop = next;
+      }
     } catch (e) {
       const reason = signal.aborted ? `timed out after ${r.timeoutMs} ms` : describe(e);
       throw new Error(`${r.method} ${r.url}: ${reason}`);
@@ -180,6 +202,42 @@ export class Outbound {
     this.#clients.set(specJson, client);
     return client;
   }
+}
+
+/** The most redirects one request follows (reqwest's default policy). */
+export const MAX_REDIRECTS = 10;
+
+/** One request of a redirect chain. */
+interface Hop {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: Uint8Array | null;
+}
+
+const CREDENTIALS = ["authorization", "cookie", "proxy-authorization", "www-authenticate"];
+const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "transfer-encoding"];
+
+/**
+ * The request a redirect response leads to, or null when it is not one to follow.
+ *
+ * @param res the response just received
+ * @param hop the request that got it
+ * @returns the next request
+ */
+export function redirectOf(res: Response, hop: Hop): Hop | null {
+  const location = res.headers.get("location");
+  if (location === null || ![301, 302, 303, 307, 308].includes(res.status)) return null;
+  const url = new URL(location, hop.url);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  const headers = new Headers(hop.headers);
+  if (url.origin !== new URL(hop.url).origin) { for (const h of CREDENTIALS) headers.delete(h); }
+  if (res.status === 307 || res.status === 308) {
+    return { method: hop.method, url: url.href, headers, body: hop.body };
+  }
+  for (const h of BODY_HEADERS) headers.delete(h);
+  const method = hop.method === "GET" || hop.method === "HEAD" ? hop.method : "GET";
+  return { method, url: url.href, headers, body: null };
 }
 
 function pairsOf(headers: Headers): string {

@@ -49,7 +49,11 @@ export class RedisCaches {
           this.#timeoutMs,
         );
       });
-      const work = this.#client(spec.url).then((c) => this.#exec(c, spec.prefix + call.key, call));
+      const work = this.#client(spec.url).then((c) =>
+        call.op === "list_len_sum"
+          ? listLenSum(c, spec.prefix + call.key)
+          : this.#exec(c, spec.prefix + call.key, call)
+      );
       const result = await Promise.race([work, timeout]);
       return JSON.stringify(result);
     } catch (e) {
@@ -75,9 +79,10 @@ export class RedisCaches {
         return (await c.set(key, call.value ?? "", { ...px, NX: true })) === "OK";
       case "incr":
         return await c.incrBy(key, call.by ?? 1);
+      case "expire":
+        return Boolean(await c.pExpire(key, Math.max(1, call.ttlMs ?? 0)));
       case "list_push":
-        await c.rPush(key, call.value ?? "");
-        return null;
+        return await c.rPush(key, call.value ?? "");
       case "list_len":
         return await c.lLen(key);
       case "list_pop_all": {
@@ -116,4 +121,19 @@ export class RedisCaches {
     if (!client.isReady) throw new Error("cannot connect");
     return client;
   }
+}
+
+/**
+ * The summed length of the lists whose keys start with `prefix`: SCAN (matching the prefix
+ * literally, lists only), then LLEN of each key found.
+ */
+async function listLenSum(c: RedisClientType, prefix: string): Promise<number> {
+  const match = prefix.replace(/[*?[\]\\]/g, (ch) => "\\" + ch) + "*";
+  const keys = new Set<string>();
+  for await (const batch of c.scanIterator({ MATCH: match, TYPE: "list", COUNT: 512 })) {
+    for (const key of [batch].flat()) keys.add(key);
+  }
+  let sum = 0;
+  for (const key of keys) sum += await c.lLen(key);
+  return sum;
 }

@@ -22,6 +22,7 @@ from types import CoroutineType
 import traceback
 
 from . import _chain, _stream, _wire, http, log
+from ._response import _status
 
 # What Python answers instead of a response; src/http/errors.ts's MARKERS is the same table.
 TOO_LARGE = "!413"  # a streamed body went past max_body_bytes and nobody caught it
@@ -216,9 +217,6 @@ class _Resume:
                     return done.value
 
 
-_TEXT = "\0content-type\0text/plain; charset=utf-8"
-
-
 def _pack(route, req, resp, middleware, sync):
     """The response as JS takes it: a head string (body in ``_outbuf``), or a tuple. Raises
     ``_chain.WrongType`` for anything that cannot be sent; the caller's ``_outcome`` answers
@@ -229,16 +227,13 @@ def _pack(route, req, resp, middleware, sync):
         if type(status) is int and 200 <= status <= 599 and type(body) is bytes:
             n = len(body)
             headers = resp.headers
-            if not headers:
-                head = f"{status}\0{n}{_TEXT}" if resp._text else f"{status}\0{n}"
-            else:
-                head = _head(resp, str(n), resp._text)
+            head = _head(status, headers, str(n)) if headers else f"{status}\0{n}"
             if sync and n <= OUT_SIZE:
                 _outbuf[:n] = body
                 return head
             return (head, body)
     _chain.check_response(resp, middleware, route.label)
-    status = resp.status
+    status = _status(resp.status)  # set after it was made: HTTPStatus.OK is an int subclass
     if type(status) is not int or not 200 <= status <= 599:
         raise _chain.WrongType(f"{route.label} returned status {status!r}; use a whole number "
                                "from 200 to 599")
@@ -249,33 +244,27 @@ def _pack(route, req, resp, middleware, sync):
         except TypeError as exc:
             raise _chain.WrongType(f"{route.label}: {exc}") from None
         if type(body) is not bytes:
-            return (_head(resp, "-1", False), None, _stream.ResponseBody(body, route.label, req))
+            return (_head(status, resp.headers, "-1"), None,
+                    _stream.ResponseBody(body, route.label, req))
     n = len(body)
-    head = _head(resp, str(n), resp._text)
+    head = _head(status, resp.headers, str(n))
     if sync and n <= OUT_SIZE:
         _outbuf[:n] = body
         return head
     return (head, body)
 
 
-def _head(resp, length, text):
-    headers = resp.headers
+def _head(status, headers, length):
     # Names and values all str (the usual case): one join, no loop in Python.
     try:
         flat = "\0".join(_chain_items(headers.items()))
     except TypeError:
         pass
     else:
-        if text and ("content-type" in headers or
-                     any(name.lower() == "content-type" for name in headers)):
-            text = False
-        head = f"{resp.status}\0{length}\0{flat}" if flat else f"{resp.status}\0{length}"
-        return head + _TEXT if text else head
-    parts = [str(resp.status), length]
+        return f"{status}\0{length}\0{flat}" if flat else f"{status}\0{length}"
+    parts = [str(status), length]
     for name, value in headers.items():
         name = str(name)
-        if text and name.lower() == "content-type":
-            text = False
         if isinstance(value, (list, tuple)):
             for v in value:
                 parts.append(name)
@@ -283,9 +272,6 @@ def _head(resp, length, text):
         else:
             parts.append(name)
             parts.append(str(value))
-    if text:
-        parts.append("content-type")
-        parts.append("text/plain; charset=utf-8")
     return "\0".join(parts)
 
 

@@ -1,6 +1,8 @@
 """``http.Client``: outbound HTTP run by Deno's fetch in the worker, and the bodies it reads as
 they arrive. Scripts import it from ``siphon.http``."""
 
+import re
+
 from ._response import Response
 
 _clients = {}       # name -> settings from http.yaml `clients:` (set by siphon._runtime)
@@ -64,6 +66,9 @@ async def _send_with_deno(client, method, path, url, headers, body, stream=False
     canned answers in its place.)"""
     import json
     from pyodide.ffi import JsException, to_js
+    if not _ABSOLUTE.match(url):
+        raise ClientError(f"{method} {url}: not an absolute URL; give the client a base_url "
+                          "(clients.NAME.base_url in http.yaml, or Client(base_url=...))")
     payload = to_js(body) if body is not None else None
     send = _fetch_stream if stream else _fetch
     try:
@@ -79,34 +84,55 @@ async def _send_with_deno(client, method, path, url, headers, body, stream=False
 
 _send = _send_with_deno
 
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
-class ClientError(Exception):
-    """An outbound request failed before a response: timeout, refused connection, TLS error.
-    The message names the method and URL."""
+
+class ClientError(RuntimeError):
+    """An outbound request failed before a response: timeout, refused connection, TLS error,
+    too many redirects. The message names the method and URL. A ``RuntimeError``, as
+    siphon-http raises, so ``except RuntimeError`` catches it too."""
+
+
+class UnknownClientError(RuntimeError, LookupError):
+    """``http.Client(name)`` named no client of http.yaml's ``clients:``. A ``RuntimeError`` as in
+    siphon-http, and a ``LookupError``."""
+
+
+def _configured(name):
+    """The settings of the named client; the test harness answers any name (its canned
+    responses stand in for every upstream)."""
+    if name in _clients:
+        return dict(_clients[name])
+    known = ", ".join(sorted(_clients)) or "none"
+    raise UnknownClientError(
+        f"no client named {_quoted(name)} in the http addon config (clients.{name}); add it "
+        f"under clients: in http.yaml (configured: {known})")
+
+
+def _quoted(text):
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class Client:
     """An outbound HTTP client, run by Deno's fetch in the worker.
 
     ``Client("name")`` uses ``clients.name`` from http.yaml; keyword arguments (``base_url``,
-    ``verify``, ``cert``, ``key``, ``timeout_ms``, ``pool_size``, ``http2_prior_knowledge``)
-    define one inline or override the named settings. Clients with the same connection
-    settings share one connection pool per worker.
+    ``verify``, ``cert`` — a combined PEM path or a ``(cert, key)`` pair — ``key``,
+    ``timeout_ms``, ``pool_size``, ``http2_prior_knowledge``, ``headers``) define one inline or
+    override the named settings. Clients with the same connection settings share one connection
+    pool per worker. Redirects are followed, up to 10, as siphon-http's client does.
     """
 
-    def __init__(self, name=None, *, base_url=None, timeout_ms=None, verify=None, cert=None,
-                 key=None, pool_size=None, http2_prior_knowledge=None, headers=None):
+    def __init__(self, name=None, base_url=None, verify=None, cert=None, timeout_ms=None,
+                 http2_prior_knowledge=None, *, key=None, pool_size=None, headers=None):
+        if isinstance(cert, (tuple, list)):
+            if len(cert) != 2:
+                raise TypeError("cert= must be a path string or a (cert_path, key_path) tuple")
+            cert, key = cert
         settings = {"base_url": base_url, "timeout_ms": timeout_ms, "verify": verify,
                     "cert": cert, "key": key, "pool_size": pool_size,
                     "http2_prior_knowledge": http2_prior_knowledge, "headers": headers}
-        if name is not None:
-            if name not in _clients:
-                known = ", ".join(sorted(_clients)) or "none"
-                raise LookupError(f"http.Client({name!r}): no such client in http.yaml "
-                                  f"`clients:` (configured: {known})")
-            base = dict(_clients[name])
-        else:
-            base = {}
+        base = _configured(name) if name is not None else {}
         base.update({k: v for k, v in settings.items() if v is not None})
         self.name = name
         self.base_url = base.get("base_url")
@@ -118,13 +144,14 @@ class Client:
                                 sort_keys=True)
 
     def _url(self, path):
-        if "://" in path:
+        """``path`` joined to ``base_url``: an absolute URL (``https://…`` at its start) is taken
+        as it is; otherwise it is appended, with a ``/`` between when neither side has one."""
+        if not self.base_url or _ABSOLUTE.match(path):
             return path
-        if not self.base_url:
-            raise ValueError(f"http.Client: {path!r} is relative and the client has no base_url")
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        base = self.base_url.rstrip("/")
+        return base + path if not path or path[0] in "/?#" else f"{base}/{path}"
 
-    async def request(self, method, path, *, body=None, headers=None, stream=False):
+    async def request(self, method, path, body=None, headers=None, *, stream=False):
         """Send one request; returns an ``http.Response``. Raises ``ClientError`` (with the
         URL) when no response arrives. With ``stream=True`` it returns at the response head and
         the body is read with ``resp.stream()`` as it arrives."""
@@ -139,20 +166,20 @@ class Client:
         resp._source = f"{method} {url}"
         return resp
 
-    async def get(self, path, *, body=None, headers=None, stream=False):
-        return await self.request("GET", path, body=body, headers=headers, stream=stream)
+    async def get(self, path, headers=None, *, body=None, stream=False):
+        return await self.request("GET", path, body, headers, stream=stream)
 
-    async def post(self, path, *, body=None, headers=None, stream=False):
-        return await self.request("POST", path, body=body, headers=headers, stream=stream)
+    async def post(self, path, body=None, headers=None, *, stream=False):
+        return await self.request("POST", path, body, headers, stream=stream)
 
-    async def put(self, path, *, body=None, headers=None, stream=False):
-        return await self.request("PUT", path, body=body, headers=headers, stream=stream)
+    async def put(self, path, body=None, headers=None, *, stream=False):
+        return await self.request("PUT", path, body, headers, stream=stream)
 
-    async def patch(self, path, *, body=None, headers=None, stream=False):
-        return await self.request("PATCH", path, body=body, headers=headers, stream=stream)
+    async def patch(self, path, body=None, headers=None, *, stream=False):
+        return await self.request("PATCH", path, body, headers, stream=stream)
 
-    async def delete(self, path, *, body=None, headers=None, stream=False):
-        return await self.request("DELETE", path, body=body, headers=headers, stream=stream)
+    async def delete(self, path, headers=None, *, body=None, stream=False):
+        return await self.request("DELETE", path, body, headers, stream=stream)
 
     async def __aenter__(self):
         return self

@@ -3,14 +3,21 @@ iterator or async iterator; ``HTTPStatusError`` for ``raise_for_status()``. Scri
 from ``siphon.http``."""
 
 
-class HTTPStatusError(Exception):
-    """Raised by ``Response.raise_for_status()`` for a 4xx or 5xx status."""
+class HTTPStatusError(RuntimeError):
+    """Raised by ``Response.raise_for_status()`` for a 4xx or 5xx status. A ``RuntimeError``, as
+    siphon-http raises, so ``except RuntimeError`` catches it too."""
 
     def __init__(self, response):
         source = f" from {response._source}" if response._source else ""
         super().__init__(f"HTTP status {response.status}{source}")
         self.response = response
         self.status = response.status
+
+
+def _status(status):
+    """A status given as an ``int`` subclass (``HTTPStatus``) as a plain int; anything else as it
+    is, for the response check to name."""
+    return int(status) if isinstance(status, int) and not isinstance(status, bool) else status
 
 
 def _is_stream(body):
@@ -37,21 +44,21 @@ def _as_body(body):
 
 
 class Response:
-    """An HTTP response. ``body`` may be bytes-like or str (sent as UTF-8), or an iterator or
-    async iterator of them, sent as it is produced (chunked, or HTTP/2 data frames)."""
+    """An HTTP response. ``status`` is an ``int`` (``HTTPStatus.CREATED`` and other ``int``
+    subclasses too). ``body`` may be bytes-like or str (sent as UTF-8; no content-type is added,
+    as in siphon-http), or an iterator or async iterator of them, sent as it is produced
+    (chunked, or HTTP/2 data frames)."""
 
-    __slots__ = ("status", "headers", "body", "_text", "_source")
+    __slots__ = ("status", "headers", "body", "_source")
 
     def __init__(self, status=200, headers=None, body=None):
         self._source = None
-        self.status = status
+        self.status = status if type(status) is int else _status(status)
         self.headers = dict(headers) if headers else {}
         kind = type(body)
         if kind is str:  # the common cases inline: this runs once per request
-            self._text = True
             self.body = body.encode()
         else:
-            self._text = kind is not bytes and isinstance(body, str)
             self.body = body if kind is bytes else _as_body(body)
 
     def raise_for_status(self):

@@ -8,13 +8,13 @@ the one module scripts import.
 
 import inspect
 
-from ._client import Client, ClientError
+from ._client import Client, ClientError, UnknownClientError
 from ._request import PayloadTooLarge, Request
 from ._response import HTTPStatusError, Response, _as_body
 
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response", "HTTPStatusError",
-    "Client", "ClientError", "PayloadTooLarge",
+    "Client", "ClientError", "UnknownClientError", "PayloadTooLarge",
 ]
 
 _routes = []        # (path, [METHODS], func, "file:line", stream)

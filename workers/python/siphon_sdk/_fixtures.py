@@ -19,6 +19,12 @@ def fixtures_of(namespace):
     return found
 
 
+def bound_to(instance):
+    """The fixtures defined in ``instance``'s class, as methods of that instance."""
+    return {name: pytest.FixtureDef(spec.fn.__get__(instance), spec.autouse, name)
+            for name, spec in fixtures_of(type(instance)).items()}
+
+
 def builtin_fixtures():
     """``tmp_path`` and ``monkeypatch``."""
     def tmp_path():

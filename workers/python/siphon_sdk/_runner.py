@@ -1,5 +1,5 @@
 """The test runner behind ``siphon-deno test``: collects pytest-style tests (``test_*``
-functions, ``Test*`` classes with ``test_*`` methods, fixtures from the file and a
+functions, ``Test*`` classes with ``test_*`` methods, fixtures from the file, its classes and a
 ``conftest.py`` beside it), keeps those selected (``file.py::name``, ``-k``), runs them in this
 interpreter and reports each one (PASS, FAIL with file:line and the test's captured output,
 SKIP, XFAIL, XPASS). Ends with ``N passed, M failed`` and the other counts."""
@@ -17,7 +17,7 @@ import pytest  # the subset in workers/python/testing/pytest.py
 from pyodide.ffi import run_sync
 
 import siphon_sdk
-from siphon_sdk import _fixtures, _report, _select
+from siphon_sdk import _fixtures, _mocks, _report, _select
 
 def _write(text):
     siphon_sdk._host.write(text)
@@ -158,8 +158,10 @@ def _run_one(test, fixtures, capture):
 
 def _run_body(test, fixtures, capture):
     """Fixtures, the test, teardown: None when it passed, else (outcome, text, exception)."""
-    resolver = _fixtures.Resolver(fixtures, test.params, {"capsys": capture})
     instance = test.owner() if test.owner else None
+    if instance is not None:  # fixtures defined in the class, bound to this test's instance
+        fixtures = {**fixtures, **_fixtures.bound_to(instance)}
+    resolver = _fixtures.Resolver(fixtures, test.params, {"capsys": capture})
     failure = None
     try:
         for name, spec in fixtures.items():
@@ -190,6 +192,8 @@ _LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "xfail": "XFAIL", "xp
 async def run(files_json, cwd, options_json="{}"):
     """Run the selected tests of the given files; returns the counts as JSON."""
     _report.set_cwd(cwd)
+    if os.path.isdir(cwd):
+        os.chdir(cwd)  # as a plain CPython run from there: relative paths start at it
     options = json.loads(options_json)
     selection = _select.Selection(options.get("only"), options.get("keyword"))
     asyncio.run = lambda coro, **_: run_sync(coro)  # tests written for CPython call this
@@ -217,8 +221,7 @@ async def run(files_json, cwd, options_json="{}"):
             if not selection.keeps(path, test):
                 counts["deselected"] += 1
                 continue
-            from siphon_sdk import http_testing
-            http_testing._active = None
+            logged = len(_mocks.LOG.messages)
             with _Capture() as capture:
                 outcome, text = _run_one(test, fixtures, capture)
             counts[outcome] += 1
@@ -230,7 +233,7 @@ async def run(files_json, cwd, options_json="{}"):
             captured = capture.report()
             if captured:
                 _write(_indent(captured) + "\n")
-            logs = http_testing._active.logs if http_testing._active else []
+            logs = _mocks.LOG.messages[logged:]
             if logs:
                 _write("  log:\n" + "".join(
                     _indent(f"{level.upper()} {line}", 4) + "\n" for level, line in logs))

@@ -3,6 +3,10 @@
 
 import json as _json
 
+from siphon.http import Client as MockClient  # under a harness its calls get canned answers
+
+__all__ = ["HttpStatusError", "MockResponse", "MockRequest", "MockHttp", "MockClient"]
+
 
 class HttpStatusError(Exception):
     """Raised by :meth:`MockResponse.raise_for_status` for a status of 400 or above."""
@@ -75,3 +79,54 @@ class MockRequest:
 
     def header(self, name, default=None):
         return self.headers.get(name.lower(), default)
+
+
+class MockHttp:
+    """The ``http`` namespace of a test, as siphon-http's SDK has it: the decorators and types of
+    the real ``siphon.http`` (``route``, ``middleware``, ``on_startup``, ``Request``,
+    ``Response``, ``Client``), plus the canned answers for outbound ``http.Client`` calls and the
+    record of what was sent. ``harness.http`` and ``mock_module.get_http()`` return the one
+    instance of a test run."""
+
+    def __init__(self):
+        from collections import deque
+        self.sent_requests = []
+        self._queue = deque()
+        self._by_path = {}
+        self._default = None
+
+    def __getattr__(self, name):
+        # route, middleware, on_startup, on_shutdown, Request, Response, Client, ClientError...
+        from siphon import http
+        return getattr(http, name)
+
+    def clear(self):
+        """Forget recorded requests and canned responses."""
+        self.sent_requests.clear()
+        self._queue.clear()
+        self._by_path.clear()
+        self._default = None
+
+    def add_response(self, response):
+        """Answer the next outbound call with ``response`` (first in, first out); an exception
+        instead (``http.ClientError("connection refused")``) is raised by that call, as an
+        unreachable upstream would."""
+        self._queue.append(response)
+
+    def set_response(self, path, response):
+        """Answer calls to ``path`` (as the script passed it, or the full URL) with
+        ``response`` once the queue is empty."""
+        self._by_path[path] = response
+
+    def set_default_response(self, response):
+        """Answer any other call with ``response`` (otherwise: 200 with an empty body)."""
+        self._default = response
+
+    def _next_response(self, path, url=None):
+        from urllib.parse import urlsplit
+        if self._queue:
+            return self._queue.popleft()
+        for key in (path, url, urlsplit(url or path).path):
+            if key in self._by_path:
+                return self._by_path[key]
+        return self._default or MockResponse(200, body=b"")

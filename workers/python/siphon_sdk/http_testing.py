@@ -1,7 +1,8 @@
 """``HttpTestHarness``: load a script and send it requests, exactly as ``siphon-deno serve``
 would handle them — the same router (typed parameters, 404/405/400), limits (413), bridge,
 middleware chain and error handling (500 with the traceback in the log) — without sockets.
-Outbound ``http.Client`` calls are answered from canned responses and recorded.
+Outbound ``http.Client`` calls are answered from canned responses and recorded; any client name
+is answered. ``harness.cache`` and ``harness.log`` are siphon-http's test helpers.
 
 Example::
 
@@ -11,7 +12,8 @@ Example::
     def test_user():
         harness = HttpTestHarness()
         harness.add_response(MockResponse(status=200, body=b'{"name": "ada"}'))
-        harness.load_script("app.py")          # relative to this test file
+        harness.load_script("app.py")          # the working folder, else beside this test file
+        harness.cache.set_data("users", {"42": "ada"})
         resp = harness.request("GET", "/users/42")
         assert resp.status == 200
         assert harness.sent_requests[0]["url"] == "https://api.example.com/users/42"
@@ -20,16 +22,16 @@ Example::
 import json
 import os
 import sys
-from collections import deque
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from pyodide.ffi import JsException, run_sync, to_js
 
 import siphon_sdk
-from siphon import _bridge, _client, _response, _runtime, http, log
+from siphon import _bridge, _runtime
+from siphon_sdk import _mocks
 from siphon_sdk.http import MockResponse
 
-_active = None  # the harness whose canned responses answer http.Client calls
+_active = None  # the harness made last (its log is shown with a failing test)
 
 
 class ScriptLoadError(Exception):
@@ -47,70 +49,70 @@ def _caller_folder():
     return os.getcwd()
 
 
-async def _send_canned(client, method, path, url, headers, body, stream=False):
-    harness = _active
-    if harness is None:
-        raise http.ClientError(f"{method} {url}: no HttpTestHarness is active to answer it")
-    harness.sent_requests.append({
-        "method": method, "url": url, "path": path, "name": client.name,
-        "base_url": client.base_url, "headers": dict(headers), "body": body or b"",
-    })
-    canned = harness._next_response(path, url)
-    if isinstance(canned, BaseException):
-        raise canned
-    data = canned.body
-    return canned.status, dict(canned.headers), _response._Buffered(data) if stream else data
-
-
 class HttpTestHarness:
     """Loads a script and dispatches requests through siphon-deno's own request path.
 
-    ``config`` is an http.yaml path (relative to the test file); without it, ``load_script``
-    uses the http.yaml beside the script when that file's ``script:`` names it, else defaults.
+    ``config`` is an http.yaml path (relative to the test file) or a dict with http.yaml's keys
+    (``servers``, ``clients``, ``cache``, ``routes`` …; ``script`` is filled in by
+    ``load_script``). Without it, ``load_script`` uses the http.yaml beside the script when that
+    file's ``script:`` names it, else defaults. Making a harness clears what earlier ones
+    recorded, as siphon-http's does.
     """
 
     def __init__(self, config=None):
         global _active
-        self.sent_requests = []
-        self.logs = []
-        self._config = self._resolve(config) if config else None
-        self._queue = deque()
-        self._by_path = {}
-        self._default = None
+        if isinstance(config, dict):
+            self._config, self._inline = None, dict(config)
+        else:
+            self._config, self._inline = (self._resolve(config) if config else None), None
         self._loaded = None
+        _mocks.reset()
+        _mocks.patch()
         _active = self
-        _client._send = _send_canned
-        log._sink = self._log
 
-    # -- canned answers for outbound http.Client calls -------------------------------------
+    # -- siphon-http's test helpers --------------------------------------------------------
 
     @property
     def http(self):
-        """The harness itself (``harness.http.add_response(...)`` as in siphon-http's SDK)."""
-        return self
+        """The ``http`` namespace of the test: canned answers (``add_response``,
+        ``set_response``, ``set_default_response``) and ``sent_requests``."""
+        return _mocks.HTTP
+
+    @property
+    def sent_requests(self):
+        """Outbound calls made, in order: dicts of ``method``, ``url``, ``path``, ``name``,
+        ``base_url``, ``headers`` (as the script gave them) and ``body`` (bytes)."""
+        return _mocks.HTTP.sent_requests
+
+    @property
+    def cache(self):
+        """``siphon.cache`` with ``set_data(name, data)`` and ``clear()``."""
+        return _mocks.CACHE
+
+    @property
+    def log(self):
+        """The captured log: ``harness.log.messages`` is a list of ``(level, message)``."""
+        return _mocks.LOG
+
+    @property
+    def logs(self):
+        """``harness.log.messages``."""
+        return _mocks.LOG.messages
 
     def add_response(self, response):
         """Answer the next outbound ``http.Client`` call with ``response`` (first in, first
         out); an exception instead (``http.ClientError("connection refused")``) is raised by
         that call, as an unreachable upstream would."""
-        self._queue.append(response)
+        _mocks.HTTP.add_response(response)
 
     def set_response(self, path, response):
         """Answer calls to ``path`` (as the script passed it, or the full URL) with
         ``response`` once the queue is empty."""
-        self._by_path[path] = response
+        _mocks.HTTP.set_response(path, response)
 
     def set_default_response(self, response):
         """Answer any other call with ``response`` (otherwise: 200 with an empty body)."""
-        self._default = response
-
-    def _next_response(self, path, url):
-        if self._queue:
-            return self._queue.popleft()
-        for key in (path, url, urlsplit(url).path):
-            if key in self._by_path:
-                return self._by_path[key]
-        return self._default or MockResponse(200, body=b"")
+        _mocks.HTTP.set_default_response(response)
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -118,22 +120,36 @@ class HttpTestHarness:
         return path if os.path.isabs(path) else os.path.normpath(
             os.path.join(_caller_folder(), path))
 
+    def _script_path(self, path):
+        """siphon-http's harness resolves against the working folder; a test run from its own
+        folder finds it beside the test file, so that is tried next."""
+        if os.path.isabs(path):
+            return os.path.normpath(path)
+        tried = [os.path.normpath(os.path.join(os.getcwd(), path)), self._resolve(path)]
+        return next((p for p in tried if os.path.exists(p)), tried[0])
+
     def load_script(self, path, config=None):
-        """Load the script at ``path`` (relative to the test file) with its routes from
-        decorators and from http.yaml (``config``, or the http.yaml beside it that names it).
-        Raises :class:`ScriptLoadError` with the position of the problem."""
+        """Load the script at ``path`` (absolute, or relative to the working folder, else to
+        the test file) with its routes from decorators and from http.yaml (``config``, or the
+        one given to the harness, or the http.yaml beside the script that names it). Raises
+        :class:`ScriptLoadError` with the position of the problem."""
         global _active
         _active = self
-        script = self._resolve(path)
+        script = self._script_path(str(path))
         config = self._resolve(config) if config else self._config
+        inline = None
+        if self._inline is not None and not config:
+            inline = json.dumps({"servers": [{"listen": "127.0.0.1:8080"}], **self._inline,
+                                 "script": script})
         try:
             # ${VAR} in http.yaml expands from os.environ as the test left it (monkeypatch)
-            summary = run_sync(siphon_sdk._host.load(script, config, json.dumps(dict(os.environ))))
+            summary = run_sync(siphon_sdk._host.load(script, config, inline,
+                                                     json.dumps(dict(os.environ))))
         except JsException as exc:
             raise ScriptLoadError(str(exc).removeprefix("Error: ")) from None
         self._loaded = json.loads(summary)
-        log._sink = self._log
-        _client._send = _send_canned
+        _mocks.CACHE._forget_made()
+        _mocks.patch()
         return self
 
     def load_source(self, source, name="script.py"):
@@ -178,8 +194,6 @@ class HttpTestHarness:
         ``path_params`` replaces the parameters the router extracted (for handlers tested
         apart from their template)."""
         self._need_script()
-        global _active
-        _active = self
         headers = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
@@ -200,19 +214,9 @@ class HttpTestHarness:
         return MockResponse(answer.status, dict(json.loads(answer.headers)),
                             answer.body.to_bytes())
 
-    # -- the log ----------------------------------------------------------------------------
-
-    def _log(self, level, text, request_id=""):
-        self.logs.append((level, text))
-        siphon_sdk._host.log(level, text)
-
     def reset(self):
-        """Forget recorded requests, canned responses and log lines."""
-        self.sent_requests.clear()
-        self.logs.clear()
-        self._queue.clear()
-        self._by_path.clear()
-        self._default = None
+        """Forget recorded requests, canned responses, log lines and cached data."""
+        _mocks.reset()
 
     def close(self):
         """Nothing to release; kept for siphon-http SDK compatibility."""

@@ -15,7 +15,7 @@ _HeaderValue = Union[str, Sequence[str]]
 
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response",
-    "HTTPStatusError", "Client", "ClientError", "PayloadTooLarge",
+    "HTTPStatusError", "Client", "ClientError", "UnknownClientError", "PayloadTooLarge",
 ]
 
 def route(
@@ -63,7 +63,7 @@ class Request:
         """The body as it arrives (``stream=True`` routes) or in one chunk; read it once."""
 
 class Response:
-    """A response; ``body`` as bytes or str (UTF-8, text/plain unless a content type is set)."""
+    """A response; ``body`` as bytes or str (UTF-8; no content type is added)."""
 
     status: int
     headers: dict[str, _HeaderValue]
@@ -80,13 +80,17 @@ class Response:
     def stream(self) -> AsyncIterator[bytes]:
         """The body as an async iterator (as it arrives for ``Client(...).get(..., stream=True)``)."""
 
-class HTTPStatusError(Exception):
+class HTTPStatusError(RuntimeError):
     response: Response
     status: int
     def __init__(self, response: Response) -> None: ...
 
-class ClientError(Exception):
-    """An outbound request got no response (timeout, refused, TLS); names METHOD URL."""
+class ClientError(RuntimeError):
+    """An outbound request got no response (timeout, refused, TLS, too many redirects); names
+    METHOD URL."""
+
+class UnknownClientError(RuntimeError, LookupError):
+    """``Client(name)`` named no client of the config's ``clients:``."""
 
 class Client:
     """Outbound HTTP: ``Client("name")`` from http.yaml ``clients:``, or settings inline."""
@@ -98,39 +102,39 @@ class Client:
     def __init__(
         self,
         name: Union[str, None] = ...,
-        *,
         base_url: Union[str, None] = ...,
-        timeout_ms: Union[int, None] = ...,
         verify: Union[str, None] = ...,
-        cert: Union[str, None] = ...,
+        cert: Union[str, tuple[str, str], None] = ...,
+        timeout_ms: Union[int, None] = ...,
+        http2_prior_knowledge: Union[bool, None] = ...,
+        *,
         key: Union[str, None] = ...,
         pool_size: Union[int, None] = ...,
-        http2_prior_knowledge: Union[bool, None] = ...,
         headers: Union[Mapping[str, str], None] = ...,
     ) -> None: ...
     async def request(
         self,
         method: str,
         path: str,
-        *,
         body: _Body = ...,
         headers: Union[Mapping[str, str], None] = ...,
+        *,
         stream: bool = ...,
     ) -> Response: ...
     async def get(
-        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+        self, path: str, headers: Union[Mapping[str, str], None] = ..., *, body: _Body = ..., stream: bool = ...
     ) -> Response: ...
     async def post(
-        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+        self, path: str, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., *, stream: bool = ...
     ) -> Response: ...
     async def put(
-        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+        self, path: str, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., *, stream: bool = ...
     ) -> Response: ...
     async def patch(
-        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+        self, path: str, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., *, stream: bool = ...
     ) -> Response: ...
     async def delete(
-        self, path: str, *, body: _Body = ..., headers: Union[Mapping[str, str], None] = ..., stream: bool = ...
+        self, path: str, headers: Union[Mapping[str, str], None] = ..., *, body: _Body = ..., stream: bool = ...
     ) -> Response: ...
     async def __aenter__(self) -> Client: ...
     async def __aexit__(

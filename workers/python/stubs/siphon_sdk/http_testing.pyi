@@ -1,20 +1,27 @@
 # Type stubs for `siphon_sdk.http_testing`.
 from typing import Any, Mapping, Union
 
-from .http import MockResponse
+from .http import MockHttp, MockResponse
+from .mock_module import _Cache, _Log
 
 _Body = Union[bytes, bytearray, str, dict[str, Any], list[Any], None]
 
 class ScriptLoadError(Exception): ...
 
 class HttpTestHarness:
-    sent_requests: list[dict[str, Any]]
-    """Outbound http.Client calls: method, url, path, name, base_url, headers, body."""
-    logs: list[tuple[str, str]]
-    """(level, message) of every siphon.log line and handler traceback."""
-    def __init__(self, config: Union[str, None] = ...) -> None: ...
     @property
-    def http(self) -> HttpTestHarness: ...
+    def sent_requests(self) -> list[dict[str, Any]]:
+        """Outbound http.Client calls: method, url, path, name, base_url, headers, body."""
+    @property
+    def logs(self) -> list[tuple[str, str]]:
+        """(level, message) of every siphon.log line and handler traceback."""
+    def __init__(self, config: Union[str, Mapping[str, Any], None] = ...) -> None: ...
+    @property
+    def http(self) -> MockHttp: ...
+    @property
+    def cache(self) -> _Cache: ...
+    @property
+    def log(self) -> _Log: ...
     @property
     def routes(self) -> list[tuple[list[str], str, str]]: ...
     def add_response(self, response: MockResponse | BaseException) -> None: ...
