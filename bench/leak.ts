@@ -7,7 +7,7 @@
  * Env: LEAK_REQUESTS (200000), LEAK_WARMUP (20000), WORKERS (2).
  */
 import { drive } from "../harness/driver.ts";
-import { loadConfig } from "../src/config/load.ts";
+import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import type { WorkerStats } from "../src/protocol.ts";
 import { Supervisor } from "../src/supervisor/supervisor.ts";

@@ -5,7 +5,7 @@
  * The baseline is the same handler answering 404 without Python.
  */
 import { join } from "node:path";
-import { loadConfig } from "../src/config/load.ts";
+import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { buildGeneration } from "../workers/host/generation.ts";

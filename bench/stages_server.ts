@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import type { PyCallable } from "pyodide/ffi";
-import { loadConfig } from "../src/config/load.ts";
+import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { Bridge, BridgeRequest } from "../workers/bridge/bridge.ts";

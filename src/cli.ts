@@ -9,10 +9,11 @@ import { parseArgs } from "node:util";
 import {
   type Config,
   ConfigError,
-  loadConfig,
+  formatProblem,
   type LogOverrides,
   withLogOverrides,
 } from "./config/load.ts";
+import { loadConfig } from "./config/files.ts";
 import { createLogger } from "./log.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { checkScript } from "./supervisor/check.ts";
@@ -126,7 +127,8 @@ async function withConfig(
     throw e;
   }
   if (command === "check") return await check(config, values.config!);
-  return await serve({ config, configFile, overrides, watch: !values["no-watch"] }, signals);
+  const watch = !values["no-watch"] && config.watch;
+  return await serve({ config, configFile, overrides, watch }, signals);
 }
 
 /**
@@ -143,10 +145,12 @@ async function serve(
     `starting siphon-deno ${VERSION} (pid ${Deno.pid}): ${config.workers} workers, ` +
       `config ${configFile}`,
   );
+  for (const w of config.warnings) log.warning(formatProblem(w));
+  if (!config.watch) log.info("file watching is off (script.reload: sighup); SIGHUP reloads");
   let supervisor: Supervisor | null = null;
   const watcher = options.watch
     ? new FileWatcher({
-      files: () => supervisor?.watchedFiles() ?? watchedFilesFor(configFile, config.script),
+      files: () => supervisor?.watchedFiles() ?? watchedFilesFor(config, configFile),
       onChange: async () => {
         await supervisor?.reload("file change");
         watcher?.refresh();
@@ -186,6 +190,7 @@ async function serve(
  * serving worker would. 0 when `serve` would start, 2 with serve's message when it would not.
  */
 async function check(config: Config, file: string): Promise<number> {
+  for (const w of config.warnings) console.error(`warning: ${formatProblem(w)}`);
   let routes;
   try {
     ({ routes } = await checkScript(config, createLogger({ level: "warning" })));

@@ -76,6 +76,8 @@ export interface RunOptions {
   readyPattern?: RegExp;
   /** More command-line arguments, e.g. `["--log-format", "json"]`. */
   args?: string[];
+  /** The folder the command runs from, as `deno task` from there. @default ROOT */
+  cwd?: string;
 }
 
 function spawn(options: RunOptions) {
@@ -85,10 +87,11 @@ function spawn(options: RunOptions) {
     options.config,
     ...options.args ?? [],
   ]);
+  const cwd = options.cwd ?? ROOT;
   return new Deno.Command(cmd, {
     args,
-    cwd: ROOT,
-    env: { ...env, SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
+    cwd,
+    env: { ...env, INIT_CWD: cwd, SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

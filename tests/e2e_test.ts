@@ -181,6 +181,16 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       );
     });
 
+    await t.step(
+      "a status outside 200-599, or a middleware returning neither Response nor None, is a 500",
+      async () => {
+        assert.equal((await get(`${base}/bad-status`)).status, 500);
+        await server.waitForLog(/returned status 99; use a whole number from 200 to 599/);
+        assert.equal((await get(`${base}/mw-wrong`)).status, 500);
+        await server.waitForLog(/middleware order_one.*returned str/);
+      },
+    );
+
     await t.step("os.environ is the server's environment", async () => {
       assert.equal((await get(`${base}/env`)).text, "s3cret");
     });

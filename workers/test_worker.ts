@@ -14,7 +14,8 @@
 import { dirname, join } from "node:path";
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
-import { type Config, loadConfig, parseConfig } from "../src/config/load.ts";
+import { type Config, parseConfig } from "../src/config/load.ts";
+import { loadConfig } from "../src/config/files.ts";
 import { ask } from "../src/cache/channel.ts";
 import { createLogger } from "../src/log.ts";
 import type { TestReport, TestStart, WorkerControl } from "../src/protocol.ts";

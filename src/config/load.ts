@@ -9,33 +9,26 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { isMap, isScalar, LineCounter, type Node, parseDocument, visit } from "yaml";
-import type { z } from "zod";
-import { expandEnv, ExpandError } from "./expand.ts";
-import { configSchema, knownKeysAt, type RawConfig } from "./schema.ts";
-import { closest } from "./suggest.ts";
+import {
+  type At,
+  ConfigError,
+  type ConfigProblem,
+  describeIssue,
+  keyOffset,
+  readDocument,
+  sortProblems,
+} from "./document.ts";
+import { type CacheSettings, configSchema, knownKeysAt, type RawConfig } from "./schema.ts";
 import { checkSemantics } from "./semantics.ts";
 
-/** One problem in a config file. `line` and `col` are 1-based. */
-export interface ConfigProblem {
-  file: string;
-  line: number;
-  col: number;
-  /** Field path like `servers[0].listen`; empty for a syntax error. */
-  path: string;
-  message: string;
-}
-
-/** A config that cannot be used; `message` has one line per problem. */
-export class ConfigError extends Error {
-  /**
-   * @param problems every problem found, in file order
-   */
-  constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join("\n"));
-    this.name = "ConfigError";
-  }
-}
+export {
+  type At,
+  ConfigError,
+  type ConfigProblem,
+  formatPath,
+  formatProblem,
+  type NodeAt,
+} from "./document.ts";
 
 /** A route declared in http.yaml, with where it was declared. */
 export type ConfigRoute = RawConfig["routes"][number] & { source: string };
@@ -44,11 +37,18 @@ export type ConfigRoute = RawConfig["routes"][number] & { source: string };
 export type Config = Omit<RawConfig, "workers" | "routes"> & {
   /** The config file as the user named it (used in messages). */
   file: string;
-  /** Absolute folder of the config file; relative paths resolve against it. */
+  /** Absolute folder relative paths resolved against: the config file's (http.yaml), or the
+   * working folder (siphon.yaml, as siphon-http resolves them). */
   dir: string;
   /** Worker count with `auto` resolved. */
   workers: number;
   routes: ConfigRoute[];
+  /** The config files it was read from (absolute): a change to one is a reload. */
+  sources: string[];
+  /** Keys accepted but not used (siphon.yaml's SIP-core settings …), each at its place. */
+  warnings: ConfigProblem[];
+  /** Whether file changes reload (siphon.yaml `script.reload: sighup` turns it off). */
+  watch: boolean;
 };
 
 /** What {@link parseConfig} needs besides the text. */
@@ -61,37 +61,22 @@ export interface ParseOptions {
   env: Readonly<Record<string, string>>;
   /** Core count for `workers: auto`. @default navigator.hardwareConcurrency */
   cores?: number;
+  /** The files read (absolute), for the watcher. @default [] */
+  sources?: string[];
+  /** When this is the http addon config of a siphon.yaml: what the siphon.yaml sets. */
+  addon?: AddonContext;
 }
 
-/**
- * Reads and validates a config file.
- *
- * @param file path to http.yaml
- * @param env environment for `${VAR}` expansion
- * @returns the validated config
- * @throws {ConfigError} listing every problem with its position
- * @example
- * ```ts
- * const config = await loadConfig("examples/hello/http.yaml");
- * ```
- */
-export async function loadConfig(
-  file: string,
-  env: Readonly<Record<string, string>> = Deno.env.toObject(),
-): Promise<Config> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new ConfigError([{
-      file,
-      line: 1,
-      col: 1,
-      path: "",
-      message: `Cannot read the config file: ${(e as Error).message}`,
-    }]);
-  }
-  return parseConfig(text, { file, dir: resolve(file, ".."), env });
+/** What a siphon.yaml gives its http addon config (siphon-http's `extensions.http`). */
+export interface AddonContext {
+  /** The siphon.yaml as the user named it. */
+  from: string;
+  /** `script.path`, absolute. */
+  script: string;
+  /** `cache:`, translated. */
+  cache: Record<string, CacheSettings>;
+  /** `log:`, translated; wins over the addon's own `log:`. */
+  log: Partial<RawConfig["log"]>;
 }
 
 /** Command-line settings that win over http.yaml's `log:`, on start and on every reload. */
@@ -122,40 +107,16 @@ export function withLogOverrides(config: Config, overrides: LogOverrides): Confi
  * @throws {ConfigError} listing every problem with its position
  */
 export function parseConfig(text: string, options: ParseOptions): Config {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const at = (offset: number, path: string, message: string): ConfigProblem => {
-    const pos = lines.linePos(offset);
-    return { file: options.file, line: pos.line, col: pos.col, path, message };
-  };
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => at(e.pos[0], "", `YAML syntax error: ${e.message.split("\n")[0]}`)),
-    );
-  }
+  const { doc, input, at, nodeAt } = readDocument(text, options.file, options.env);
   const problems: ConfigProblem[] = [];
-  expandScalars(
-    doc.contents,
-    options.env,
-    (offset, path, msg) => problems.push(at(offset, path, msg)),
-  );
-  if (problems.length) throw new ConfigError(problems);
-
-  const input = doc.toJS() ?? {};
-  if (typeof input !== "object" || Array.isArray(input)) {
-    throw new ConfigError([at(0, "", "expected a mapping of keys like script: and servers:")]);
+  if (options.addon) {
+    fromSiphonYaml(input, options.addon, (path) => keyOffset(doc, path), at, problems);
   }
+  if (problems.length) throw new ConfigError(problems);
   const result = configSchema.safeParse(input);
-  const nodeAt = (path: readonly PropertyKey[]): Node | null => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
-      if (node?.range) return node;
-    }
-    return null;
-  };
   if (!result.success) {
     for (const issue of result.error.issues) {
-      problems.push(...describeIssue(issue, input, doc, nodeAt, at));
+      problems.push(...describeIssue(issue, input, doc, nodeAt, at, knownKeysAt));
     }
     throw new ConfigError(sortProblems(problems));
   }
@@ -165,117 +126,27 @@ export function parseConfig(text: string, options: ParseOptions): Config {
   return config;
 }
 
-/** A problem at an offset of the document, with its field path. */
-export type At = (offset: number, path: string, message: string) => ConfigProblem;
-/** The document's node at a field path, or null. */
-export type NodeAt = (path: readonly PropertyKey[]) => Node | null;
-
-function expandScalars(
-  root: unknown,
-  env: Readonly<Record<string, string>>,
-  report: (offset: number, path: string, message: string) => void,
-): void {
-  visit(root as Node, {
-    Scalar(key, node, ancestors) {
-      if (key === "key" || typeof node.value !== "string" || !node.range) return;
-      try {
-        node.value = expandEnv(node.value, env);
-      } catch (e) {
-        if (!(e instanceof ExpandError)) throw e;
-        const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0;
-        report(node.range[0] + quoted + e.offset, pathOf(ancestors, node), e.message);
-      }
-    },
-  });
-}
-
-/** Builds `servers[0].listen` from the yaml visitor's ancestor chain. */
-function pathOf(ancestors: readonly unknown[], node: unknown): string {
-  const parts: PropertyKey[] = [];
-  let child = node;
-  for (let i = ancestors.length - 1; i >= 0; i--) {
-    const a = ancestors[i] as { key?: unknown; value?: unknown; items?: unknown[] };
-    if (a && "key" in a && "value" in a && a.value === child) {
-      parts.unshift(isScalar(a.key) ? String(a.key.value) : String(a.key));
-    } else if (a?.items && !isMap(a)) {
-      const index = a.items.indexOf(child);
-      if (index >= 0) parts.unshift(index);
-    }
-    child = a;
-  }
-  return formatPath(parts);
-}
-
-/** Formats a field path: `["servers", 0, "listen"]` → `servers[0].listen`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => typeof p === "number" ? `[${p}]` : (i ? "." : "") + String(p)).join("");
-}
-
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  input: unknown,
-  doc: ReturnType<typeof parseDocument>,
-  nodeAt: NodeAt,
+/** An http addon config takes `script`, `cache` and `log` from its siphon.yaml. */
+function fromSiphonYaml(
+  input: Record<string, unknown>,
+  addon: AddonContext,
+  keyAt: (path: PropertyKey[]) => number,
   at: At,
-): ConfigProblem[] {
-  const node = nodeAt(issue.path);
-  const offset = node?.range?.[0] ?? 0;
-  if (issue.code === "unrecognized_keys") {
-    const map = doc.getIn(issue.path as unknown[], true);
-    return issue.keys.map((key) => {
-      const pair = isMap(map)
-        ? map.items.find((p) => isScalar(p.key) && p.key.value === key)
-        : null;
-      const keyOffset = (pair && isScalar(pair.key) && pair.key.range?.[0]) || offset;
-      return at(keyOffset, formatPath([...issue.path, key]), unknownKey(key, issue.path));
-    });
+  problems: ConfigProblem[],
+): void {
+  for (const [key, where] of [["script", "script.path"], ["cache", "cache:"]] as const) {
+    if (input[key] === undefined) continue;
+    problems.push(at(
+      keyAt([key]),
+      key,
+      `this file is the http addon config of ${addon.from}, which sets ${where}; set it ` +
+        `there only`,
+    ));
   }
-  const value = valueAt(input, issue.path);
-  const path = formatPath(issue.path);
-  if (value === undefined) {
-    return [at(offset, path, "required key is missing")];
-  }
-  switch (issue.code) {
-    case "invalid_type":
-      return [at(offset, path, `expected ${issue.expected}, got ${describe(value)}`)];
-    case "invalid_value":
-      return [
-        at(offset, path, `expected one of ${issue.values.join(", ")}, got ${describe(value)}`),
-      ];
-    case "too_small":
-      return [
-        at(
-          offset,
-          path,
-          Array.isArray(value) ? `expected at least ${issue.minimum} item` : "must not be empty",
-        ),
-      ];
-    case "invalid_format":
-      return [at(offset, path, `${issue.message}, got ${describe(value)}`)];
-    default:
-      return [at(offset, path, issue.message)];
-  }
-}
-
-function unknownKey(key: string, parent: readonly PropertyKey[]): string {
-  const known = knownKeysAt(parent);
-  const guess = closest(key, known);
-  return guess
-    ? `unknown key "${key}"; did you mean "${guess}"?`
-    : `unknown key "${key}"; known keys here: ${known.join(", ")}`;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const p of path) v = (v as Record<PropertyKey, unknown> | undefined)?.[p];
-  return v;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "a mapping";
-  return typeof v === "string" ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
+  input.script = addon.script;
+  input.cache = addon.cache;
+  const log = input.log && typeof input.log === "object" ? input.log : {};
+  input.log = { ...log, ...addon.log };
 }
 
 function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
@@ -284,6 +155,9 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     ...raw,
     file: options.file,
     dir: options.dir,
+    sources: options.sources ?? [],
+    warnings: [],
+    watch: true,
     script: abs(raw.script),
     workers: raw.workers === "auto"
       ? (options.cores ?? navigator.hardwareConcurrency)
@@ -311,12 +185,4 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     ),
     python: { mounts: raw.python.mounts.map((m) => ({ ...m, host: abs(m.host) })) },
   };
-}
-
-function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  return problems.sort((a, b) => a.line - b.line || a.col - b.col);
-}
-
-function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.path ? p.path + ": " : ""}${p.message}`;
 }

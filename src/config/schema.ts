@@ -8,8 +8,14 @@
  */
 import { z } from "zod";
 
-/** A whole number; a numeric string (from `${VAR}` expansion) is accepted too. */
-function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+/**
+ * A whole number; a numeric string (from `${VAR}` expansion) is accepted too.
+ *
+ * @param min the smallest allowed
+ * @param max the largest allowed
+ * @returns the schema
+ */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   return z.unknown().transform((v, ctx) => {
     const n = typeof v === "number"
       ? v
@@ -80,7 +86,9 @@ const route = z.strictObject({
 });
 
 const client = z.strictObject({
-  base_url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+  /** Prepended to the paths the script passes; without it, paths must be whole URLs. */
+  base_url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+    .optional(),
   timeout_ms: wholeNumber(1).default(5000),
   verify: z.string().optional(),
   cert: z.string().optional(),
@@ -161,10 +169,10 @@ export const configSchema = z.strictObject({
   }).default({ level: "info", format: "pretty", access: false }),
   servers: z.array(server).min(1),
   routes: z.array(route).default([]),
-  clients: z.record(z.string().regex(IDENT), client).default({}),
+  clients: z.record(z.string().min(1), client).default({}),
   python: z.strictObject({ mounts: z.array(mount).default([]) }).default({ mounts: [] }),
   cache: z.record(
-    z.string().regex(IDENT, { error: "expected a cache name like sessions (letters, digits, _)" }),
+    z.string().min(1),
     z.strictObject({
       backend: z.enum(["memory", "redis"]),
       max_entries: wholeNumber(1).default(10000),
@@ -181,6 +189,9 @@ export const configSchema = z.strictObject({
   }).default({ max_requests: 0, max_memory_mb: 0, max_rss_mb: 0 }),
 });
 
+/** One entry of `cache:`. */
+export type CacheSettings = z.output<typeof configSchema>["cache"][string];
+
 /** http.yaml after validation and defaults, before paths are resolved. */
 export type RawConfig = z.output<typeof configSchema>;
 
@@ -188,11 +199,15 @@ export type RawConfig = z.output<typeof configSchema>;
  * The keys an object at `path` accepts, for "did you mean" suggestions.
  *
  * @param path a field path from a validation issue
+ * @param schema the schema of the whole file @default configSchema (http.yaml)
  * @returns the known keys there, or `[]` when the path does not lead to an object
  */
-export function knownKeysAt(path: readonly PropertyKey[]): string[] {
+export function knownKeysAt(
+  path: readonly PropertyKey[],
+  schema: z.ZodType = configSchema,
+): string[] {
   // deno-lint-ignore no-explicit-any
-  let node: any = configSchema;
+  let node: any = schema;
   for (const key of [...path, null]) {
     for (let guard = 0; guard < 8; guard++) {
       const def = node?.def ?? node?._zod?.def;

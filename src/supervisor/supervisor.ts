@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { ConfigError, loadConfig, type LogOverrides, withLogOverrides } from "../config/load.ts";
+import { ConfigError, type LogOverrides, withLogOverrides } from "../config/load.ts";
+import { loadConfig } from "../config/files.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
@@ -257,7 +258,7 @@ export class Supervisor {
    * @returns absolute paths
    */
   watchedFiles(): string[] {
-    return watchedFilesFor(this.#options.configFile, this.#config.script);
+    return watchedFilesFor(this.#config, this.#options.configFile);
   }
 
   /**

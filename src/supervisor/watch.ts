@@ -118,16 +118,22 @@ export class FileWatcher {
 }
 
 /**
- * The files whose change means a reload: the config, the script, and the `.py` files beside
- * the script (modules it may import).
+ * The files whose change means a reload: the config files (an http.yaml, or a siphon.yaml and
+ * its addon config), the script, and the `.py` files beside the script (modules it may
+ * import).
  *
- * @param configFile the config file as named on the command line
- * @param script the script's absolute path
+ * @param config the config's files and script
+ * @param configFile the config file as named on the command line, when the config knows none
  * @returns absolute paths, sorted
  */
-export function watchedFilesFor(configFile: string, script: string): string[] {
+export function watchedFilesFor(
+  config: { sources: string[]; script: string },
+  configFile?: string,
+): string[] {
+  const { script } = config;
   const scriptDir = dirname(script);
-  const files = new Set([resolve(configFile), script]);
+  const sources = config.sources.length || !configFile ? config.sources : [resolve(configFile)];
+  const files = new Set([...sources, script]);
   try {
     for (const e of Deno.readDirSync(scriptDir)) {
       if (e.isFile && e.name.endsWith(".py")) files.add(join(scriptDir, e.name));
