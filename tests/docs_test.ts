@@ -141,3 +141,32 @@ Deno.test("README.md and docs/deployment.md give timings as ratios, not one box'
   }
   assert.deepEqual(found, []);
 });
+
+Deno.test("docs/migration.md: every row is a siphon-http name with a test that exists", () => {
+  const doc = Deno.readTextFileSync(join(ROOT, "docs", "migration.md"));
+  const rows = doc.split("\n").filter((l) =>
+    l.startsWith("| ") && !/^\| (---|siphon-http)/.test(l)
+  );
+  assert.ok(rows.length >= 60, `${rows.length} rows`);
+  const wrong: string[] = [];
+  for (const row of rows) {
+    const cells = row.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    assert.equal(cells.length, 3, row);
+    const test = cells[2];
+    if (test.startsWith("—")) continue; // says why it has no test
+    const ref = /^`([\w/.]+)` — "(.+)"$/.exec(test);
+    if (!ref) {
+      wrong.push(`not "\`file\` — \\"name\\"": ${test}`);
+      continue;
+    }
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(join(ROOT, ref[1]));
+    } catch {
+      wrong.push(`no file ${ref[1]}`);
+      continue;
+    }
+    if (!text.includes(ref[2])) wrong.push(`${ref[1]} has no "${ref[2]}"`);
+  }
+  assert.deepEqual(wrong, []);
+});
