@@ -17,6 +17,10 @@ __all__ = [
     "Client", "ClientError", "UnknownClientError", "PayloadTooLarge",
 ]
 
+for _cls in (Request, Response, HTTPStatusError, Client, ClientError, UnknownClientError,
+             PayloadTooLarge):
+    _cls.__module__ = __name__  # tracebacks and reprs say siphon.http.X, where scripts get them
+
 _routes = []        # (path, [METHODS], func, "file:line", stream)
 _middlewares = []   # guard functions, registration order
 _startup = []
