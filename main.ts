@@ -6,9 +6,13 @@
  * @module
  */
 import { Signals } from "./src/signals.ts";
+import { mark } from "./src/startup.ts";
 
 if (import.meta.main) {
   const signals = new Signals();
+  mark("runtime started", performance.timeOrigin);
+  mark("main.ts loaded");
   const { main } = await import("./src/cli.ts");
+  mark("modules loaded");
   Deno.exit(await main(Deno.args, signals));
 }

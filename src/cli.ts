@@ -21,6 +21,7 @@ import { basename, resolve } from "node:path";
 import { FileWatcher, watchedFilesFor } from "./supervisor/watch.ts";
 import type { Signals } from "./signals.ts";
 import { VERSION } from "./version.ts";
+import { mark } from "./startup.ts";
 import { findTestFiles, runScriptTests } from "./script_tests.ts";
 import { copyStubs } from "./pyodide/stubs.ts";
 
@@ -119,6 +120,7 @@ async function withConfig(
   let config;
   try {
     config = withLogOverrides(await loadConfig(configFile), overrides);
+    mark("config loaded");
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);

@@ -34,6 +34,8 @@ export type ToWorker =
     id: number;
     /** Memory snapshot bytes (shared), or null for a cold load. */
     snapshot: Uint8Array | null;
+    /** Pyodide's wasm compiled by the supervisor, or null to compile it here. */
+    wasm: WebAssembly.Module | null;
     control: WorkerControl;
     env: Record<string, string>;
   }
@@ -127,7 +129,7 @@ export type TestReport =
   | { type: "cache_data"; name: string; entries: Record<string, string> | null };
 
 /** Supervisor → snapshot builder, and its answers. */
-export type ToSnapshotBuilder = { type: "build" };
+export type ToSnapshotBuilder = { type: "build"; wasm: WebAssembly.Module | null };
 /** Snapshot builder → supervisor. */
 export type FromSnapshotBuilder =
   | { type: "snapshot"; bytes: Uint8Array; ms: number }

@@ -21,6 +21,7 @@ self.onmessage = async (event: MessageEvent<ToSnapshotBuilder>) => {
       env: {},
       log: createLogger({ source: "snapshot" }),
       makeSnapshot: true,
+      wasm: event.data.wasm,
     });
     const bytes = py.makeMemorySnapshot();
     post({ type: "snapshot", bytes, ms: performance.now() - t0 }, [bytes.buffer as ArrayBuffer]);

@@ -19,18 +19,21 @@ import { ask } from "../src/cache/channel.ts";
 import type { CacheCall } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import { logMarks, mark } from "../src/startup.ts";
 import { DeadlineClock } from "./serve/deadlines.ts";
 import { buildGeneration as buildGenerationIn, type PythonServices } from "./host/generation.ts";
 import type { RunningListener } from "./serve/mtls.ts";
 import { Batcher } from "./serve/batcher.ts";
 import { Metrics } from "./serve/metrics.ts";
 import { Outbound } from "./host/outbound.ts";
-import { RedisCaches } from "./host/redis_cache.ts";
+import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
 import { fastScheduler } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
 import { loadPython } from "./host/python.ts";
 import { type Listener, listenerFor, listenerKey, startListener } from "./serve/listener.ts";
 import type { RequestContext, WorkerLife } from "./serve/context.ts";
+
+mark("worker module loaded");
 
 type Init = Extract<ToWorker, { type: "init" }>;
 
@@ -97,6 +100,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "commit":
       try {
         await commit();
+        mark("listening");
+        if (current) logMarks(current.ctx.log);
         current?.ctx.log.flush();
         post({ type: "committed", id });
       } catch (e) {
@@ -150,12 +155,17 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
     source: `w${init.id}`,
     buffered: true,
   });
+  if (Object.values(config.cache).some((c) => c.backend === "redis")) {
+    loadRedis().catch(() => {}); // loads beside the interpreter; a failure shows on first use
+  }
   const { py, mode } = await loadPython({
     files: await readSiphonPackage(),
     env: init.env,
     log,
     snapshot: init.snapshot,
+    wasm: init.wasm,
   });
+  mark(mode === "snapshot" ? "python restored from the snapshot" : "python loaded cold");
   const { context, runtime } = buildGenerationIn({
     config,
     python: py,
@@ -171,7 +181,12 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
       traceRoute: await spanNamer(),
     },
   });
-  if (startup) await runtime.startup();
+  mark("script imported, routes compiled");
+  if (startup) {
+    await runtime.startup();
+    mark("on_startup done");
+  }
+  logMarks(log);
   return { python: mode, config, py, runtime, ctx: context };
 }
 

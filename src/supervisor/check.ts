@@ -13,7 +13,7 @@ import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { ToWorker } from "../protocol.ts";
 import { askWorkers } from "./ask.ts";
-import { obtainSnapshot } from "./snapshot.ts";
+import { preparePython } from "./snapshot.ts";
 import { spawnWorker } from "./spawn.ts";
 
 /**
@@ -25,12 +25,10 @@ import { spawnWorker } from "./spawn.ts";
  * @throws {Error} with serve's message when the script cannot be imported or its routes compiled
  */
 export async function checkScript(config: Config, log: Logger): Promise<{ routes: number }> {
-  const slot = spawnWorker({
-    id: 1,
-    snapshot: await obtainSnapshot({ log }),
-    env: Deno.env.toObject(),
-  });
+  const python = preparePython({ log });
+  const slot = spawnWorker({ id: 1, python, env: Deno.env.toObject() });
   try {
+    await python; // the worker's init goes first
     const [answer] = await askWorkers({
       slots: [slot],
       want: "checked",

@@ -11,6 +11,7 @@
  */
 import type { Config } from "../config/load.ts";
 import type { FromWorker, ToWorker } from "../protocol.ts";
+import { mark } from "../startup.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 
 /** Options for {@link advance}. */
@@ -45,6 +46,8 @@ export async function advance(options: AdvanceOptions): Promise<FromWorker[]> {
       .catch(() => {});
     throw e;
   }
+  mark("workers prepared");
   await askWorkers({ slots, want: "committed", send: send({ type: "commit" }), timeoutMs });
+  mark("workers listening");
   return prepared;
 }

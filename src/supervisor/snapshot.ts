@@ -10,7 +10,36 @@
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import type { FromSnapshotBuilder, ToSnapshotBuilder } from "../protocol.ts";
-import { pyodideVersion, readSiphonPackage, snapshotKey } from "../pyodide/assets.ts";
+import { PYODIDE_DIR, pyodideVersion, readSiphonPackage, snapshotKey } from "../pyodide/assets.ts";
+
+/** What every worker starts its interpreter from. */
+export interface PythonStart {
+  /** Memory snapshot bytes (shared), or null for a cold load. */
+  snapshot: Uint8Array | null;
+  /** Pyodide's wasm, compiled once for every worker; null to let each compile it. */
+  wasm: WebAssembly.Module | null;
+}
+
+/**
+ * Compiles Pyodide's wasm (in V8's background threads) while the snapshot is read or built.
+ *
+ * @param options as for {@link obtainSnapshot}
+ * @returns the snapshot and the compiled module
+ */
+export async function preparePython(options: SnapshotOptions): Promise<PythonStart> {
+  const wasm = compileWasm(options.log);
+  const snapshot = await obtainSnapshot({ ...options, wasm });
+  return { snapshot, wasm: await wasm };
+}
+
+async function compileWasm(log: Logger): Promise<WebAssembly.Module | null> {
+  try {
+    return await WebAssembly.compile(await Deno.readFile(PYODIDE_DIR + "pyodide.asm.wasm"));
+  } catch (e) {
+    log.warning(`Cannot compile Pyodide's wasm ahead (${(e as Error).message}); each worker will`);
+    return null;
+  }
+}
 
 /** Options for {@link obtainSnapshot}. */
 export interface SnapshotOptions {
@@ -19,6 +48,8 @@ export interface SnapshotOptions {
   cacheDir?: string;
   /** Give up building after this long. @default 180000 */
   buildTimeoutMs?: number;
+  /** Pyodide's wasm compiled, for the builder. */
+  wasm?: Promise<WebAssembly.Module | null>;
 }
 
 /**
@@ -52,7 +83,7 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Uint8Arr
   const dir = options.cacheDir ?? defaultCacheDir();
   const path = join(dir, await snapshotKey(await pyodideVersion(), await readSiphonPackage()));
   try {
-    return shared(await Deno.readFile(path));
+    return await readShared(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
       options.log.warning(`Cannot read the snapshot cache ${path}: ${(e as Error).message}`);
@@ -60,7 +91,7 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Uint8Arr
   }
   try {
     const t0 = performance.now();
-    const bytes = await build(options.buildTimeoutMs ?? 180000);
+    const bytes = await build(options.buildTimeoutMs ?? 180000, (await options.wasm) ?? null);
     await Deno.mkdir(dir, { recursive: true });
     const tmp = `${path}.${Deno.pid}.tmp`;
     await Deno.writeFile(tmp, bytes);
@@ -78,13 +109,29 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Uint8Arr
   }
 }
 
+/**
+ * Reads a file straight into shared memory: one pass over 30 MiB instead of a read and a copy
+ * (each first touch of a page costs, and this is on the way to the first response).
+ */
+async function readShared(path: string): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const size = (await file.stat()).size;
+  const out = new Uint8Array(new SharedArrayBuffer(size));
+  for (let at = 0; at < size;) {
+    const n = await file.read(out.subarray(at));
+    if (n === null) throw new Error(`${path} ended after ${at} of ${size} bytes`);
+    at += n;
+  }
+  return out;
+}
+
 function shared(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
   out.set(bytes);
   return out;
 }
 
-async function build(timeoutMs: number): Promise<Uint8Array> {
+async function build(timeoutMs: number, wasm: WebAssembly.Module | null): Promise<Uint8Array> {
   const worker = new Worker(new URL("../../workers/snapshot_worker.ts", import.meta.url), {
     type: "module",
   });
@@ -100,7 +147,7 @@ async function build(timeoutMs: number): Promise<Uint8Array> {
         e.preventDefault();
         reject(new Error(e.message));
       };
-      worker.postMessage({ type: "build" } satisfies ToSnapshotBuilder);
+      worker.postMessage({ type: "build", wasm } satisfies ToSnapshotBuilder);
     });
   } finally {
     clearTimeout(timer);

@@ -22,10 +22,11 @@ import { HandshakeLogs } from "./handshake_log.ts";
 import { MetricsBook } from "./metrics_book.ts";
 import { AddressInUseError, assertAddressesFree } from "./ports.ts";
 import { RssGuard } from "./rss_guard.ts";
-import { obtainSnapshot } from "./snapshot.ts";
+import { preparePython, type PythonStart } from "./snapshot.ts";
 import { spawnWorker } from "./spawn.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
+import { logMarks, mark } from "../startup.ts";
 
 /** Options for {@link Supervisor.start}. */
 export interface SupervisorOptions {
@@ -55,7 +56,7 @@ export class Supervisor {
   readonly #watchdog: Watchdog;
   readonly #rssGuard: RssGuard;
   readonly #options: SupervisorOptions & { env: Record<string, string>; configFile: string };
-  readonly #snapshot: Uint8Array | null;
+  #python: PythonStart | Promise<PythonStart>;
   readonly #caches = new Caches();
   readonly #metrics = new MetricsBook();
   readonly #handshakes: HandshakeLogs;
@@ -70,9 +71,9 @@ export class Supervisor {
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
-  private constructor(options: SupervisorOptions, snapshot: Uint8Array | null) {
+  private constructor(options: SupervisorOptions, python: Promise<PythonStart>) {
     this.#log = options.log;
-    this.#snapshot = snapshot;
+    this.#python = python;
     this.#config = options.config;
     this.#options = {
       ...options,
@@ -109,9 +110,14 @@ export class Supervisor {
     const { config, log } = options;
     const t0 = performance.now();
     assertAddressesFree(config);
-    const supervisor = new Supervisor(options, await obtainSnapshot({ log }));
+    // The workers load their modules while the wasm compiles and the snapshot is read.
+    const python = preparePython({ log });
+    const supervisor = new Supervisor(options, python);
     const slots = supervisor.#slots;
     for (let id = 1; id <= config.workers; id++) slots.push(supervisor.#spawn(id));
+    mark("workers spawned");
+    supervisor.#python = await python;
+    mark("snapshot read, wasm compiled");
     let prepared: FromWorker[];
     try {
       prepared = await supervisor.#advance(slots, config);
@@ -120,6 +126,8 @@ export class Supervisor {
       throw e;
     }
     await supervisor.#goLive();
+    mark("admin listening");
+    logMarks(log);
     // Last, so "serving" means everything is up: the listeners and the admin endpoints.
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
@@ -152,7 +160,7 @@ export class Supervisor {
 
   /** Starts a worker thread and tells it who it is; it reports deaths from then on. */
   #spawn(id: number): Slot {
-    const slot = spawnWorker({ id, snapshot: this.#snapshot, env: this.#options.env });
+    const slot = spawnWorker({ id, python: this.#python, env: this.#options.env });
     const { worker, control } = slot;
     const serving = () => this.#live && this.#slots.includes(slot);
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {

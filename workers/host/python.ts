@@ -16,6 +16,7 @@ import {
 } from "../../src/pyodide/assets.ts";
 import type { Logger } from "../../src/log.ts";
 import { type RestoreReport, wrapCreateModule } from "./sparse_restore.ts";
+import { mark } from "../../src/startup.ts";
 
 /** Options for {@link loadPython}. */
 export interface LoadOptions {
@@ -29,6 +30,8 @@ export interface LoadOptions {
   snapshot?: Uint8Array | null;
   /** Prepare for `makeMemorySnapshot()` (snapshot builder only). */
   makeSnapshot?: boolean;
+  /** Pyodide's wasm compiled already (by the supervisor, once for every worker). */
+  wasm?: WebAssembly.Module | null;
 }
 
 /** A started interpreter and how it was started. */
@@ -45,6 +48,33 @@ export interface Python {
  * @returns the interpreter
  */
 export async function loadPython(options: LoadOptions): Promise<Python> {
+  const restoreInstantiate = options.wasm ? instantiateFrom(options.wasm) : () => {};
+  try {
+    return await load(options);
+  } finally {
+    restoreInstantiate();
+  }
+}
+
+/**
+ * Makes `WebAssembly.instantiate(bytes, imports)` — how Pyodide starts its wasm — instantiate
+ * `compiled` instead of compiling the bytes again.
+ *
+ * @returns puts the original back
+ */
+function instantiateFrom(compiled: WebAssembly.Module): () => void {
+  const original = WebAssembly.instantiate;
+  // deno-lint-ignore no-explicit-any
+  (WebAssembly as any).instantiate = (source: unknown, imports?: WebAssembly.Imports) =>
+    source instanceof WebAssembly.Module
+      ? original(source, imports)
+      : original(compiled, imports).then((instance) => ({ instance, module: compiled }));
+  return () => {
+    WebAssembly.instantiate = original;
+  };
+}
+
+async function load(options: LoadOptions): Promise<Python> {
   const base = {
     indexURL: PYODIDE_DIR,
     env: options.env,
@@ -56,12 +86,10 @@ export async function loadPython(options: LoadOptions): Promise<Python> {
   if (options.snapshot) {
     try {
       const report: RestoreReport = { hooked: false, pagesWritten: 0 };
+      const createPyodideModule = await wrapCreateModule(report);
+      mark("pyodide.asm.mjs imported");
       py = await loadPyodide(
-        {
-          ...base,
-          _loadSnapshot: options.snapshot,
-          createPyodideModule: await wrapCreateModule(report),
-        } as typeof base,
+        { ...base, _loadSnapshot: options.snapshot, createPyodideModule } as typeof base,
       );
       mode = "snapshot";
       if (!report.hooked) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createClient, type RedisClientType } from "redis";
+import type { RedisClientType } from "redis";
 import type { CacheCall } from "../../src/cache/memory_store.ts";
 import type { Logger } from "../../src/log.ts";
 
@@ -18,7 +18,7 @@ export interface RedisSpec {
 
 /** One worker's Redis connections. */
 export class RedisCaches {
-  readonly #clients = new Map<string, { client: RedisClientType; first: Promise<unknown> }>();
+  readonly #clients = new Map<string, { client?: RedisClientType; first: Promise<unknown> }>();
   readonly #log: Logger;
   readonly #timeoutMs: number;
   #lastWarning = 0;
@@ -96,11 +96,23 @@ export class RedisCaches {
   async #client(url: string): Promise<RedisClientType> {
     const known = this.#clients.get(url);
     if (known) {
-      if (known.client.isReady) return known.client;
+      if (known.client?.isReady) return known.client;
       await known.first;
-      if (!known.client.isReady) throw new Error("not connected (reconnecting)");
+      if (!known.client?.isReady) throw new Error("not connected (reconnecting)");
       return known.client;
     }
+    const entry: { client?: RedisClientType; first: Promise<unknown> } = {
+      first: Promise.resolve(),
+    };
+    entry.first = this.#connect(url, entry);
+    this.#clients.set(url, entry);
+    await entry.first;
+    if (!entry.client?.isReady) throw new Error("cannot connect");
+    return entry.client;
+  }
+
+  async #connect(url: string, entry: { client?: RedisClientType }): Promise<void> {
+    const { createClient } = await loadRedis();
     const client = createClient({
       url,
       disableOfflineQueue: true,
@@ -115,12 +127,22 @@ export class RedisCaches {
       this.#lastWarning = now;
       this.#log.warning(`redis ${url}: ${e.message || e.name}; reconnecting`);
     });
-    const first = client.connect().catch(() => {}); // trouble shows as the error event
-    this.#clients.set(url, { client, first });
-    await first;
-    if (!client.isReady) throw new Error("cannot connect");
-    return client;
+    entry.client = client;
+    await client.connect().catch(() => {}); // trouble shows as the error event
   }
+}
+
+let redisModule: Promise<typeof import("redis")> | undefined;
+
+/**
+ * node-redis, loaded on first use: it takes about 0.4 s to load, which a worker that has no
+ * redis cache should not pay before its first request. A generation with a redis cache calls
+ * this early, without waiting, so the first cache call finds it loaded.
+ *
+ * @returns the module
+ */
+export function loadRedis(): Promise<typeof import("redis")> {
+  return redisModule ??= import("redis");
 }
 
 /**

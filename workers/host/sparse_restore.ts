@@ -13,6 +13,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { PYODIDE_DIR } from "../../src/pyodide/assets.ts";
+import { mark } from "../../src/startup.ts";
 
 const PAGE = 4096;
 
@@ -65,11 +66,22 @@ export async function wrapCreateModule(
   const create = (await import(url)).default as (settings: unknown) => Promise<unknown>;
   return async (settings: unknown) => {
     // deno-lint-ignore no-explicit-any
+    const instantiate = (settings as any).instantiateWasm;
+    if (typeof instantiate === "function") {
+      // deno-lint-ignore no-explicit-any
+      (settings as any).instantiateWasm = (imports: unknown, done: (...a: unknown[]) => void) =>
+        instantiate(imports, (...a: unknown[]) => {
+          mark("wasm instance ready");
+          done(...a);
+        });
+    }
+    // deno-lint-ignore no-explicit-any
     const module = await create(settings) as any;
     const api = module?.API;
     if (typeof api?.restoreSnapshot !== "function") return module;
     const stock = api.restoreSnapshot;
     api.restoreSnapshot = function (snapshot: Uint8Array) {
+      mark("runtime initialised, snapshot restore begins");
       const heap: Uint8Array = module.HEAP8;
       const set = heap.set;
       heap.set = function (src: ArrayLike<number>, offset?: number) {
@@ -87,6 +99,7 @@ export async function wrapCreateModule(
         return stock.call(this, snapshot);
       } finally {
         delete (heap as { set?: unknown }).set;
+        mark("snapshot memory written");
       }
     };
     return module;

@@ -12,7 +12,7 @@ import type { Config } from "../../src/config/load.ts";
 import { parseTrusted } from "../../src/http/client_addr.ts";
 import { answer } from "../../src/http/errors.ts";
 import type { RequestContext } from "./context.ts";
-import { type RunningListener, startMutualTls } from "./mtls.ts";
+import type { RunningListener } from "./mtls.ts";
 import { type Listener, requestHandler } from "./request_path.ts";
 
 export type { Listener };
@@ -65,6 +65,8 @@ export async function startListener(listener: Listener): Promise<RunningListener
   const read = (path: string) => Deno.readTextFile(path);
   if (server.tls?.client_ca) {
     const clientCa = server.tls.client_ca;
+    // node:http2 and node:tls load only for a mutual-TLS listener (they delay every start)
+    const { startMutualTls } = await import("./mtls.ts");
     return await startMutualTls({
       hostname: server.listen.hostname,
       port: server.listen.port,
