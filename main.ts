@@ -1,7 +1,11 @@
 /**
  * siphon-deno's entry point. Signal handlers come first, before the rest of the program is
  * loaded (seconds on a cold module cache): a SIGTERM during that load or the workers' boot is
- * then drained, not fatal. The command line itself lives in src/cli.ts.
+ * then drained, not fatal. Then `serve` gets its head start (src/supervisor/head_start.ts):
+ * worker 1, the wasm compile and the snapshot lookup begin before the rest of the program loads,
+ * and the rest loads once the worker has what it needs to restore its interpreter (loading
+ * modules keeps this thread busy, and the worker would wait for it).
+ * The command line itself lives in src/cli.ts.
  *
  * @module
  */
@@ -12,7 +16,11 @@ if (import.meta.main) {
   const signals = new Signals();
   mark("runtime started", performance.timeOrigin);
   mark("main.ts loaded");
+  const early = await import("./src/supervisor/head_start.ts");
+  const head = early.wantsHeadStart(Deno.args) ? early.headStart() : undefined;
+  await head?.settled;
+  mark("head start settled");
   const { main } = await import("./src/cli.ts");
   mark("modules loaded");
-  Deno.exit(await main(Deno.args, signals));
+  Deno.exit(await main(Deno.args, signals, head));
 }

@@ -1,12 +1,19 @@
 /**
  * Time to replace a dead worker: `deno task bench:replace`. Kills a worker 5 times (a route
  * that calls os._exit) and reports the supervisor's replacement time and how long until both
- * workers answer again.
+ * workers answer again. With `BENCH_BASELINE=<older checkout>` it runs that checkout's bench and
+ * this one's in turns (ROUNDS, default 2, of RUNS kills each) and compares the medians.
  */
 import { join } from "node:path";
 import { freePort, ROOT, startServer } from "../tests/_server.ts";
+import { BASELINE, checkouts, runIn } from "./_baseline.ts";
+import { median } from "./_startup.ts";
 
 const runs = Number(Deno.env.get("RUNS") ?? 5);
+if (BASELINE) {
+  await compare(Number(Deno.env.get("ROUNDS") ?? 2));
+  Deno.exit(0);
+}
 const port = freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = await startServer({
@@ -53,4 +60,26 @@ try {
   }
 } finally {
   await server.stop();
+}
+
+async function compare(rounds: number): Promise<void> {
+  const rows = checkouts().map((c) => ({ ...c, replaced: [] as number[], both: [] as number[] }));
+  for (let round = 1; round <= rounds; round++) {
+    for (const row of rows) {
+      const out = await runIn(row.dir, "bench/replace.ts", { RUNS: String(runs) });
+      for (const m of out.matchAll(/^\| \d+ \| (\d+) ms \| (\d+) ms \|$/gm)) {
+        row.replaced.push(Number(m[1]));
+        row.both.push(Number(m[2]));
+      }
+      console.error(`round ${round}: ${row.name}: ${row.replaced.length} replacements so far`);
+    }
+  }
+  console.log(`\n## Replacing a dead worker, ${rounds} rounds × ${runs} kills each, medians\n`);
+  console.log("| checkout | supervisor: replaced in | kill → both workers answer |");
+  console.log("|---|---|---|");
+  for (const r of rows) {
+    console.log(`| ${r.name} | ${median(r.replaced)} ms | ${median(r.both)} ms |`);
+  }
+  const ratio = median(rows[1].replaced) / median(rows[0].replaced);
+  console.log(`\nafter ÷ before (replaced in): ${ratio.toFixed(2)}`);
 }

@@ -21,6 +21,7 @@ import { basename, resolve } from "node:path";
 import { FileWatcher, watchedFilesFor } from "./supervisor/watch.ts";
 import type { Signals } from "./signals.ts";
 import { VERSION } from "./version.ts";
+import type { HeadStart } from "./supervisor/head_start.ts";
 import { mark } from "./startup.ts";
 import { findTestFiles, runScriptTests } from "./script_tests.ts";
 import { copyStubs } from "./pyodide/stubs.ts";
@@ -54,9 +55,10 @@ Relative paths are taken from the folder you run the command in (also under deno
  *
  * @param args the command line, without the program name
  * @param signals the process's signal handlers, installed before this module was loaded
+ * @param head what main.ts began for `serve` before this module was loaded
  * @returns the exit code
  */
-export async function main(args: string[], signals: Signals): Promise<number> {
+export async function main(args: string[], signals: Signals, head?: HeadStart): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options: OPTIONS });
@@ -83,7 +85,7 @@ export async function main(args: string[], signals: Signals): Promise<number> {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  return await withConfig(command, values, signals);
+  return await withConfig(command, values, signals, head);
 }
 
 const OPTIONS = {
@@ -110,6 +112,7 @@ async function withConfig(
     "access-log"?: boolean;
   },
   signals: Signals,
+  head: HeadStart | undefined,
 ): Promise<number> {
   const overrides = logOverrides(values);
   if (typeof overrides === "string") {
@@ -130,7 +133,7 @@ async function withConfig(
   }
   if (command === "check") return await check(config, values.config!);
   const watch = !values["no-watch"] && config.watch;
-  return await serve({ config, configFile, overrides, watch }, signals);
+  return await serve({ config, configFile, overrides, watch, head }, signals);
 }
 
 /**
@@ -138,7 +141,13 @@ async function withConfig(
  * SIGINT/SIGTERM. A stop signal that came while the workers booted drains once they are up.
  */
 async function serve(
-  options: { config: Config; configFile: string; overrides: LogOverrides; watch: boolean },
+  options: {
+    config: Config;
+    configFile: string;
+    overrides: LogOverrides;
+    watch: boolean;
+    head: HeadStart | undefined;
+  },
   signals: Signals,
 ): Promise<number> {
   const { config, configFile } = options;
@@ -170,6 +179,7 @@ async function serve(
       log,
       configFile,
       logOverrides: options.overrides,
+      headStart: options.head,
     });
   } catch (e) {
     log.error(`Cannot start: ${(e as Error).message}`);

@@ -126,3 +126,35 @@ const prettyLine: LineFormat = (ts, level, source, msg, fields) => {
   }
   return line + "\n";
 };
+
+/** A logger that holds its lines until it knows where they go: {@link HeldLogger.release}. */
+export interface HeldLogger extends Logger {
+  /** Writes the held lines through `into` (in order), and every later line as it comes. */
+  release(into: Logger): void;
+}
+
+/**
+ * A logger for work that starts before the config (and so the log's level and format) is known:
+ * the server's head start (src/supervisor/head_start.ts) and a worker's first interpreter.
+ *
+ * @returns a logger holding its lines until released
+ */
+export function createHeldLogger(): HeldLogger {
+  let target: Logger | null = null;
+  const held: ((into: Logger) => void)[] = [];
+  const call = (line: (into: Logger) => void) => target ? line(target) : held.push(line);
+  return {
+    debug: (m, f) => call((into) => into.debug(m, f)),
+    info: (m, f) => call((into) => into.info(m, f)),
+    warning: (m, f) => call((into) => into.warning(m, f)),
+    error: (m, f) => call((into) => into.error(m, f)),
+    at: (level, m, f) => call((into) => into.at(level, m, f)),
+    access: (m, f) => call((into) => into.access(m, f)),
+    enabled: (level) => target?.enabled(level) ?? true,
+    flush: () => target?.flush(),
+    release(into) {
+      target = into;
+      for (const line of held.splice(0)) line(into);
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { createLogger } from "./log.ts";
+import { createHeldLogger, createLogger } from "./log.ts";
 
 function sink() {
   const writes: string[] = [];
@@ -71,4 +71,18 @@ Deno.test("createLogger({ buffered }) writes once 64 KiB wait", () => {
   assert.equal(writes.length, 1);
   assert.ok(writes[0].length >= 64 * 1024);
   log.flush();
+});
+
+Deno.test("createHeldLogger() holds lines until released, then writes them and later ones in order", () => {
+  const { writes, write } = sink();
+  const held = createHeldLogger();
+  held.info("first");
+  held.debug("dropped by the target's level");
+  held.warning("second", { ms: 1 });
+  assert.equal(writes.length, 0);
+  held.release(createLogger({ format: "json", source: "w1", write }));
+  held.error("third");
+  assert.deepEqual(writes.map((w) => JSON.parse(w).msg), ["first", "second", "third"]);
+  assert.equal(JSON.parse(writes[1]).ms, 1);
+  assert.equal(held.enabled("debug"), false);
 });

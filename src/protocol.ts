@@ -7,6 +7,7 @@
 import type { CacheCall } from "./cache/memory_store.ts";
 import type { Config } from "./config/load.ts";
 import type { MetricsSnapshot } from "./metrics_snapshot.ts";
+import type { SnapshotFile } from "./pyodide/snapshot_file.ts";
 
 /** Shared memory the supervisor's watchdog reads and writes for one worker. */
 export interface WorkerControl {
@@ -32,8 +33,8 @@ export type ToWorker =
   | {
     type: "init";
     id: number;
-    /** Memory snapshot bytes (shared), or null for a cold load. */
-    snapshot: Uint8Array | null;
+    /** The memory snapshot file (the worker reads its image), or null for a cold load. */
+    snapshot: SnapshotFile | null;
     /** Pyodide's wasm compiled by the supervisor, or null to compile it here. */
     wasm: WebAssembly.Module | null;
     control: WorkerControl;
@@ -116,7 +117,7 @@ export interface TestStart {
   keyword: string | null;
   control: WorkerControl;
   env: Record<string, string>;
-  snapshot: Uint8Array | null;
+  snapshot: SnapshotFile | null;
 }
 
 /** The test thread → main thread. */

@@ -1,6 +1,8 @@
 /**
  * The admin listener: /healthz, /readyz, /metrics summed over workers, never shadowing user
- * routes; an explicitly configured address that is taken stops the start.
+ * routes; an explicitly configured address that is taken stops the start; at boot it answers
+ * before the workers do, and /readyz turns 200 only when every worker accepts, while the first
+ * worker ready already serves.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -97,5 +99,66 @@ Deno.test("admin.metrics: false keeps health and readiness and turns /metrics of
     assert.match(metrics.text, /metrics are off \(admin\.metrics: false in http\.yaml\)/);
   } finally {
     assert.equal((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("boot: a worker accepts as soon as it is ready; /readyz waits for every worker", async () => {
+  const [adminPort, port] = [freePort(), freePort()];
+  // Worker 2's on_startup waits for a gate this test holds shut.
+  let asked!: () => void;
+  const gateAsked = new Promise<void>((resolve) => asked = resolve);
+  let open!: () => void;
+  const gateOpen = new Promise<void>((resolve) => open = resolve);
+  const gate = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async () => {
+    asked();
+    await gateOpen;
+    return new Response("open");
+  });
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-boot-" });
+  Deno.writeTextFileSync(
+    join(dir, "app.py"),
+    "import os\nfrom siphon import http\n\n@http.on_startup\nasync def hold():\n" +
+      '    if os.environ["SIPHON_WORKER"] == "2":\n' +
+      '        async with http.Client(base_url=os.environ["GATE"], timeout_ms=600000) as c:\n' +
+      '            await c.get("/open")\n\n' +
+      '@http.route("/who")\ndef who(req):\n    return http.Response(200, None, os.environ["SIPHON_WORKER"])\n',
+  );
+  Deno.writeTextFileSync(
+    join(dir, "http.yaml"),
+    `script: app.py\nworkers: 2\nadmin: { listen: "127.0.0.1:${adminPort}" }\n` +
+      `servers:\n  - listen: 127.0.0.1:${port}\n`,
+  );
+  const server = await startServer({
+    config: join(dir, "http.yaml"),
+    env: { GATE: `http://127.0.0.1:${gate.addr.port}` },
+    readyPattern: /admin listener on/,
+  });
+  const admin = `http://127.0.0.1:${adminPort}`;
+  try {
+    await gateAsked;
+    await waitFor(
+      async () => (await fresh(`http://127.0.0.1:${port}/who`)).text === "1",
+      "worker 1 answering while worker 2 is in on_startup",
+      server.logs,
+    );
+    assert.deepEqual((await fresh(`${admin}/healthz`)).status, 200);
+    assert.deepEqual(
+      [(await fresh(`${admin}/readyz`)).status, (await fresh(`${admin}/readyz`)).text],
+      [503, "not ready\n"],
+    );
+    assert.doesNotMatch(server.logs(), /\] serving /, "not yet serving with every worker");
+    open();
+    await server.waitForLog(/\] serving .* with 2 workers/);
+    assert.equal((await fresh(`${admin}/readyz`)).status, 200);
+    const seen = new Set<string>();
+    await waitFor(
+      async () => seen.add((await fresh(`http://127.0.0.1:${port}/who`)).text).size === 2,
+      "both workers answering",
+      () => `seen ${[...seen]}`,
+    );
+  } finally {
+    open();
+    assert.equal((await server.stop()).code, 0);
+    await gate.shutdown();
   }
 });

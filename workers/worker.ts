@@ -3,7 +3,9 @@
  * own Pyodide with the user's script imported, and the compiled route table. A reload builds the
  * next generation beside the serving one (`prepare`), then swaps it in (`commit`); requests in
  * flight finish on the generation they started on, and listeners whose address is unchanged are
- * never closed. Boot is the first prepare + commit, so no worker accepts before all are ready.
+ * never closed. Boot is the first prepare + commit; at boot each worker commits as soon as it
+ * has prepared (src/supervisor/generations.ts `boot`). The interpreter of the first generation
+ * starts loading as soon as the worker is told its snapshot (`init`), before the config comes.
  *
  * Boundary: the request path lives in ./serve/, a generation is built by
  * ./host/generation.ts; the supervisor only sends src/protocol.ts messages.
@@ -14,7 +16,7 @@
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
-import { createLogger, type Logger } from "../src/log.ts";
+import { createHeldLogger, createLogger, type HeldLogger, type Logger } from "../src/log.ts";
 import { ask } from "../src/cache/channel.ts";
 import type { CacheCall } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
@@ -29,11 +31,13 @@ import { Outbound } from "./host/outbound.ts";
 import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
 import { fastScheduler } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
-import { loadPython } from "./host/python.ts";
+import { loadPython, preloadPyodide } from "./host/python.ts";
 import { type Listener, listenerFor, listenerKey, startListener } from "./serve/listener.ts";
 import type { RequestContext, WorkerLife } from "./serve/context.ts";
 
 mark("worker module loaded");
+// What loading Pyodide imports, imported while this worker waits for its snapshot and wasm.
+preloadPyodide();
 
 type Init = Extract<ToWorker, { type: "init" }>;
 
@@ -47,6 +51,8 @@ interface Generation {
 }
 
 let init: Init | null = null;
+/** The first interpreter, loading from the moment the worker knows its snapshot. */
+let headStart: PythonStart | null = null;
 let interrupt: Int32Array;
 let kill: Int32Array;
 let clock: DeadlineClock;
@@ -85,6 +91,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       interrupt = new Int32Array(msg.control.interrupt, 0, 1);
       kill = new Int32Array(msg.control.interrupt, 4, 1);
       clock = new DeadlineClock(new Float64Array(msg.control.clock));
+      // Python does not depend on the config: load it while the supervisor reads that.
+      headStart = startPython();
       return;
     case "prepare":
       try {
@@ -158,14 +166,10 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
   if (Object.values(config.cache).some((c) => c.backend === "redis")) {
     loadRedis().catch(() => {}); // loads beside the interpreter; a failure shows on first use
   }
-  const { py, mode } = await loadPython({
-    files: await readSiphonPackage(),
-    env: init.env,
-    log,
-    snapshot: init.snapshot,
-    wasm: init.wasm,
-  });
-  mark(mode === "snapshot" ? "python restored from the snapshot" : "python loaded cold");
+  const start = headStart ?? startPython();
+  headStart = null;
+  start.log.release(log);
+  const { py, mode } = await start.python;
   const { context, runtime } = buildGenerationIn({
     config,
     python: py,
@@ -188,6 +192,25 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
   }
   logMarks(log);
   return { python: mode, config, py, runtime, ctx: context };
+}
+
+/** An interpreter on its way, and the logger its load (and later its stdout) writes to. */
+interface PythonStart {
+  python: ReturnType<typeof loadPython>;
+  log: HeldLogger;
+}
+
+/** Starts loading an interpreter from the snapshot; its lines wait for the generation's log. */
+function startPython(): PythonStart {
+  const log = createHeldLogger();
+  const python = readSiphonPackage().then((files) =>
+    loadPython({ files, env: init!.env, log, snapshot: init!.snapshot, wasm: init!.wasm })
+  ).then((loaded) => {
+    mark(loaded.mode === "snapshot" ? "python restored from the snapshot" : "python loaded cold");
+    return loaded;
+  });
+  python.catch(() => {}); // awaited (and reported) by the prepare that takes it
+  return { python, log };
 }
 
 /** What this worker's Python calls: its log, sleep, outbound HTTP and the caches. */
@@ -247,11 +270,12 @@ async function commit(): Promise<void> {
   const replaced = current;
   current = next;
   pending = null;
-  // A fresh interpreter starts the recycling counts again; the old one's wasm memory is freed
-  // once its last in-flight request is done and V8 collects it.
+  // A fresh interpreter starts the recycling counts again; the old one's wasm memory (and the
+  // new one's load buffers) are freed once V8 collects them: a full collection, once serving
+  // (needs --expose-gc, which the deno tasks pass).
   life.requests = 0;
   recycleAsked = false;
-  if (replaced) setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), 1000);
+  setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), replaced ? 1000 : 200);
 }
 
 /** Asks the supervisor, once, for a fresh interpreter to take over from this one. */

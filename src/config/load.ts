@@ -83,6 +83,16 @@ export interface AddonContext {
 export type LogOverrides = Partial<Config["log"]>;
 
 /**
+ * Where a config listens, for the log: `http://127.0.0.1:8080, https://…`.
+ *
+ * @param config the config
+ * @returns its listeners as URLs, comma-separated
+ */
+export function listenUrls(config: Config): string {
+  return config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ");
+}
+
+/**
  * Applies command-line log settings to a loaded config.
  *
  * @param config the config as loaded

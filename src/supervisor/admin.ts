@@ -10,7 +10,8 @@ import type { Logger } from "../log.ts";
 
 /** Options for {@link startAdmin}. */
 export interface AdminOptions {
-  admin: NonNullable<Config["admin"]>;
+  /** The config's `admin:`; null (`admin: false`) starts nothing. */
+  admin: Config["admin"];
   log: Logger;
   /** Whether the server takes traffic: every worker committed, not stopping. */
   ready: () => boolean;
@@ -23,10 +24,11 @@ export interface AdminOptions {
  * (127.0.0.1:9091) only warns when it is taken, so several servers can share a host.
  *
  * @param options address, readiness and metrics sources
- * @returns the server, or null when the default address was taken
+ * @returns the server, or null when there is none or the default address was taken
  * @throws {Error} when an explicitly configured address cannot bind
  */
 export async function startAdmin(options: AdminOptions): Promise<Deno.HttpServer | null> {
+  if (!options.admin) return null;
   const { listen, explicit } = options.admin;
   let bound!: () => void;
   const listening = new Promise<void>((resolve) => bound = resolve);

@@ -1,8 +1,10 @@
 /**
- * Moving workers to a config — the one way it is done, at boot, on reload, when a dead worker
- * is replaced and when a worker is recycled: every worker `prepare`s the new generation beside
+ * Moving workers to a config — the one way it is done, on reload, when a dead worker is
+ * replaced and when a worker is recycled: every worker `prepare`s the new generation beside
  * the one it serves; only when all have it do they `commit`. A prepare that fails makes every
- * worker `abort` what it prepared, so the serving generation stays untouched.
+ * worker `abort` what it prepared, so the serving generation stays untouched. Boot is the same
+ * two steps with nothing serving yet to stay consistent with, so each worker commits (starts
+ * accepting) as soon as it has prepared ({@link boot}).
  *
  * Boundary: supervisor-side; the messages are src/protocol.ts's, the worker's half is
  * workers/worker.ts.
@@ -48,6 +50,39 @@ export async function advance(options: AdvanceOptions): Promise<FromWorker[]> {
   }
   mark("workers prepared");
   await askWorkers({ slots, want: "committed", send: send({ type: "commit" }), timeoutMs });
+  mark("workers listening");
+  return prepared;
+}
+
+/** Options for {@link boot}. */
+export interface BootOptions extends AdvanceOptions {
+  /** A worker is accepting (its listeners are open). */
+  onCommitted: (slot: Slot) => void;
+}
+
+/**
+ * The first generation: each worker prepares it and commits as soon as it is ready, so the
+ * first listener accepts while the other workers are still restoring their interpreters. The
+ * server is ready (`/readyz`) when this returns.
+ *
+ * @param options the workers, the config, the timeout per step, who to tell of each commit
+ * @returns each worker's `prepared` answer
+ * @throws {Error} with the first failing worker's message (the caller ends every worker: a
+ *   server that cannot boot all its workers does not start)
+ */
+export async function boot(options: BootOptions): Promise<FromWorker[]> {
+  const { config, timeoutMs } = options;
+  let first = true;
+  const prepared = await Promise.all(options.slots.map(async (slot) => {
+    const ask = (want: FromWorker["type"], message: ToWorker) =>
+      askWorkers({ slots: [slot], want, send: (s) => s.worker.postMessage(message), timeoutMs });
+    const [answer] = await ask("prepared", { type: "prepare", config });
+    await ask("committed", { type: "commit" });
+    if (first) mark("first worker listening");
+    first = false;
+    options.onCommitted(slot);
+    return answer;
+  }));
   mark("workers listening");
   return prepared;
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ConfigError, type LogOverrides, withLogOverrides } from "../config/load.ts";
+import { ConfigError, listenUrls, type LogOverrides, withLogOverrides } from "../config/load.ts";
 import { loadConfig } from "../config/files.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
@@ -17,12 +17,13 @@ import { Caches } from "../cache/caches.ts";
 import { answer } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import { askWorkers, type Slot } from "./ask.ts";
-import { advance } from "./generations.ts";
+import { advance, boot } from "./generations.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
 import { MetricsBook } from "./metrics_book.ts";
 import { AddressInUseError, assertAddressesFree } from "./ports.ts";
 import { RssGuard } from "./rss_guard.ts";
 import { preparePython, type PythonStart } from "./snapshot.ts";
+import type { HeadStart } from "./head_start.ts";
 import { spawnWorker } from "./spawn.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -40,6 +41,8 @@ export interface SupervisorOptions {
   bootTimeoutMs?: number;
   /** Command-line log settings, applied again to every reloaded config. @default {} */
   logOverrides?: LogOverrides;
+  /** Begun before the config was read (./head_start.ts): its worker becomes worker 1. */
+  headStart?: HeadStart;
 }
 
 /** Reload bookkeeping, also written to the log after every attempt. */
@@ -98,7 +101,9 @@ export class Supervisor {
   }
 
   /**
-   * Boots every worker and starts listening.
+   * Boots every worker and starts listening: the admin listener first (`/healthz` answers,
+   * `/readyz` says 503), then each worker accepts as soon as its interpreter is ready
+   * (./generations.ts `boot`), and the server is ready when all do.
    *
    * @param options config, logger, environment
    * @returns the running supervisor
@@ -107,60 +112,60 @@ export class Supervisor {
    *   every worker is stopped first and nothing keeps listening
    */
   static async start(options: SupervisorOptions): Promise<Supervisor> {
-    const { config, log } = options;
+    const { config, log, headStart: head } = options;
     const t0 = performance.now();
     assertAddressesFree(config);
+    head?.log.release(log);
     // The workers load their modules while the wasm compiles and the snapshot is read.
-    const python = preparePython({ log });
-    const supervisor = new Supervisor(options, python);
+    const python = head?.python ?? preparePython({ log });
+    const supervisor = new Supervisor({ ...options, env: options.env ?? head?.env }, python);
     const slots = supervisor.#slots;
-    for (let id = 1; id <= config.workers; id++) slots.push(supervisor.#spawn(id));
+    for (let id = 1; id <= config.workers; id++) {
+      slots.push(id === 1 && head ? supervisor.#spawn(id, head.worker) : supervisor.#spawn(id));
+    }
     mark("workers spawned");
-    supervisor.#python = await python;
-    mark("snapshot read, wasm compiled");
     let prepared: FromWorker[];
     try {
-      prepared = await supervisor.#advance(slots, config);
+      // /healthz answers from now on; /readyz once every worker accepts.
+      supervisor.#admin = await startAdmin({
+        admin: config.admin,
+        log,
+        ready: () => supervisor.#live,
+        metrics: () => supervisor.#config.admin?.metrics ? supervisor.#renderMetrics() : null,
+      });
+      supervisor.#python = await python;
+      mark("python start ready");
+      prepared = await boot({
+        slots,
+        config,
+        timeoutMs: options.bootTimeoutMs ?? 180000,
+        onCommitted: (slot) => supervisor.#watchdog.add(slot.id, slot.control),
+      });
     } catch (e) {
       for (const s of slots) s.worker.terminate();
+      await supervisor.#admin?.shutdown();
       throw e;
     }
-    await supervisor.#goLive();
-    mark("admin listening");
+    supervisor.#watchdog.start();
+    supervisor.#rssGuard.start();
+    supervisor.#live = true;
     logMarks(log);
-    // Last, so "serving" means everything is up: the listeners and the admin endpoints.
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
-      `serving ${addresses(config)} with ${slots.length} workers (python from ` +
+      `serving ${listenUrls(config)} with ${slots.length} workers (python from ` +
         `${[...modes].join("+")}, ready in ${Math.round(performance.now() - t0)} ms)`,
     );
     return supervisor;
   }
 
-  /** Starts watching the workers and opens the admin listener (stopping all if it cannot). */
-  async #goLive(): Promise<void> {
-    for (const s of this.#slots) this.#watchdog.add(s.id, s.control);
-    this.#watchdog.start();
-    this.#rssGuard.start();
-    this.#live = true;
-    const admin = this.#config.admin;
-    if (!admin) return;
-    try {
-      this.#admin = await startAdmin({
-        admin,
-        log: this.#log,
-        ready: () => this.#live,
-        metrics: () => this.#config.admin?.metrics ? this.#renderMetrics() : null,
-      });
-    } catch (e) {
-      await this.stop();
-      throw e;
-    }
-  }
-
-  /** Starts a worker thread and tells it who it is; it reports deaths from then on. */
-  #spawn(id: number): Slot {
-    const slot = spawnWorker({ id, python: this.#python, env: this.#options.env });
+  /**
+   * Starts a worker thread and tells it who it is (or takes one started already); it reports
+   * deaths from then on.
+   */
+  #spawn(
+    id: number,
+    slot = spawnWorker({ id, python: this.#python, env: this.#options.env }),
+  ): Slot {
     const { worker, control } = slot;
     const serving = () => this.#live && this.#slots.includes(slot);
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
@@ -300,7 +305,7 @@ export class Supervisor {
       this.counters.ok++;
       this.counters.lastError = null;
       this.#log.info(
-        `reloaded (${reason}): generation ${this.#generation} serving ${addresses(config)} in ` +
+        `reloaded (${reason}): generation ${this.#generation} serving ${listenUrls(config)} in ` +
           `${Math.round(performance.now() - t0)} ms [${this.#reloads()}]`,
       );
       return true;
@@ -390,9 +395,4 @@ export class Supervisor {
       reloadsFailed: this.counters.failed,
     });
   }
-}
-
-/** `http://127.0.0.1:8080, https://…` — where a config listens. */
-function addresses(config: Config): string {
-  return config.servers.map((s) => (s.tls ? "https://" : "http://") + s.listen.text).join(", ");
 }

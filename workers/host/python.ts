@@ -15,7 +15,8 @@ import {
   SIPHON_PYTHON_ROOT,
 } from "../../src/pyodide/assets.ts";
 import type { Logger } from "../../src/log.ts";
-import { type RestoreReport, wrapCreateModule } from "./sparse_restore.ts";
+import { ASM_URL, type RestoreReport, standIn, wrapCreateModule } from "./sparse_restore.ts";
+import type { SnapshotFile } from "../../src/pyodide/snapshot_file.ts";
 import { mark } from "../../src/startup.ts";
 
 /** Options for {@link loadPython}. */
@@ -26,18 +27,33 @@ export interface LoadOptions {
   env: Record<string, string>;
   /** Where Python's stdout/stderr lines and warnings go. */
   log: Logger;
-  /** Restore from this snapshot; null for a cold load. */
-  snapshot?: Uint8Array | null;
+  /** Restore from this snapshot file; null for a cold load. */
+  snapshot?: SnapshotFile | null;
   /** Prepare for `makeMemorySnapshot()` (snapshot builder only). */
   makeSnapshot?: boolean;
   /** Pyodide's wasm compiled already (by the supervisor, once for every worker). */
   wasm?: WebAssembly.Module | null;
+  /** Compare memory with the snapshot right after the restore (tests; reads every page). */
+  verifyRestore?: boolean;
+}
+
+/**
+ * Starts importing what {@link loadPython} will: Pyodide's Emscripten module and the Node
+ * modules Pyodide loads in Deno. A worker calls it while it waits for its snapshot, so the load
+ * does not wait for these later. Failures are left to the load to report.
+ */
+export function preloadPyodide(): void {
+  for (const specifier of [ASM_URL, "node:fs", "node:fs/promises", "node:vm", "node:url"]) {
+    import(specifier).catch(() => {});
+  }
 }
 
 /** A started interpreter and how it was started. */
 export interface Python {
   py: PyodideAPI;
   mode: "snapshot" | "cold";
+  /** How the snapshot was written into memory (with a snapshot). */
+  restore?: RestoreReport;
 }
 
 /**
@@ -83,13 +99,18 @@ async function load(options: LoadOptions): Promise<Python> {
   };
   let py: PyodideAPI | null = null;
   let mode: Python["mode"] = "cold";
+  const report: RestoreReport = { hooked: false, pagesWritten: 0 };
   if (options.snapshot) {
     try {
-      const report: RestoreReport = { hooked: false, pagesWritten: 0 };
-      const createPyodideModule = await wrapCreateModule(report);
+      const image = standIn(options.snapshot);
+      const createPyodideModule = await wrapCreateModule(report, {
+        file: options.snapshot,
+        image,
+        verify: options.verifyRestore,
+      });
       mark("pyodide.asm.mjs imported");
       py = await loadPyodide(
-        { ...base, _loadSnapshot: options.snapshot, createPyodideModule } as typeof base,
+        { ...base, _loadSnapshot: image, createPyodideModule } as typeof base,
       );
       mode = "snapshot";
       if (!report.hooked) {
@@ -111,7 +132,7 @@ async function load(options: LoadOptions): Promise<Python> {
   writePackage(py, options.files);
   if (mode === "cold") py.runPython(PRELOAD_MODULES.map((m) => `import ${m}`).join("\n"));
   dropLoadBuffers(py);
-  return { py, mode };
+  return { py, mode, ...mode === "snapshot" ? { restore: report } : {} };
 }
 
 /** Files do not survive a snapshot restore, so the package is (re)written on every start. */
@@ -125,7 +146,11 @@ function writePackage(py: PyodideAPI, files: readonly PackageFile[]): void {
   );
 }
 
-/** Pyodide keeps the snapshot bytes and the wasm bytes reachable after load; let them go. */
+/**
+ * Pyodide keeps the snapshot bytes and the wasm bytes reachable after load; let them go. The
+ * collection that gives their memory back is the caller's to run once it is serving (a full
+ * collection takes tens of ms, and the first request should not wait for it).
+ */
 function dropLoadBuffers(py: PyodideAPI): void {
   // deno-lint-ignore no-explicit-any
   const internals = py as any;
@@ -134,6 +159,4 @@ function dropLoadBuffers(py: PyodideAPI): void {
   if (internals._module && "instantiateWasm" in internals._module) {
     internals._module.instantiateWasm = undefined;
   }
-  // Present when started with --v8-flags=--expose-gc (the deno tasks do).
-  (globalThis as { gc?: () => void }).gc?.();
 }

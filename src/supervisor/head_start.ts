@@ -1,0 +1,62 @@
+/**
+ * The server's head start: what `serve` can begin before its own modules and the config are
+ * loaded, because none of it depends on them — compiling Pyodide's wasm, reading the snapshot,
+ * and the first worker thread, which loads its modules and then restores its interpreter as soon
+ * as the snapshot is there. The supervisor adopts that worker as worker 1 (every config has at
+ * least one); if the config is refused, the process exits and the worker with it.
+ *
+ * Boundary: main thread; main.ts starts it, src/cli.ts hands it to {@link Supervisor.start}.
+ *
+ * @module
+ */
+import { createHeldLogger, type HeldLogger } from "../log.ts";
+import type { Slot } from "./ask.ts";
+import { preparePython, type PythonStart } from "./snapshot.ts";
+import { spawnWorker } from "./spawn.ts";
+
+/** Work begun before the config was read. */
+export interface HeadStart {
+  /** Holds the lines of the snapshot's read or build until the server's log exists. */
+  log: HeldLogger;
+  /** The snapshot and the compiled wasm. */
+  python: Promise<PythonStart>;
+  /** When {@link python} is there, or has begun building a snapshot (seconds): main.ts waits
+   * for this before it loads the rest, so the worker's restore does not wait for a main thread
+   * busy loading modules. */
+  settled: Promise<void>;
+  /** Worker 1, started with {@link env}. */
+  worker: Slot;
+  /** The environment Python's `os.environ` holds (the process's). */
+  env: Record<string, string>;
+}
+
+/**
+ * Starts the snapshot, the wasm compile and worker 1.
+ *
+ * @returns what was started
+ */
+export function headStart(): HeadStart {
+  const log = createHeldLogger();
+  // The thread first: preparing Python reads the wasm before it can hand back its promise.
+  let begin!: () => void;
+  let building!: () => void;
+  const built = new Promise<void>((resolve) => building = resolve);
+  const python = new Promise<void>((resolve) => begin = resolve).then(() =>
+    preparePython({ log, onBuild: building })
+  );
+  const env = Deno.env.toObject();
+  const worker = spawnWorker({ id: 1, python, env });
+  begin();
+  const settled = Promise.race([python.then(() => {}, () => {}), built]);
+  return { log, python, settled, env, worker };
+}
+
+/**
+ * Whether a command line is worth a head start: `serve`, not asking for help or the version.
+ *
+ * @param args the command line, without the program name
+ * @returns true for a `serve` that will read a config
+ */
+export function wantsHeadStart(args: string[]): boolean {
+  return args[0] === "serve" && !args.some((a) => /^(-h|--help|-V|--version)$/.test(a));
+}
