@@ -141,11 +141,15 @@ export async function wrk(
   };
 }
 
-/** The command that runs siphon-deno the way `deno task serve` does (tests/_launch.ts). */
+/**
+ * The command that runs siphon-deno the way `deno task serve` does (tests/_launch.ts). Its
+ * environment names a free port for the admin listener (`ADMIN_PORT`, which bench/app/http.yaml
+ * reads), so servers side by side each have theirs.
+ */
 export function siphonCommand(config: string): { cmd: string[]; env: Record<string, string> } {
   const v8Flags = Deno.env.get("SIPHON_V8_FLAGS");
   const { cmd, args, env } = launch(["serve", "--config", config], v8Flags ? { v8Flags } : {});
-  return { cmd: [cmd, ...args], env };
+  return { cmd: [cmd, ...args], env: { ...env, ADMIN_PORT: String(freePortNear(0)) } };
 }
 
 /**

@@ -22,6 +22,8 @@ export interface StartOnce {
   port: number;
   /** Polled on 127.0.0.1:port. */
   path: string;
+  /** Where to run it. @default the repository root */
+  cwd?: string;
 }
 
 const MARK = /\[(\w+)\] startup: (.+) at (\d+(?:\.\d+)?)/;
@@ -38,7 +40,7 @@ export async function startOnce(options: StartOnce): Promise<StartSample> {
   const spawned = epochNow();
   const child = new Deno.Command(options.cmd[0], {
     args: options.cmd.slice(1),
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: options.env,
     stdin: "null",
     stdout: "null",

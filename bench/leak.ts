@@ -33,6 +33,7 @@ const log = createLogger({ level: "warning" });
 const config = await loadConfig("bench/app/http.yaml", {
   ...Deno.env.toObject(),
   PORT: String(port),
+  ADMIN_PORT: String(freePortNear(0)),
   WORKERS: Deno.env.get("WORKERS") ?? "2",
 });
 if (!(globalThis as { gc?: unknown }).gc) {

@@ -22,8 +22,13 @@ async function measure(workers: number, tunable: boolean): Promise<Sample> {
   const { cmd, env } = siphonCommand("bench/app/http.yaml");
   const proc = await startProc({
     cmd,
-    env: { ...(tunable ? env : {}), PORT: String(port), WORKERS: String(workers) },
-    url: `http://127.0.0.1:${port}/trivial`,
+    env: {
+      ...(tunable ? env : { ADMIN_PORT: env.ADMIN_PORT }),
+      PORT: String(port),
+      WORKERS: String(workers),
+    },
+    // Ready when every worker accepts (the first one answers earlier).
+    url: `http://127.0.0.1:${env.ADMIN_PORT}/readyz`,
   });
   try {
     await new Promise((r) => setTimeout(r, 1500));

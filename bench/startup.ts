@@ -10,10 +10,12 @@
  * a start is timed from just before the spawn, on the same clock as the server's marks.
  *
  * Env: BENCH_ROUNDS (5), BENCH_CASES (comma-separated case ids to run, e.g. `s1c,s2c,uv`),
- * PYTHON (uvicorn's interpreter), BENCH_JSON (write every sample there).
+ * PYTHON (uvicorn's interpreter), BENCH_JSON (write every sample there), BENCH_BASELINE (an older
+ * checkout: its server joins the rounds with 1 and 2 workers, snapshot cached, as b1c and b2c).
  */
 import { freePortNear } from "./_ports.ts";
-import { plainCommand, siphonCommand, uvicornCommand } from "./_proc.ts";
+import { plainCommand, ROOT, siphonCommand, uvicornCommand } from "./_proc.ts";
+import { BASELINE } from "./_baseline.ts";
 import { median, type Phases, phasesOf, startOnce } from "./_startup.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
@@ -22,8 +24,8 @@ const cached = Deno.makeTempDirSync({ prefix: "siphon-startup-" });
 interface Case {
   id: string;
   name: string;
-  /** The command line, environment and URL for a server on `port`. */
-  make(port: number): { cmd: string[]; env: Record<string, string>; path: string };
+  /** The command line, environment and URL for a server on `port` (run in `cwd`). */
+  make(port: number): { cmd: string[]; env: Record<string, string>; path: string; cwd?: string };
   /** siphon-deno: read its startup marks. */
   marks?: boolean;
 }
@@ -51,7 +53,23 @@ function siphon(workers: number, snapshot: "cached" | "built" | "off"): Case {
   };
 }
 
+/** The same case run from the BENCH_BASELINE checkout. */
+function baseline(workers: number): Case {
+  const own = siphon(workers, "cached");
+  return {
+    id: `b${workers}c`,
+    name: `siphon-deno before (BENCH_BASELINE), ${workers} worker${workers > 1 ? "s" : ""}, ` +
+      "snapshot cached",
+    make(port) {
+      const run = own.make(port);
+      const there = (a: string) => a.startsWith(ROOT) ? BASELINE + a.slice(ROOT.length) : a;
+      return { ...run, cmd: run.cmd.map(there), env: { ...run.env, INIT_CWD: BASELINE! } };
+    },
+  };
+}
+
 const ALL: Case[] = [
+  ...BASELINE ? [baseline(1), baseline(2)] : [],
   siphon(1, "cached"),
   siphon(2, "cached"),
   siphon(1, "built"),
@@ -73,11 +91,13 @@ const only = Deno.env.get("BENCH_CASES")?.split(",");
 const cases = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
 
 // Fill the cache for the "cached" cases (and warm the file cache for everyone).
-const warm = siphon(1, "cached").make(freePortNear(8093));
-await startOnce({ ...warm, port: freePortNear(8093) }).catch((e) => {
-  console.error(`warm-up start failed: ${e.message}`);
-  Deno.exit(1);
-});
+for (const first of [siphon(1, "cached"), ...BASELINE ? [baseline(1)] : []]) {
+  const port = freePortNear(8093);
+  await startOnce({ ...first.make(port), port }).catch((e) => {
+    console.error(`warm-up start failed: ${e.message}`);
+    Deno.exit(1);
+  });
+}
 
 const ready = new Map<string, number[]>(cases.map((c) => [c.id, []]));
 const phases = new Map<string, Phases[]>(cases.map((c) => [c.id, []]));

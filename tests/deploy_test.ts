@@ -59,6 +59,10 @@ Deno.test("k8s manifests reference each other consistently", () => {
   assert.equal(m.get("Service").spec.ports[0].targetPort, "http");
   assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "admin" });
   assert.deepEqual(container.livenessProbe.httpGet, { path: "/healthz", port: "admin" });
+  // /healthz answers before the workers boot, so the startup probe gates liveness from the
+  // start; no fixed initial delay.
+  assert.deepEqual(container.startupProbe.httpGet, { path: "/healthz", port: "admin" });
+  assert.equal(container.livenessProbe.initialDelaySeconds, undefined);
   const volume = deploy.spec.template.spec.volumes.find((v: Doc) => v.name === "config");
   assert.equal(volume.configMap.name, m.get("ConfigMap/siphon-config").metadata.name);
   const mount = container.volumeMounts.find((v: Doc) => v.name === volume.name);

@@ -155,3 +155,46 @@ Deno.test("a corrupt cached snapshot falls back to a cold load with a warning", 
     await server.stop();
   }
 });
+
+Deno.test("--log-level debug: the start's phases are logged with their times, in order", async () => {
+  const p = project(HELLO);
+  const spawned = Date.now();
+  const server = await startServer({ config: p.config, args: ["--log-level", "debug"] });
+  const ready = Date.now();
+  try {
+    const marks = [...server.logs().matchAll(/\[(\w+)\] startup: (.+) at (\d+\.\d)\n/g)]
+      .map(([, thread, phase, at]) => ({ thread, phase, at: Number(at) }));
+    const of = (thread: string) => marks.filter((m) => m.thread === thread);
+    const phases = (thread: string) => of(thread).map((m) => m.phase);
+    for (
+      const phase of [
+        "runtime started",
+        "head start settled",
+        "modules loaded",
+        "config loaded",
+        "first worker listening",
+        "workers listening",
+      ]
+    ) assert.ok(phases("main").includes(phase), `main: ${phase}\n${server.logs()}`);
+    for (const w of ["w1", "w2"]) {
+      assert.deepEqual(phases(w).slice(-4), [
+        "python restored from the snapshot",
+        "script imported, routes compiled",
+        "on_startup done",
+        "listening",
+      ]);
+      assert.ok(phases(w).includes("snapshot memory written"), phases(w).join(", "));
+    }
+    for (const thread of ["main", "w1", "w2"]) {
+      const times = of(thread).map((m) => m.at);
+      assert.deepEqual(times, [...times].sort((a, b) => a - b), `${thread}: in time order`);
+      // The clock is the wall clock (epoch ms), shared with whoever spawned the server.
+      assert.ok(
+        times.every((t) => t >= spawned - 1000 && t <= ready + 1000),
+        `${thread}: ${times}`,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+});
