@@ -6,6 +6,8 @@
  */
 import { resolve } from "node:path";
 import { parse } from "yaml";
+import { defaultCacheDir } from "../pyodide/assets.ts";
+import { installPackages } from "../packages/packages.ts";
 import { readConfigText } from "./document.ts";
 import { type Config, parseConfig } from "./load.ts";
 import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
@@ -30,8 +32,10 @@ export async function loadConfig(
   cwd: string = Deno.env.get("INIT_CWD") || Deno.cwd(),
 ): Promise<Config> {
   const text = await readConfigText(file);
-  if (looksLikeSiphonYaml(text)) return await loadSiphonYaml(file, text, { env, cwd });
-  return parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)] });
+  const config = looksLikeSiphonYaml(text)
+    ? await loadSiphonYaml(file, text, { env, cwd })
+    : parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)] });
+  return await installPackages(config, defaultCacheDir(env));
 }
 
 /** A siphon.yaml (siphon-http's main config) rather than an http.yaml. */

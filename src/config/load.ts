@@ -34,7 +34,12 @@ export {
 export type ConfigRoute = RawConfig["routes"][number] & { source: string };
 
 /** A validated config with absolute paths. */
-export type Config = Omit<RawConfig, "workers" | "routes"> & {
+export type Config = Omit<RawConfig, "workers" | "routes" | "python"> & {
+  python: RawConfig["python"] & {
+    wheelhouse: string;
+    /** Where `python.packages` are installed (a folder on `sys.path`), once loaded. */
+    site: string | null;
+  };
   /** The config file as the user named it (used in messages). */
   file: string;
   /** Absolute folder relative paths resolved against: the config file's (http.yaml), or the
@@ -193,6 +198,11 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
         key: c.key && abs(c.key),
       }]),
     ),
-    python: { mounts: raw.python.mounts.map((m) => ({ ...m, host: abs(m.host) })) },
+    python: {
+      mounts: raw.python.mounts.map((m) => ({ ...m, host: abs(m.host) })),
+      packages: raw.python.packages,
+      wheelhouse: abs(raw.python.wheelhouse ?? "wheels"),
+      site: null,
+    },
   };
 }

@@ -97,6 +97,12 @@ const client = z.strictObject({
   http2_prior_knowledge: flag.default(false),
 });
 
+/** A `python.packages` entry: a distribution name, optionally `==version`. */
+const requirement = z.string().regex(
+  /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*==\s*[A-Za-z0-9.+!_-]+)?$/,
+  "expected a package name or name==version, like pyjwt or pyjwt==2.8.0",
+);
+
 const mount = z.strictObject({
   host: z.string().min(1),
   mode: z.enum(["ro", "rw"]).default("ro"),
@@ -170,7 +176,11 @@ export const configSchema = z.strictObject({
   servers: z.array(server).min(1),
   routes: z.array(route).default([]),
   clients: z.record(z.string().min(1), client).default({}),
-  python: z.strictObject({ mounts: z.array(mount).default([]) }).default({ mounts: [] }),
+  python: z.strictObject({
+    mounts: z.array(mount).default([]),
+    packages: z.array(requirement).default([]),
+    wheelhouse: z.string().min(1).optional(),
+  }).default({ mounts: [], packages: [] }),
   cache: z.record(
     z.string().min(1),
     z.strictObject({

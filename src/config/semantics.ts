@@ -1,9 +1,11 @@
 /**
  * What the schema cannot see: the files and folders a config names exist, listeners have
- * addresses of their own, a redis cache has a URL, route templates parse and never clash. Each
- * problem is reported at its place in the document, like a schema problem.
+ * addresses of their own, a redis cache has a URL, route templates parse and never clash,
+ * `python.packages` resolve in the wheelhouse. Each problem is reported at its place in the
+ * document, like a schema problem.
  *
- * Boundary: pure apart from `stat` calls; src/config/load.ts runs it after the schema.
+ * Boundary: pure apart from reading files (`stat`, the wheels' METADATA); src/config/load.ts
+ * runs it after the schema.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { parseTrusted } from "../http/client_addr.ts";
 import { RouteConflictError, Router } from "../router/router.ts";
 import { parseTemplate, TemplateError } from "../router/template.ts";
 import { type At, type Config, type ConfigProblem, formatPath, type NodeAt } from "./load.ts";
+import { PackageError, resolveWheels, scanWheelhouse } from "../packages/wheelhouse.ts";
 
 /** Reports a problem at a field path of the document (`extra` columns into its node). */
 type Report = (path: PropertyKey[], message: string, extra?: number) => void;
@@ -33,6 +36,7 @@ export function checkSemantics(
   const report: Report = (path, message, extra = 0) =>
     problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
   checkFiles(config, report);
+  checkPackages(config, report);
   checkListeners(config, report);
   checkCaches(config, report);
   checkRoutes(config, nodeAt, at, report);
@@ -65,6 +69,29 @@ function checkFiles(config: Config, report: Report): void {
     for (const key of ["verify", "cert", "key"] as const) {
       mustExist(["clients", name, key], c[key], "file");
     }
+  }
+}
+
+/** `python.packages` resolve, dependencies included, in `python.wheelhouse`. */
+function checkPackages(config: Config, report: Report): void {
+  const { packages, wheelhouse } = config.python;
+  if (packages.length === 0) return;
+  let wheels;
+  try {
+    wheels = scanWheelhouse(wheelhouse);
+  } catch {
+    report(
+      ["python", "wheelhouse"],
+      `wheelhouse folder not found: ${wheelhouse} (python.packages are installed from there; ` +
+        `relative paths resolve against ${config.dir}; default: wheels)`,
+    );
+    return;
+  }
+  try {
+    resolveWheels(packages, wheelhouse, wheels);
+  } catch (e) {
+    if (!(e instanceof PackageError)) throw e;
+    report(["python", "packages", e.root], e.message);
   }
 }
 

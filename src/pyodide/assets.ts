@@ -88,3 +88,17 @@ export async function snapshotKey(version: string, files: readonly PackageFile[]
   const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
   return `pyodide-${version}-${hex.slice(0, 16)}.snapshot`;
 }
+
+/**
+ * The default cache folder.
+ *
+ * @param env the environment to read
+ * @returns an absolute folder path
+ */
+export function defaultCacheDir(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string {
+  if (env.SIPHON_CACHE_DIR) return env.SIPHON_CACHE_DIR;
+  const base = env.XDG_CACHE_HOME || join(env.HOME || "/tmp", ".cache");
+  return join(base, "siphon-deno");
+}

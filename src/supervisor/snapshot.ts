@@ -11,7 +11,13 @@ import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import { mark } from "../startup.ts";
 import type { FromSnapshotBuilder, ToSnapshotBuilder } from "../protocol.ts";
-import { PYODIDE_DIR, pyodideVersion, readSiphonPackage, snapshotKey } from "../pyodide/assets.ts";
+import {
+  defaultCacheDir,
+  PYODIDE_DIR,
+  pyodideVersion,
+  readSiphonPackage,
+  snapshotKey,
+} from "../pyodide/assets.ts";
 import { describeSnapshot, readSnapshotFile, type SnapshotFile } from "../pyodide/snapshot_file.ts";
 
 /** What every worker starts its interpreter from. */
@@ -63,20 +69,6 @@ export interface SnapshotOptions {
   wasm?: Promise<WebAssembly.Module | null>;
   /** Called when there is no cached snapshot and building one begins (it takes seconds). */
   onBuild?: () => void;
-}
-
-/**
- * The default cache folder.
- *
- * @param env the environment to read
- * @returns an absolute folder path
- */
-export function defaultCacheDir(
-  env: Record<string, string | undefined> = Deno.env.toObject(),
-): string {
-  if (env.SIPHON_CACHE_DIR) return env.SIPHON_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || join(env.HOME || "/tmp", ".cache");
-  return join(base, "siphon-deno");
 }
 
 /**

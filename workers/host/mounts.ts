@@ -1,6 +1,7 @@
 /**
  * What of the host file system Python sees: the script's own folder read-write at its real
- * path, plus `python.mounts` (read-only unless `mode: rw`). Nothing else is mounted, so the rest
+ * path, plus `python.mounts` (read-only unless `mode: rw`), plus the folder the config's
+ * `python.packages` are installed in (read-only, on `sys.path`). Nothing else is mounted, so the rest
  * of the host is invisible to handlers. Serving and the script test harness mount through here
  * alike (the harness once refused nothing under `siphon-deno test`: a copy had drifted).
  *
@@ -35,7 +36,12 @@ export function mountFolders(
   describe: (e: unknown) => string,
 ): void {
   const scriptDir = config.script.slice(0, config.script.lastIndexOf("/")) || "/";
-  const mounts = [{ host: scriptDir, mode: "rw" }, ...config.python.mounts];
+  const site = config.python.site;
+  const mounts = [
+    { host: scriptDir, mode: "rw" },
+    ...config.python.mounts,
+    ...site ? [{ host: site, mode: "ro" }] : [],
+  ];
   const seen = new Set<string>();
   for (const m of mounts) {
     if (seen.has(m.host)) throw mountError(m.host, config, "it is listed twice");
@@ -45,6 +51,14 @@ export function mountFolders(
     } catch (e) {
       throw mountError(m.host, config, describe(e));
     }
+  }
+  // The installed python.packages come after the script's folder, before the standard library.
+  if (site) {
+    py.runPython(
+      `import sys\nif ${JSON.stringify(site)} not in sys.path: sys.path.insert(1, ${
+        JSON.stringify(site)
+      })`,
+    );
   }
 }
 

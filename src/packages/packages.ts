@@ -1,0 +1,40 @@
+/**
+ * `python.packages` for a loaded config: resolved in the wheelhouse (the config check has
+ * reported what does not resolve, at its place) and installed into the cache, so the config
+ * names the folder workers put on `sys.path`.
+ *
+ * Boundary: config loading (src/config/files.ts); main thread or a worker.
+ *
+ * @module
+ */
+import type { Config } from "../config/load.ts";
+import { ConfigError } from "../config/document.ts";
+import { installWheels } from "./install.ts";
+import { resolveWheels, scanWheelhouse } from "./wheelhouse.ts";
+
+/**
+ * Installs a config's `python.packages`.
+ *
+ * @param config a validated config
+ * @param cacheDir the cache folder
+ * @returns the config with `python.site` set (null when it names no packages)
+ * @throws {ConfigError} when the cache cannot be written
+ */
+export async function installPackages(config: Config, cacheDir: string): Promise<Config> {
+  const { packages, wheelhouse } = config.python;
+  if (packages.length === 0) return config;
+  try {
+    const chosen = resolveWheels(packages, wheelhouse, scanWheelhouse(wheelhouse));
+    const site = await installWheels(chosen, cacheDir);
+    return { ...config, python: { ...config.python, site } };
+  } catch (e) {
+    throw new ConfigError([{
+      file: config.file,
+      line: 1,
+      col: 1,
+      path: "python.packages",
+      message: `${(e as Error).message}; check that ${cacheDir} is writable, or set ` +
+        "SIPHON_CACHE_DIR",
+    }]);
+  }
+}
