@@ -16,6 +16,10 @@ FROM debian:bookworm-slim AS runtime
 RUN useradd --system --uid 10001 --create-home --home-dir /var/lib/siphon siphon \
  && mkdir -p /etc/siphon && chown siphon /etc/siphon
 COPY --from=build /src/dist/siphon-deno /usr/local/bin/siphon-deno
+# Python packages (docs/packages.md): the wheels your script's python.packages come from, copied in
+# at build time; point http.yaml at them with `python.wheelhouse: /opt/siphon/wheels`.
+ARG WHEELHOUSE=deploy/wheelhouse
+COPY ${WHEELHOUSE} /opt/siphon/wheels
 # Workers keep ~60 MiB each only with this glibc tunable (README, "Performance").
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072 \
     SIPHON_CACHE_DIR=/var/lib/siphon/cache

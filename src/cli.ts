@@ -36,7 +36,8 @@ Usage:
                                            the log flags win over http.yaml's log:
   siphon-deno check [--config http.yaml]   refuse what serve would refuse, without serving: the
                                            config, the script's import and its routes
-                                           (on_startup hooks are not run); exit 0 or 2
+                                           (on_startup hooks are not run), and imports that
+                                           nothing provides; exit 0 or 2
   siphon-deno test [FILE|DIR|FILE::NAME…] [-k EXPR]
                                            run script tests (test_*.py, pytest style) in the
                                            serving runtime; -k keeps tests whose name matches

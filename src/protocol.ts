@@ -40,7 +40,12 @@ export type ToWorker =
     control: WorkerControl;
     env: Record<string, string>;
   }
-  | { type: "prepare"; config: Config }
+  | {
+    type: "prepare";
+    config: Config;
+    /** The snapshot this generation starts from (config-dependent: `python.packages`). */
+    snapshot: SnapshotFile | null;
+  }
   /** `siphon-deno check`: import the script and compile its routes (no on_startup), then stop. */
   | { type: "check"; config: Config }
   | { type: "commit" }
@@ -130,8 +135,19 @@ export type TestReport =
   | { type: "cache_data"; name: string; entries: Record<string, string> | null };
 
 /** Supervisor → snapshot builder, and its answers. */
-export type ToSnapshotBuilder = { type: "build"; wasm: WebAssembly.Module | null };
+export type ToSnapshotBuilder = {
+  type: "build";
+  wasm: WebAssembly.Module | null;
+  /** Installed `python.packages` to import before the snapshot, or null. */
+  site: string | null;
+};
 /** Snapshot builder → supervisor. */
 export type FromSnapshotBuilder =
-  | { type: "snapshot"; bytes: Uint8Array; ms: number }
+  | {
+    type: "snapshot";
+    bytes: Uint8Array;
+    ms: number;
+    /** Modules of `site` that could not be imported, each with why. */
+    skipped: string[];
+  }
   | { type: "fatal"; message: string };

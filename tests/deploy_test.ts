@@ -101,6 +101,10 @@ Deno.test("the Dockerfile builds in one stage and runs non-root in another", () 
   );
   assert.match(text, /GLIBC_TUNABLES=glibc\.malloc\.mmap_threshold=131072/);
   assert.match(text, /^CMD \["serve", "--config", "\/etc\/siphon\/http\.yaml"\]$/m);
+  // A wheelhouse for python.packages is copied in; the default folder exists in the repository.
+  const wheelhouse = /^ARG WHEELHOUSE=(\S+)$/m.exec(text)?.[1];
+  assert.ok(wheelhouse && Deno.statSync(join(ROOT, wheelhouse)).isDirectory, `${wheelhouse}`);
+  assert.match(text, /^COPY \$\{WHEELHOUSE\} \/opt\/siphon\/wheels$/m);
 });
 
 Deno.test("`siphon-deno health` exits 0 only when the URL answers 200", async () => {

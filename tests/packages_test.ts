@@ -55,7 +55,11 @@ function project(packages = "[greet]"): { dir: string; config: string; port: num
   wheel(wheels, "shout", "2.1", { "shout.py": "def loud(s):\n    return s.upper() + '!'\n" });
   Deno.writeTextFileSync(
     join(dir, "app.py"),
-    "import os\nimport greet\nfrom siphon import http\n\n" +
+    "import os, sys\n" +
+      "PRELOADED = [m for m in ('greet', 'shout', 'extra') if m in sys.modules]\n" +
+      "import greet\nfrom siphon import http\n\n" +
+      '@http.route("/preloaded")\ndef preloaded(req):\n' +
+      '    return http.Response(200, None, ",".join(PRELOADED) or "none")\n\n' +
       '@http.route("/hello/{name}")\ndef hello(req):\n' +
       '    return http.Response(200, None, greet.hello(req.path_params["name"]) + " " +\n' +
       '                         os.environ["SIPHON_WORKER"] + " " + greet.__file__)\n',
@@ -91,8 +95,10 @@ Deno.test("python.packages: an installed package and its dependency import on ev
   } finally {
     assert.equal((await server.stop()).code, 0);
   }
-  // A second start finds the same wheels installed: the folder is not unpacked again.
+  // A second start (and check) finds the same wheels installed: the folder is not unpacked again.
   const installed = Deno.statSync(join(site, ".complete")).mtime;
+  const check = await runToExit({ config: p.config, command: "check" });
+  assert.equal(check.code, 0, check.output);
   const again = await startServer({ config: p.config });
   try {
     assert.match((await fresh(`http://127.0.0.1:${p.port}/hello/bo`)).text, /^HI BO! /);
@@ -160,4 +166,60 @@ Deno.test("siphon-deno test sees the packages serving sees", async () => {
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 0, text);
   assert.match(text, /1 passed, 0 failed/);
+});
+
+Deno.test("python.packages are imported into the snapshot (over 30 MiB too); a new set gets its own on reload", async () => {
+  const p = project();
+  const preloaded = async () => (await fresh(`http://127.0.0.1:${p.port}/preloaded`)).text;
+  const built = /built the Python snapshot in \d+ ms: \S+\.snapshot/g;
+  const first = await startServer({ config: p.config });
+  try {
+    assert.equal(first.logs().match(built)?.length, 1, first.logs());
+    assert.equal(await preloaded(), "greet,shout", "a worker starts with them imported");
+  } finally {
+    await first.stop();
+  }
+  const again = await startServer({ config: p.config });
+  try {
+    assert.doesNotMatch(again.logs(), built, "the second start restores the cached snapshot");
+    assert.equal(await preloaded(), "greet,shout");
+    // 12 MB at import: the snapshot outgrows the wasm file's 30 MiB initial memory.
+    wheel(join(p.dir, "wheels"), "extra", "0.1", { "extra.py": "X = bytearray(12_000_000)\n" });
+    Deno.writeTextFileSync(
+      p.config,
+      Deno.readTextFileSync(p.config).replace("[greet]", "[greet, extra]"),
+    );
+    await again.waitForLog(/reloaded \(file change\): generation 2/);
+    assert.equal(again.logs().match(built)?.length, 1, "a snapshot for the new set of wheels");
+    await waitFor(
+      async () => await preloaded() === "greet,shout,extra",
+      "extra preloaded",
+      again.logs,
+    );
+    assert.doesNotMatch(again.logs(), /Cannot restore the Python memory snapshot/);
+  } finally {
+    assert.equal((await again.stop()).code, 0);
+  }
+});
+
+Deno.test("check reports an import nothing provides, with its line; guarded imports pass", async () => {
+  const p = project();
+  Deno.writeTextFileSync(
+    join(p.dir, "app.py"),
+    "from greet import hello\nimport helper\ntry:\n    import ujson\nexcept ImportError:\n" +
+      "    ujson = None\nfrom siphon import http\n\n" +
+      '@http.route("/dump")\ndef dump(req):\n    import yaml.dumper\n' +
+      "    return http.Response(200, None, yaml.dump({}))\n",
+  );
+  Deno.writeTextFileSync(join(p.dir, "helper.py"), "X = 1\n");
+  const { code, output } = await runToExit({ config: p.config, command: "check" });
+  assert.equal(code, 2, output);
+  assert.match(
+    output,
+    new RegExp(
+      `${p.dir}/app\\.py:11: import yaml\\.dumper: no installed package, standard-library ` +
+        "module or file beside the script provides yaml; add its wheel to the wheelhouse",
+    ),
+  );
+  assert.doesNotMatch(output, /ujson|helper|greet/, "guarded, beside the script, installed");
 });

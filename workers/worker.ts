@@ -21,6 +21,7 @@ import { ask } from "../src/cache/channel.ts";
 import type { CacheCall } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import type { SnapshotFile } from "../src/pyodide/snapshot_file.ts";
 import { logMarks, mark } from "../src/startup.ts";
 import { DeadlineClock } from "./serve/deadlines.ts";
 import { buildGeneration as buildGenerationIn, type PythonServices } from "./host/generation.ts";
@@ -97,7 +98,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "prepare":
       try {
         const t0 = performance.now();
-        pending = await buildGeneration(msg.config);
+        pending = await buildGeneration(msg.config, { snapshot: msg.snapshot });
         pending.ctx.log.flush(); // boot lines come before the supervisor's "serving"
         post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0 });
       } catch (e) {
@@ -119,6 +120,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     case "check":
       try {
         const checked = await buildGeneration(msg.config, { startup: false });
+        const missing: string[] = JSON.parse(checked.runtime.unresolved_imports(msg.config.script));
+        if (missing.length > 0) throw new Error(missing.join("\n"));
         post({ type: "checked", id, routes: checked.ctx.labels.length });
       } catch (e) {
         post({ type: "check_failed", id, message: errorText(e) });
@@ -155,7 +158,10 @@ self.addEventListener("unhandledrejection", (e) => {
  * Loads a fresh interpreter, imports the script, compiles routes, runs on_startup (unless
  * `startup` is false: `check` only imports).
  */
-async function buildGeneration(config: Config, { startup = true } = {}): Promise<Generation> {
+async function buildGeneration(
+  config: Config,
+  { startup = true, snapshot = init?.snapshot ?? null } = {},
+): Promise<Generation> {
   if (!init) throw new Error("worker not initialised");
   const log = createLogger({
     level: config.log.level,
@@ -166,7 +172,11 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
   if (Object.values(config.cache).some((c) => c.backend === "redis")) {
     loadRedis().catch(() => {}); // loads beside the interpreter; a failure shows on first use
   }
-  const start = headStart ?? startPython();
+  // The head start restored the snapshot this worker was spawned with; a generation whose
+  // python.packages differ starts from another one.
+  const start = headStart?.snapshot?.path === snapshot?.path && headStart
+    ? headStart
+    : startPython(snapshot);
   headStart = null;
   start.log.release(log);
   const { py, mode } = await start.python;
@@ -198,19 +208,20 @@ async function buildGeneration(config: Config, { startup = true } = {}): Promise
 interface PythonStart {
   python: ReturnType<typeof loadPython>;
   log: HeldLogger;
+  snapshot: SnapshotFile | null;
 }
 
-/** Starts loading an interpreter from the snapshot; its lines wait for the generation's log. */
-function startPython(): PythonStart {
+/** Starts loading an interpreter from a snapshot; its lines wait for the generation's log. */
+function startPython(snapshot = init!.snapshot): PythonStart {
   const log = createHeldLogger();
   const python = readSiphonPackage().then((files) =>
-    loadPython({ files, env: init!.env, log, snapshot: init!.snapshot, wasm: init!.wasm })
+    loadPython({ files, env: init!.env, log, snapshot, wasm: init!.wasm })
   ).then((loaded) => {
     mark(loaded.mode === "snapshot" ? "python restored from the snapshot" : "python loaded cold");
     return loaded;
   });
   python.catch(() => {}); // awaited (and reported) by the prepare that takes it
-  return { python, log };
+  return { python, log, snapshot };
 }
 
 /** What this worker's Python calls: its log, sleep, outbound HTTP and the caches. */

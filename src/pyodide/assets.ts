@@ -78,12 +78,19 @@ export async function pyodideVersion(): Promise<string> {
  * preload list that made it.
  *
  * @param version Pyodide version
+ * @param site the folder of installed `python.packages` the snapshot imports, or null
  * @param files the siphon package
  * @returns a file name like `pyodide-314.0.7-1a2b3c4d5e6f7a8b.snapshot`
  */
-export async function snapshotKey(version: string, files: readonly PackageFile[]): Promise<string> {
+export async function snapshotKey(
+  version: string,
+  files: readonly PackageFile[],
+  site: string | null = null,
+): Promise<string> {
+  // The site folder's name is a hash of the wheels installed there (src/packages/install.ts).
+  const packages = site ? `\x02${site.split("/").pop()}` : "";
   const text = [version, PRELOAD_MODULES.join(","), ...files.map((f) => `${f.name}\0${f.text}`)]
-    .join("\x01");
+    .join("\x01") + packages;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
   return `pyodide-${version}-${hex.slice(0, 16)}.snapshot`;

@@ -15,11 +15,14 @@ import type { Config } from "../config/load.ts";
 import type { FromWorker, ToWorker } from "../protocol.ts";
 import { mark } from "../startup.ts";
 import { askWorkers, type Slot } from "./ask.ts";
+import type { SnapshotFile } from "../pyodide/snapshot_file.ts";
 
 /** Options for {@link advance}. */
 export interface AdvanceOptions {
   slots: Slot[];
   config: Config;
+  /** The snapshot the generation starts from. */
+  snapshot: SnapshotFile | null;
   /** Give up on a worker that does not answer a step in this long. */
   timeoutMs: number;
 }
@@ -33,14 +36,14 @@ export interface AdvanceOptions {
  *   prepare every worker was told to abort
  */
 export async function advance(options: AdvanceOptions): Promise<FromWorker[]> {
-  const { slots, config, timeoutMs } = options;
+  const { slots, config, snapshot, timeoutMs } = options;
   const send = (message: ToWorker) => (s: Slot) => s.worker.postMessage(message);
   let prepared: FromWorker[];
   try {
     prepared = await askWorkers({
       slots,
       want: "prepared",
-      send: send({ type: "prepare", config }),
+      send: send({ type: "prepare", config, snapshot }),
       timeoutMs,
     });
   } catch (e) {
@@ -71,12 +74,12 @@ export interface BootOptions extends AdvanceOptions {
  *   server that cannot boot all its workers does not start)
  */
 export async function boot(options: BootOptions): Promise<FromWorker[]> {
-  const { config, timeoutMs } = options;
+  const { config, snapshot, timeoutMs } = options;
   let first = true;
   const prepared = await Promise.all(options.slots.map(async (slot) => {
     const ask = (want: FromWorker["type"], message: ToWorker) =>
       askWorkers({ slots: [slot], want, send: (s) => s.worker.postMessage(message), timeoutMs });
-    const [answer] = await ask("prepared", { type: "prepare", config });
+    const [answer] = await ask("prepared", { type: "prepare", config, snapshot });
     await ask("committed", { type: "commit" });
     if (first) mark("first worker listening");
     first = false;

@@ -35,7 +35,7 @@ export interface PythonStart {
  * @returns the snapshot and the compiled module
  */
 export async function preparePython(options: SnapshotOptions): Promise<PythonStart> {
-  const wasm = compileWasm(options.log).finally(() => mark("wasm compiled"));
+  const wasm = options.wasm ?? compileWasm(options.log).finally(() => mark("wasm compiled"));
   const snapshot = await obtainSnapshot({ ...options, wasm });
   mark(snapshot ? "snapshot found" : "no snapshot: cold load");
   return { snapshot, wasm: await wasm };
@@ -65,10 +65,12 @@ export interface SnapshotOptions {
   cacheDir?: string;
   /** Give up building after this long. @default 180000 */
   buildTimeoutMs?: number;
-  /** Pyodide's wasm compiled, for the builder. */
+  /** Pyodide's wasm compiled already (else {@link preparePython} compiles it). */
   wasm?: Promise<WebAssembly.Module | null>;
   /** Called when there is no cached snapshot and building one begins (it takes seconds). */
   onBuild?: () => void;
+  /** Installed `python.packages` (./src/packages) to import before the snapshot is taken. */
+  site?: string | null;
 }
 
 /**
@@ -85,7 +87,9 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot
     return null;
   }
   const dir = options.cacheDir ?? defaultCacheDir();
-  const path = join(dir, await snapshotKey(await pyodideVersion(), await readSiphonPackage()));
+  const site = options.site ?? null;
+  const key = await snapshotKey(await pyodideVersion(), await readSiphonPackage(), site);
+  const path = join(dir, key);
   try {
     return await readSnapshotFile(path);
   } catch (e) {
@@ -96,7 +100,8 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot
   try {
     const t0 = performance.now();
     options.onBuild?.();
-    const bytes = await build(options.buildTimeoutMs ?? 180000, (await options.wasm) ?? null);
+    const wasm = (await options.wasm) ?? null;
+    const bytes = await build(options.buildTimeoutMs ?? 180000, wasm, site, options.log);
     await Deno.mkdir(dir, { recursive: true });
     const tmp = `${path}.${Deno.pid}.tmp`;
     await Deno.writeFile(tmp, bytes);
@@ -106,6 +111,13 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot
     );
     return describeSnapshot(path, bytes);
   } catch (e) {
+    if (site) {
+      options.log.warning(
+        `Cannot build the Python snapshot with python.packages imported ` +
+          `(${(e as Error).message}); workers import them as they start instead.`,
+      );
+      return await obtainSnapshot({ ...options, site: null });
+    }
     options.log.warning(
       `Cannot build the Python snapshot (${(e as Error).message}); workers load Pyodide cold. ` +
         `Check that ${dir} is writable, or set SIPHON_CACHE_DIR.`,
@@ -114,7 +126,12 @@ export async function obtainSnapshot(options: SnapshotOptions): Promise<Snapshot
   }
 }
 
-async function build(timeoutMs: number, wasm: WebAssembly.Module | null): Promise<Uint8Array> {
+async function build(
+  timeoutMs: number,
+  wasm: WebAssembly.Module | null,
+  site: string | null,
+  log: Logger,
+): Promise<Uint8Array> {
   const worker = new Worker(new URL("../../workers/snapshot_worker.ts", import.meta.url), {
     type: "module",
   });
@@ -123,14 +140,18 @@ async function build(timeoutMs: number, wasm: WebAssembly.Module | null): Promis
     return await new Promise<Uint8Array>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
       worker.onmessage = (e: MessageEvent<FromSnapshotBuilder>) => {
-        if (e.data.type === "snapshot") resolve(e.data.bytes);
-        else reject(new Error(e.data.message));
+        if (e.data.type === "snapshot") {
+          for (const why of e.data.skipped) {
+            log.warning(`python.packages: ${why}; workers import it when the script does`);
+          }
+          resolve(e.data.bytes);
+        } else reject(new Error(e.data.message));
       };
       worker.onerror = (e) => {
         e.preventDefault();
         reject(new Error(e.message));
       };
-      worker.postMessage({ type: "build", wasm } satisfies ToSnapshotBuilder);
+      worker.postMessage({ type: "build", wasm, site } satisfies ToSnapshotBuilder);
     });
   } finally {
     clearTimeout(timer);

@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { ConfigError, listenUrls, type LogOverrides, withLogOverrides } from "../config/load.ts";
-import { loadConfig } from "../config/files.ts";
+import { listenUrls, type LogOverrides } from "../config/load.ts";
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
@@ -18,9 +17,10 @@ import { answer } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { advance, boot } from "./generations.ts";
+import { nextGeneration } from "./next_generation.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
 import { MetricsBook } from "./metrics_book.ts";
-import { AddressInUseError, assertAddressesFree } from "./ports.ts";
+import { assertAddressesFree } from "./ports.ts";
 import { RssGuard } from "./rss_guard.ts";
 import { preparePython, type PythonStart } from "./snapshot.ts";
 import type { HeadStart } from "./head_start.ts";
@@ -116,8 +116,12 @@ export class Supervisor {
     const t0 = performance.now();
     assertAddressesFree(config);
     head?.log.release(log);
-    // The workers load their modules while the wasm compiles and the snapshot is read.
-    const python = head?.python ?? preparePython({ log });
+    // The workers load their modules while the wasm compiles and the snapshot is read; a config
+    // with python.packages starts from a snapshot with them imported (worker 1's head start,
+    // from the plain one, is then dropped: src/supervisor/head_start.ts).
+    const site = config.python.site;
+    const wasm = head?.python.then((p) => p.wasm);
+    const python = head && !site ? head.python : preparePython({ log, site, wasm });
     const supervisor = new Supervisor({ ...options, env: options.env ?? head?.env }, python);
     const slots = supervisor.#slots;
     for (let id = 1; id <= config.workers; id++) {
@@ -138,6 +142,7 @@ export class Supervisor {
       prepared = await boot({
         slots,
         config,
+        snapshot: supervisor.#python.snapshot,
         timeoutMs: options.bootTimeoutMs ?? 180000,
         onCommitted: (slot) => supervisor.#watchdog.add(slot.id, slot.control),
       });
@@ -188,9 +193,14 @@ export class Supervisor {
     return slot;
   }
 
-  /** Prepares `config` on `slots`, then commits it (./generations.ts). */
-  #advance(slots: Slot[], config = this.#config): Promise<FromWorker[]> {
-    return advance({ slots, config, timeoutMs: this.#options.bootTimeoutMs ?? 180000 });
+  /** Prepares `config` on `slots` from `python`'s snapshot, then commits it (./generations.ts). */
+  async #advance(
+    slots: Slot[],
+    config = this.#config,
+    python = this.#python,
+  ): Promise<FromWorker[]> {
+    const { snapshot } = await python;
+    return advance({ slots, config, snapshot, timeoutMs: this.#options.bootTimeoutMs ?? 180000 });
   }
 
   /**
@@ -287,9 +297,16 @@ export class Supervisor {
       if (this.#stopping) return false;
       const t0 = performance.now();
       let config: Config;
+      let python: PythonStart;
       try {
-        config = await this.#nextConfig();
-        await this.#advance(this.#slots, config);
+        ({ config, python } = await nextGeneration({
+          ...this.#options,
+          current: this.#config,
+          python: this.#python,
+          workers: this.#slots.length,
+          log: this.#log,
+        }));
+        await this.#advance(this.#slots, config, python);
       } catch (e) {
         this.counters.failed++;
         this.counters.lastError = (e as Error).message;
@@ -301,6 +318,7 @@ export class Supervisor {
       }
       this.#generation++;
       this.#config = config;
+      this.#python = python;
       this.#caches.sync(config);
       this.counters.ok++;
       this.counters.lastError = null;
@@ -314,26 +332,6 @@ export class Supervisor {
 
   #reloads(): string {
     return `reloads ok ${this.counters.ok}, failed ${this.counters.failed}`;
-  }
-
-  /** The config file as it is now, checked: valid, and its new addresses free. */
-  async #nextConfig(): Promise<Config> {
-    const { configFile, env, logOverrides } = this.#options;
-    let config: Config;
-    try {
-      config = withLogOverrides(await loadConfig(configFile, env), logOverrides ?? {});
-      assertAddressesFree(config, new Set(this.#config.servers.map((s) => s.listen.text)));
-    } catch (e) {
-      if (e instanceof ConfigError || e instanceof AddressInUseError) throw new Error(e.message);
-      throw e;
-    }
-    if (config.workers !== this.#slots.length) {
-      this.#log.warning(
-        `workers: ${this.#slots.length} → ${config.workers} takes effect on restart; ` +
-          `reloading with ${this.#slots.length}`,
-      );
-    }
-    return config;
   }
 
   /**

@@ -206,9 +206,13 @@ function hookRestore(
       ) {
         return set.call(this, src, offset);
       }
-      const dest = new Uint8Array(this.buffer, this.byteOffset, this.byteLength);
-      const zeroFrom = writtenUpTo(module, dest.byteLength);
       const at = offset ?? 0;
+      // A snapshot larger than the wasm file's initial memory (30 MiB: python.packages imported,
+      // say) needs the memory grown first — the stock restore fails there (pyodide#6254).
+      if (at + src.byteLength > this.byteLength) module.growMemory?.(at + src.byteLength);
+      const view: Int8Array = module.HEAP8;
+      const dest = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      const zeroFrom = writtenUpTo(module, dest.byteLength);
       report.pagesWritten += copyFileChangedPages(dest, file.path, src, at, zeroFrom);
       report.hooked = true;
       if (options.verify) {

@@ -105,6 +105,52 @@ def load_script(path):
     return json.dumps([[p, m, where, stream] for p, m, _fn, where, stream in http._routes])
 
 
+def unresolved_imports(path):
+    """The script's absolute imports that nothing provides — no installed package, standard
+    library module or file beside the script — as ``["file:line: import x: …", …]`` in JSON.
+    Imports inside functions count too (they would fail only when the function runs); imports
+    guarded by ``try: … except ImportError`` do not."""
+    import ast
+    import importlib.util
+    with open(path, encoding="utf-8") as source:
+        tree = ast.parse(source.read(), path)
+    guarded = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h, ast) for h in node.handlers):
+            guarded.update(id(inner) for stmt in node.body for inner in ast.walk(stmt))
+    missing = []
+    for node in ast.walk(tree):
+        if id(node) in guarded:
+            continue
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if top in sys.modules or importlib.util.find_spec(top) is not None:
+                continue
+            missing.append((node.lineno, (
+                f"{path}:{node.lineno}: import {name}: no installed package, standard-library "
+                f"module or file beside the script provides {top}; add its wheel to the "
+                "wheelhouse and the name to python.packages (docs/packages.md)"
+            )))
+    return json.dumps([message for _, message in sorted(set(missing))])
+
+
+def _catches_import_error(handler, ast):
+    """Whether an ``except`` clause catches a failed import (bare, or naming a class above)."""
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(
+        kind is None or getattr(kind, "id", None) in (
+            "ImportError", "ModuleNotFoundError", "Exception", "BaseException"
+        )
+        for kind in kinds
+    )
+
+
 def install(entries_json):
     """Build the dispatch table from the compiled route list (see ``_bridge.install``)."""
     _bridge.install(json.loads(entries_json), _module)
