@@ -11,31 +11,47 @@ import { ROOT } from "./_server.ts";
 /** Every file path in the compiled binary's embedded file system. */
 function embeddedFiles(binary: Uint8Array): string[] {
   const text = new TextDecoder("latin1").decode(binary);
-  const start = text.indexOf('[{"File":{"n":"main.ts"');
-  assert.ok(start !== -1, "no embedded file system found in the binary");
+  type Entry = { Dir?: { n: string; e: Entry[] }; File?: { n: string }; Symlink?: { n: string } };
+  // The file system is a JSON array of entries, sorted by name; the one whose top level holds
+  // main.ts is the repository root.
+  for (let start = text.indexOf('[{"'); start !== -1; start = text.indexOf('[{"', start + 1)) {
+    if (!/^\[\{"(Dir|File|Symlink)":\{"n":"/.test(text.slice(start, start + 20))) continue;
+    const end = closing(text, start);
+    let root: Entry[];
+    try {
+      root = JSON.parse(text.slice(start, end + 1));
+    } catch {
+      continue;
+    }
+    if (!root.some((e) => e.File?.n === "main.ts")) continue;
+    const paths: string[] = [];
+    const walk = (entries: Entry[], prefix: string) => {
+      for (const e of entries) {
+        if (e.Dir) walk(e.Dir.e, `${prefix}${e.Dir.n}/`);
+        else if (e.File) paths.push(prefix + e.File.n);
+        else if (e.Symlink) paths.push(prefix + e.Symlink.n);
+      }
+    };
+    walk(root, "");
+    return paths;
+  }
+  throw new Error("no embedded file system found in the binary");
+}
+
+/** Where the JSON array or object opening at `start` closes. */
+function closing(text: string, start: number): number {
   let depth = 0;
   let inString = false;
-  let end = start;
-  for (; end < text.length; end++) {
+  for (let end = start; end < text.length; end++) {
     const c = text[end];
     if (inString) {
       if (c === "\\") end++;
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
     else if (c === "[" || c === "{") depth++;
-    else if ((c === "]" || c === "}") && --depth === 0) break;
+    else if ((c === "]" || c === "}") && --depth === 0) return end;
   }
-  type Entry = { Dir?: { n: string; e: Entry[] }; File?: { n: string }; Symlink?: { n: string } };
-  const paths: string[] = [];
-  const walk = (entries: Entry[], prefix: string) => {
-    for (const e of entries) {
-      if (e.Dir) walk(e.Dir.e, `${prefix}${e.Dir.n}/`);
-      else if (e.File) paths.push(prefix + e.File.n);
-      else if (e.Symlink) paths.push(prefix + e.Symlink.n);
-    }
-  };
-  walk(JSON.parse(text.slice(start, end + 1)), "");
-  return paths;
+  return text.length - 1;
 }
 
 /** Modules that hold only types: erased at compile time, so rightly not embedded. */
@@ -87,6 +103,8 @@ Deno.test("deno task compile embeds every worker module, the siphon package and 
   // Loaded only under OTEL_DENO=true, by a dynamic import the compiler must still follow.
   const otel = relative(ROOT, Deno.realPathSync(join(ROOT, "node_modules", "@opentelemetry/api")));
   wanted.push(`${otel}/package.json`, `${otel}/dist/index.mjs`);
+  // The wheelhouse the executable carries (`python.wheelhouse: embedded`).
+  wanted.push(...filesUnder("deploy/wheelhouse", () => true));
   const missing = wanted.filter((f) => !files.has(f));
   assert.deepEqual(missing, [], `not embedded: ${missing.join(", ")}`);
   assert.ok(files.size > wanted.length);

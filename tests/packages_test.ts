@@ -223,3 +223,18 @@ Deno.test("check reports an import nothing provides, with its line; guarded impo
   );
   assert.doesNotMatch(output, /ujson|helper|greet/, "guarded, beside the script, installed");
 });
+
+Deno.test("a new wheel in the wheelhouse is a reload: the newer version serves", async () => {
+  const p = project();
+  const server = await startServer({ config: p.config });
+  try {
+    assert.match((await fresh(`http://127.0.0.1:${p.port}/hello/ed`)).text, /^HI ED! /);
+    wheel(join(p.dir, "wheels"), "shout", "2.2", {
+      "shout.py": "def loud(s):\n    return s.upper() + '!!'\n",
+    });
+    await server.waitForLog(/reloaded \(file change\): generation 2/);
+    assert.match((await fresh(`http://127.0.0.1:${p.port}/hello/ed`)).text, /^HI ED!! /);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
+});

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { EMBEDDED_WHEELHOUSE } from "../pyodide/assets.ts";
 import { isAbsolute, resolve } from "node:path";
 import {
   type At,
@@ -201,7 +202,9 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     python: {
       mounts: raw.python.mounts.map((m) => ({ ...m, host: abs(m.host) })),
       packages: raw.python.packages,
-      wheelhouse: abs(raw.python.wheelhouse ?? "wheels"),
+      wheelhouse: raw.python.wheelhouse === "embedded"
+        ? EMBEDDED_WHEELHOUSE
+        : abs(raw.python.wheelhouse ?? "wheels"),
       site: null,
     },
   };

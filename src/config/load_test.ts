@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "./load.ts";
+import { EMBEDDED_WHEELHOUSE } from "../pyodide/assets.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "siphon-config-" });
 Deno.writeTextFileSync(`${dir}/app.py`, "pass\n");
@@ -251,5 +252,32 @@ Deno.test("parseConfig() reports every problem, one line each, in file order", (
       ]);
       return true;
     },
+  );
+});
+
+Deno.test("python.packages: names checked at their place; the wheelhouse from the config's folder or embedded", () => {
+  const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\npython:\n";
+  const c = parse(base + "  mounts: []\n");
+  assert.deepEqual([c.python.packages, c.python.wheelhouse, c.python.site], [
+    [],
+    `${dir}/wheels`,
+    null,
+  ]);
+  assert.equal(
+    parse(base + "  wheelhouse: embedded\n").python.wheelhouse,
+    EMBEDDED_WHEELHOUSE,
+  );
+  assert.throws(
+    () => parse(base + "  packages: [ok, 'bad name']\n"),
+    /http\.yaml:5:18: python\.packages\[1\]: expected a package name or name==version/,
+  );
+  // The repository's wheelhouse holds no wheels: what it lacks is said at the entry.
+  assert.throws(
+    () => parse(base + "  wheelhouse: embedded\n  packages: [pyjwt]\n"),
+    /http\.yaml:6:14: python\.packages\[0\]: no wheel of pyjwt .* \(it holds: no wheels\)/,
+  );
+  assert.throws(
+    () => parse(base + "  packages: [pyjwt]\n"),
+    /python\.wheelhouse: wheelhouse folder not found: .*\/wheels/,
   );
 });

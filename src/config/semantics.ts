@@ -79,11 +79,13 @@ function checkPackages(config: Config, report: Report): void {
   let wheels;
   try {
     wheels = scanWheelhouse(wheelhouse);
-  } catch {
+  } catch (e) {
     report(
       ["python", "wheelhouse"],
-      `wheelhouse folder not found: ${wheelhouse} (python.packages are installed from there; ` +
-        `relative paths resolve against ${config.dir}; default: wheels)`,
+      e instanceof Deno.errors.NotFound
+        ? `wheelhouse folder not found: ${wheelhouse} (python.packages are installed from ` +
+          `there; relative paths resolve against ${config.dir}; default: wheels)`
+        : (e as Error).message,
     );
     return;
   }

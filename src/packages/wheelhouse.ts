@@ -2,7 +2,8 @@
  * A wheelhouse: a folder of `.whl` files — pure-Python wheels (`py3-none-any`) and Pyodide's
  * emscripten builds — and the resolution of `python.packages` against it: each requirement and,
  * through each wheel's `Requires-Dist`, its dependencies, to the newest wheel that satisfies all
- * that asked for it. Nothing is fetched; a missing wheel is an error that says which package,
+ * that asked for it. With Pyodide's `pyodide-lock.json` in the folder, a wheel it lists takes its
+ * dependencies from there (`depends`), as Pyodide's own loader does. Nothing is fetched; a missing wheel is an error that says which package,
  * who asked for it, and where it was looked for.
  *
  * Boundary: main thread or a worker, at config load (sync reads: a wheel's METADATA is small).
@@ -40,8 +41,44 @@ const PYODIDE_PLATFORMS = /^(any|pyodide_2026_0_wasm32|emscripten_5_0_3_wasm32)$
  *
  * @param dir the wheelhouse
  * @returns every `.whl` whose file name follows the wheel naming convention
+ * @throws {Deno.errors.NotFound} without the folder; {Error} for an unreadable pyodide-lock.json
  */
 export function scanWheelhouse(dir: string): Wheel[] {
+  const wheels = listWheels(dir);
+  const lock = readLock(dir);
+  for (const wheel of wheels) {
+    const entry = lock.get(wheel.file.slice(dir.length + 1));
+    if (!entry) continue;
+    wheel.fits = true;
+    wheel.requires = () => entry.depends;
+  }
+  return wheels;
+}
+
+/** `pyodide-lock.json`'s packages by wheel file name, when the folder has one. */
+function readLock(dir: string): Map<string, { depends: string[] }> {
+  let text;
+  try {
+    text = Deno.readTextFileSync(join(dir, "pyodide-lock.json"));
+  } catch {
+    return new Map();
+  }
+  try {
+    const packages = JSON.parse(text).packages as Record<string, Record<string, unknown>>;
+    return new Map(
+      Object.values(packages).map((p) => [
+        String(p.file_name),
+        { depends: (p.depends as string[] | undefined ?? []).map(String) },
+      ]),
+    );
+  } catch (e) {
+    throw new Error(
+      `${join(dir, "pyodide-lock.json")} is not a Pyodide lock file: ${(e as Error).message}`,
+    );
+  }
+}
+
+function listWheels(dir: string): Wheel[] {
   const wheels: Wheel[] = [];
   for (const entry of Deno.readDirSync(dir)) {
     const parts = entry.isFile && entry.name.endsWith(".whl")

@@ -114,3 +114,43 @@ Deno.test("scanWheelhouse() + installWheels(): pure and Pyodide wheels fit, othe
     /entry outside its folder: \.\.\/escape\.py/,
   );
 });
+
+Deno.test("scanWheelhouse(): a wheel pyodide-lock.json lists takes its dependencies from there", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-wheelhouse-lock-" });
+  const text = new TextEncoder();
+  const wheel = (file: string, name: string, requires = "") =>
+    Deno.writeFileSync(
+      join(dir, file),
+      zipSync({
+        [`${name}-1.0.dist-info/METADATA`]: text.encode(
+          `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n${requires}`,
+        ),
+      }),
+    );
+  wheel("fast-1.0-cp314-cp314-pyodide_2026_0_wasm32.whl", "fast", "Requires-Dist: nope\n");
+  wheel("base-1.0-py3-none-any.whl", "base");
+  wheel("other-1.0-py3-none-any.whl", "other", "Requires-Dist: not-in-pyodide\n");
+  Deno.writeTextFileSync(
+    join(dir, "pyodide-lock.json"),
+    JSON.stringify({
+      info: { python: "3.14.2" },
+      packages: {
+        fast: {
+          name: "fast",
+          version: "1.0",
+          file_name: "fast-1.0-cp314-cp314-pyodide_2026_0_wasm32.whl",
+          depends: ["base"],
+        },
+      },
+    }),
+  );
+  const chosen = resolveWheels(["fast"], dir, scanWheelhouse(dir));
+  assert.deepEqual(chosen.map((c) => c.wheel.name), ["fast", "base"]);
+  assert.throws(
+    () => resolveWheels(["other"], dir, scanWheelhouse(dir)),
+    /no wheel of not-in-pyodide .*required by other 1\.0/,
+    "a wheel the lock does not list keeps its own metadata",
+  );
+  Deno.writeTextFileSync(join(dir, "pyodide-lock.json"), "{ not json");
+  assert.throws(() => scanWheelhouse(dir), /pyodide-lock\.json is not a Pyodide lock file/);
+});

@@ -13,6 +13,12 @@ const ROOT = join(import.meta.dirname!, "..", "..");
 /** Folder holding `pyodide.asm.wasm`, `python_stdlib.zip` and `pyodide-lock.json`. */
 export const PYODIDE_DIR = join(ROOT, "node_modules", "pyodide") + "/";
 
+/**
+ * The wheelhouse this checkout — or the executable, which embeds it — carries:
+ * `python.wheelhouse: embedded` names it.
+ */
+export const EMBEDDED_WHEELHOUSE = join(ROOT, "deploy", "wheelhouse");
+
 /** Where the siphon package is written inside Pyodide's file system. */
 export const SIPHON_PYTHON_ROOT = "/lib/siphon";
 

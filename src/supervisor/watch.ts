@@ -83,8 +83,10 @@ export class FileWatcher {
   }
 
   #relevant(folder: string, path: string): boolean {
-    // New .py files beside the script count too: the script may import them next.
-    return this.#files.has(path) || (path.endsWith(".py") && dirname(path) === folder);
+    // New .py files beside the script count too: the script may import them next; so do new
+    // wheels in the wheelhouse.
+    return this.#files.has(path) ||
+      (/\.(py|whl)$/.test(path) && dirname(path) === folder);
   }
 
   #schedule(): void {
@@ -99,35 +101,38 @@ export class FileWatcher {
   }
 
   async #contentHash(): Promise<string> {
-    const parts: string[] = [];
+    const encoder = new TextEncoder();
+    const parts: Uint8Array[] = [];
     for (const file of this.#options.files()) {
-      let text: string;
+      parts.push(encoder.encode(`\0${file}\0`));
       try {
-        text = await Deno.readTextFile(file);
+        parts.push(await Deno.readFile(file)); // bytes: wheels are zip files
       } catch {
-        text = "\0missing";
+        parts.push(encoder.encode("\0missing"));
       }
-      parts.push(file, text);
     }
-    const digest = await crypto.subtle.digest(
-      "SHA-256",
-      new TextEncoder().encode(parts.join("\0")),
-    );
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+    const digest = await crypto.subtle.digest("SHA-256", all);
     return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
   }
 }
 
 /**
  * The files whose change means a reload: the config files (an http.yaml, or a siphon.yaml and
- * its addon config), the script, and the `.py` files beside the script (modules it may
- * import).
+ * its addon config), the script, the `.py` files beside the script (modules it may import) and,
+ * when the config installs `python.packages`, the wheelhouse's wheels and lock file.
  *
  * @param config the config's files and script
  * @param configFile the config file as named on the command line, when the config knows none
  * @returns absolute paths, sorted
  */
 export function watchedFilesFor(
-  config: { sources: string[]; script: string },
+  config: {
+    sources: string[];
+    script: string;
+    python?: { packages: readonly string[]; wheelhouse: string };
+  },
   configFile?: string,
 ): string[] {
   const { script } = config;
@@ -139,5 +144,14 @@ export function watchedFilesFor(
       if (e.isFile && e.name.endsWith(".py")) files.add(join(scriptDir, e.name));
     }
   } catch { /* the folder went away; the reload will say so */ }
+  const python = config.python;
+  if (python?.packages.length) {
+    files.add(join(python.wheelhouse, "pyodide-lock.json"));
+    try {
+      for (const e of Deno.readDirSync(python.wheelhouse)) {
+        if (e.isFile && e.name.endsWith(".whl")) files.add(join(python.wheelhouse, e.name));
+      }
+    } catch { /* no wheelhouse: the reload will say so */ }
+  }
   return [...files].sort();
 }
