@@ -172,16 +172,20 @@ Deno.test("python.packages are imported into the snapshot (over 30 MiB too); a n
   const p = project();
   const preloaded = async () => (await fresh(`http://127.0.0.1:${p.port}/preloaded`)).text;
   const built = /built the Python snapshot in \d+ ms: \S+\.snapshot/g;
-  const first = await startServer({ config: p.config });
+  const dropped = /\[w1\] startup: head start dropped/;
+  const debug = ["--log-level", "debug"];
+  const first = await startServer({ config: p.config, args: debug });
   try {
     assert.equal(first.logs().match(built)?.length, 1, first.logs());
+    assert.match(first.logs(), dropped, "the first start cannot know the config's packages");
     assert.equal(await preloaded(), "greet,shout", "a worker starts with them imported");
   } finally {
     await first.stop();
   }
-  const again = await startServer({ config: p.config });
+  const again = await startServer({ config: p.config, args: debug });
   try {
     assert.doesNotMatch(again.logs(), built, "the second start restores the cached snapshot");
+    assert.doesNotMatch(again.logs(), dropped, "worker 1's head start used the packages' snapshot");
     assert.equal(await preloaded(), "greet,shout");
     // 12 MB at import: the snapshot outgrows the wasm file's 30 MiB initial memory.
     wheel(join(p.dir, "wheels"), "extra", "0.1", { "extra.py": "X = bytearray(12_000_000)\n" });

@@ -177,6 +177,7 @@ async function buildGeneration(
   const start = headStart?.snapshot?.path === snapshot?.path && headStart
     ? headStart
     : startPython(snapshot);
+  if (headStart && start !== headStart) mark("head start dropped: another snapshot wanted");
   headStart = null;
   start.log.release(log);
   const { py, mode } = await start.python;

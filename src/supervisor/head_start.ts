@@ -13,6 +13,7 @@ import { createHeldLogger, type HeldLogger } from "../log.ts";
 import type { Slot } from "./ask.ts";
 import { preparePython, type PythonStart } from "./snapshot.ts";
 import { spawnWorker } from "./spawn.ts";
+import { configFileOf, lastSite } from "./start_hint.ts";
 
 /** Work begun before the config was read. */
 export interface HeadStart {
@@ -28,27 +29,31 @@ export interface HeadStart {
   worker: Slot;
   /** The environment Python's `os.environ` holds (the process's). */
   env: Record<string, string>;
+  /** The installed packages whose snapshot worker 1 restores: the last start's (./start_hint.ts). */
+  site: string | null;
 }
 
 /**
  * Starts the snapshot, the wasm compile and worker 1.
  *
+ * @param args the `serve` command line (which config: its last start's snapshot)
  * @returns what was started
  */
-export function headStart(): HeadStart {
+export function headStart(args: string[]): HeadStart {
   const log = createHeldLogger();
+  const env = Deno.env.toObject();
+  const site = lastSite(configFileOf(args), env);
   // The thread first: preparing Python reads the wasm before it can hand back its promise.
   let begin!: () => void;
   let building!: () => void;
   const built = new Promise<void>((resolve) => building = resolve);
   const python = new Promise<void>((resolve) => begin = resolve).then(() =>
-    preparePython({ log, onBuild: building })
+    preparePython({ log, onBuild: building, site })
   );
-  const env = Deno.env.toObject();
   const worker = spawnWorker({ id: 1, python, env });
   begin();
   const settled = Promise.race([python.then(() => {}, () => {}), built]);
-  return { log, python, settled, env, worker };
+  return { log, python, settled, env, worker, site };
 }
 
 /**

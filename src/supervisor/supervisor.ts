@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { listenUrls, type LogOverrides } from "../config/load.ts";
-import type { Config } from "../config/load.ts";
+import { type Config, listenUrls, type LogOverrides } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
@@ -18,6 +17,7 @@ import { startAdmin } from "./admin.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { advance, boot } from "./generations.ts";
 import { nextGeneration } from "./next_generation.ts";
+import { rememberSite } from "./start_hint.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
 import { MetricsBook } from "./metrics_book.ts";
 import { assertAddressesFree } from "./ports.ts";
@@ -116,12 +116,11 @@ export class Supervisor {
     const t0 = performance.now();
     assertAddressesFree(config);
     head?.log.release(log);
-    // The workers load their modules while the wasm compiles and the snapshot is read; a config
-    // with python.packages starts from a snapshot with them imported (worker 1's head start,
-    // from the plain one, is then dropped: src/supervisor/head_start.ts).
+    // A config with python.packages starts from a snapshot with them imported: the head start's
+    // when it guessed them from the last start (./start_hint.ts), else a new one.
     const site = config.python.site;
     const wasm = head?.python.then((p) => p.wasm);
-    const python = head && !site ? head.python : preparePython({ log, site, wasm });
+    const python = head?.site === site ? head.python : preparePython({ log, site, wasm });
     const supervisor = new Supervisor({ ...options, env: options.env ?? head?.env }, python);
     const slots = supervisor.#slots;
     for (let id = 1; id <= config.workers; id++) {
@@ -154,6 +153,7 @@ export class Supervisor {
     supervisor.#watchdog.start();
     supervisor.#rssGuard.start();
     supervisor.#live = true;
+    rememberSite(supervisor.#options.configFile, site, supervisor.#options.env); // head starts
     logMarks(log);
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
@@ -319,6 +319,7 @@ export class Supervisor {
       this.#generation++;
       this.#config = config;
       this.#python = python;
+      rememberSite(this.#options.configFile, config.python.site, this.#options.env);
       this.#caches.sync(config);
       this.counters.ok++;
       this.counters.lastError = null;
