@@ -10,10 +10,8 @@ import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { BridgeRequest } from "../workers/bridge/bridge.ts";
 import { buildGeneration } from "../workers/host/generation.ts";
+import { offlineHost } from "../workers/host/offline_host.ts";
 import { loadPython } from "../workers/host/python.ts";
-import { Batcher } from "../workers/serve/batcher.ts";
-import { DeadlineClock } from "../workers/serve/deadlines.ts";
-import { Metrics } from "../workers/serve/metrics.ts";
 
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
@@ -45,27 +43,7 @@ const { context } = buildGeneration({
     env: {},
   }),
   python: py,
-  host: {
-    services: {
-      log: () => {},
-      wait: () => 0,
-      killed: () => false,
-      fetch: () => Promise.reject(new Error("no network in this bench")),
-    },
-    env: {},
-    log,
-    clock: new DeadlineClock(new Float64Array(2)),
-    interrupt: new Int32Array(new SharedArrayBuffer(8)),
-    life: {
-      requests: 0,
-      metrics: new Metrics(),
-      onRequest: () => {},
-      batcher: new Batcher({ batch: false }),
-    },
-    onFatal: (cause) => {
-      throw new Error(cause);
-    },
-  },
+  host: offlineHost({ log }),
 });
 const bridge = context.bridge;
 const appModule: PyProxy = py.pyimport("app");

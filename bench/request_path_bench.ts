@@ -9,11 +9,9 @@ import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { buildGeneration } from "../workers/host/generation.ts";
+import { offlineHost } from "../workers/host/offline_host.ts";
 import { loadPython } from "../workers/host/python.ts";
-import { Batcher } from "../workers/serve/batcher.ts";
-import { DeadlineClock } from "../workers/serve/deadlines.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
-import { Metrics } from "../workers/serve/metrics.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
 import type { Config } from "../src/config/load.ts";
 
@@ -31,27 +29,10 @@ function handlerWith(options: { metrics: boolean; access: boolean }) {
   const { context } = buildGeneration({
     config: variant,
     python: py,
-    host: {
-      services: {
-        log: () => {},
-        wait: () => 0,
-        killed: () => false,
-        fetch: () => Promise.reject(new Error("no network in this bench")),
-      },
-      env: {},
+    host: offlineHost({
       log: options.access ? createLogger({ format: "json", buffered: true, write: () => {} }) : log,
-      clock: new DeadlineClock(new Float64Array(2)),
       interrupt,
-      life: {
-        requests: 0,
-        metrics: new Metrics(),
-        onRequest: () => {},
-        batcher: new Batcher({ batch: false }),
-      },
-      onFatal: (cause) => {
-        throw new Error(cause);
-      },
-    },
+    }),
   });
   return requestHandler(listenerFor(config.servers[0], context));
 }

@@ -19,11 +19,10 @@ import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { Bridge, BridgeRequest } from "../workers/bridge/bridge.ts";
 import { buildGeneration } from "../workers/host/generation.ts";
+import { offlineHost } from "../workers/host/offline_host.ts";
 import { loadPython } from "../workers/host/python.ts";
-import { Batcher } from "../workers/serve/batcher.ts";
 import { DeadlineClock } from "../workers/serve/deadlines.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
-import { Metrics } from "../workers/serve/metrics.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
 
 const [stage, port] = [Deno.args[0], Number(Deno.args[1])];
@@ -46,20 +45,7 @@ if (stage === "wire") {
   const { context } = buildGeneration({
     config,
     python: py,
-    host: {
-      services: {
-        log: () => {},
-        wait: () => 0,
-        killed: () => false,
-        fetch: () => Promise.reject(new Error("no network in this bench")),
-      },
-      env: {},
-      log,
-      clock,
-      interrupt: new Int32Array(new SharedArrayBuffer(8)),
-      life: { requests: 0, metrics: new Metrics(), batcher: new Batcher(), onRequest: () => {} },
-      onFatal: (cause) => log.error(cause),
-    },
+    host: offlineHost({ log, clock, batch: true, onFatal: (cause) => log.error(cause) }),
   });
   if (stage !== "full") {
     py.runPython("def noop(a, b, c):\n    return '200\\x002'\n");

@@ -9,10 +9,8 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/log.ts";
 import { readSiphonPackage } from "../../src/pyodide/assets.ts";
 import { buildGeneration } from "../host/generation.ts";
+import { offlineHost } from "../host/offline_host.ts";
 import { loadPython } from "../host/python.ts";
-import { Batcher } from "../serve/batcher.ts";
-import { DeadlineClock } from "../serve/deadlines.ts";
-import { Metrics } from "../serve/metrics.ts";
 import type { BridgeRequest, Pending } from "./bridge.ts";
 
 const SCRIPT = `
@@ -61,25 +59,11 @@ const { context } = buildGeneration({
     env: {},
   }),
   python: py,
-  host: {
-    services: {
-      log: (level, text) => errors.push(`${level} ${text}`),
-      wait: () => 0,
-      killed: () => false,
-      fetch: () => Promise.reject(new Error("no network here")),
-    },
-    env: {},
+  host: offlineHost({
     log,
-    clock: new DeadlineClock(new Float64Array(2)),
-    interrupt: new Int32Array(new SharedArrayBuffer(8)),
-    life: {
-      requests: 0,
-      metrics: new Metrics(),
-      batcher: new Batcher({ batch: false }),
-      onRequest: () => {},
-    },
+    pythonLog: (level, text) => errors.push(`${level} ${text}`),
     onFatal: () => {},
-  },
+  }),
 });
 const routeOf = (template: string) => context.labels.indexOf(template);
 
