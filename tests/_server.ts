@@ -156,6 +156,34 @@ export async function startServer(options: RunOptions): Promise<Server> {
   };
 }
 
+/** What a CLI run printed, and its exit code. */
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs any CLI command to completion as `deno task` runs it from `folder` (INIT_CWD), with the
+ * tests' snapshot cache.
+ *
+ * @param args siphon-deno's arguments, e.g. `["test", "examples"]`
+ * @param folder where the user runs it @default ROOT
+ * @returns exit code, stdout and stderr
+ */
+export async function runCli(args: string[], folder: string = ROOT): Promise<CliRun> {
+  const launch = siphonCommand(args);
+  const result = await new Deno.Command(launch.cmd, {
+    args: launch.args,
+    cwd: folder,
+    env: { ...launch.env, INIT_CWD: folder, SIPHON_CACHE_DIR: CACHE_DIR },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code: result.code, out: d.decode(result.stdout), err: d.decode(result.stderr) };
+}
+
 /**
  * Runs the CLI to completion (for configs that must be refused).
  *

@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { zipSync } from "fflate";
-import { freePort, fresh, ROOT, runToExit, startServer, waitFor } from "./_server.ts";
-import { siphonCommand } from "./_launch.ts";
+import { freePort, fresh, runCli, runToExit, startServer, waitFor } from "./_server.ts";
 
 /** Writes a pure-Python wheel: `files` are paths inside it, with their text. */
 function wheel(
@@ -156,15 +155,9 @@ Deno.test("siphon-deno test sees the packages serving sees", async () => {
       "def test_hello():\n    h = HttpTestHarness()\n    h.load_script('app.py')\n" +
       "    assert h.request('GET', '/hello/di').body.decode().startswith('HI DI!')\n",
   );
-  const { cmd, args, env } = siphonCommand(["test", p.dir]);
-  const out = await new Deno.Command(cmd, {
-    args,
-    env: { ...env, INIT_CWD: ROOT, SIPHON_CACHE_DIR: join(ROOT, ".cache", "test-snapshots") },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, text);
+  const { code, out, err } = await runCli(["test", p.dir]);
+  const text = out + err;
+  assert.equal(code, 0, text);
   assert.match(text, /1 passed, 0 failed/);
 });
 

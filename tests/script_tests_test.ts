@@ -6,27 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CACHE_DIR, ROOT } from "./_server.ts";
-import { siphonCommand } from "./_launch.ts";
+import { type CliRun, ROOT, runCli } from "./_server.ts";
 
-type Run = { code: number; out: string; err: string };
-
-function cli(...args: string[]): Promise<Run> {
-  return cliIn(ROOT, ...args);
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args);
 }
 
 /** The CLI as `deno task` runs it from `folder` (INIT_CWD). */
-async function cliIn(folder: string, ...args: string[]): Promise<Run> {
-  const launch = siphonCommand(args);
-  const result = await new Deno.Command(launch.cmd, {
-    args: launch.args,
-    cwd: folder,
-    env: { ...launch.env, INIT_CWD: folder, SIPHON_CACHE_DIR: CACHE_DIR },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: result.code, out: d.decode(result.stdout), err: d.decode(result.stderr) };
+function cliIn(folder: string, ...args: string[]): Promise<CliRun> {
+  return runCli(args, folder);
 }
 
 Deno.test("siphon-deno test: every example's tests pass", async () => {

@@ -7,22 +7,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeCerts } from "./_certs.ts";
-import { CACHE_DIR } from "./_server.ts";
-import { siphonCommand } from "./_launch.ts";
+import { runCli } from "./_server.ts";
 
 const CHECKOUT = Deno.env.get("SIPHON_HTTP_CHECKOUT");
 
 async function cliIn(folder: string, ...args: string[]) {
-  const launch = siphonCommand(args);
-  const out = await new Deno.Command(launch.cmd, {
-    args: launch.args,
-    cwd: folder,
-    env: { ...launch.env, INIT_CWD: folder, SIPHON_CACHE_DIR: CACHE_DIR },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, text: d.decode(out.stdout) + d.decode(out.stderr) };
+  const { code, out, err } = await runCli(args, folder);
+  return { code, text: out + err };
 }
 
 /** Makes `files` (path → contents) that do not exist; returns a function that removes them. */
