@@ -9,6 +9,8 @@
 import type { Logger } from "./log.ts";
 
 const marks: [string, number][] = [];
+/** Off once a thread's start has been logged for good (the supervisor's: see {@link logMarks}). */
+let marking = true;
 
 /**
  * The time now as epoch milliseconds, to a fraction of one (on the main thread and in workers
@@ -27,14 +29,18 @@ export function epochNow(): number {
  * @param at epoch ms @default now
  */
 export function mark(phase: string, at = epochNow()): void {
-  marks.push([phase, at]);
+  if (marking) marks.push([phase, at]);
 }
 
 /**
- * Logs the marks noted so far at `debug` and forgets them.
+ * Logs the marks noted so far at `debug` and forgets them. A worker logs them after every
+ * generation it builds; the supervisor once, when it serves — with `last`, so the reloads and
+ * recycles of a long-running process do not pile up marks that nobody logs.
  *
  * @param log the logger of this thread
+ * @param options `last`: this thread notes no more marks
  */
-export function logMarks(log: Logger): void {
+export function logMarks(log: Logger, options: { last?: boolean } = {}): void {
   for (const [phase, at] of marks.splice(0)) log.debug(`startup: ${phase} at ${at.toFixed(1)}`);
+  if (options.last) marking = false;
 }

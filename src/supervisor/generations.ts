@@ -51,9 +51,7 @@ export async function advance(options: AdvanceOptions): Promise<FromWorker[]> {
       .catch(() => {});
     throw e;
   }
-  mark("workers prepared");
   await askWorkers({ slots, want: "committed", send: send({ type: "commit" }), timeoutMs });
-  mark("workers listening");
   return prepared;
 }
 

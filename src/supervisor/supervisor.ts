@@ -154,7 +154,7 @@ export class Supervisor {
     supervisor.#rssGuard.start();
     supervisor.#live = true;
     rememberSite(supervisor.#options.configFile, site, supervisor.#options.env); // head starts
-    logMarks(log);
+    logMarks(log, { last: true });
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
       `serving ${listenUrls(config)} with ${slots.length} workers (python from ` +
