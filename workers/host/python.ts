@@ -72,21 +72,33 @@ export async function loadPython(options: LoadOptions): Promise<Python> {
   }
 }
 
+/** The patch {@link instantiateFrom} installs, while any load needs it. */
+let patch: { original: typeof WebAssembly.instantiate; loads: number } | null = null;
+
 /**
  * Makes `WebAssembly.instantiate(bytes, imports)` — how Pyodide starts its wasm — instantiate
- * `compiled` instead of compiling the bytes again.
+ * `compiled` instead of compiling the bytes again. Loads may overlap (a worker drops its head
+ * start's interpreter and loads another): the patch stays until the last of them is done, and
+ * all of them use the module the first one brought (a process compiles Pyodide's wasm once).
  *
- * @returns puts the original back
+ * @returns puts the original back, once every load that asked for it is done
  */
-function instantiateFrom(compiled: WebAssembly.Module): () => void {
-  const original = WebAssembly.instantiate;
-  // deno-lint-ignore no-explicit-any
-  (WebAssembly as any).instantiate = (source: unknown, imports?: WebAssembly.Imports) =>
-    source instanceof WebAssembly.Module
-      ? original(source, imports)
-      : original(compiled, imports).then((instance) => ({ instance, module: compiled }));
+export function instantiateFrom(compiled: WebAssembly.Module): () => void {
+  if (!patch) {
+    const original = WebAssembly.instantiate;
+    patch = { original, loads: 0 };
+    // deno-lint-ignore no-explicit-any
+    (WebAssembly as any).instantiate = (source: unknown, imports?: WebAssembly.Imports) =>
+      source instanceof WebAssembly.Module
+        ? original(source, imports)
+        : original(compiled, imports).then((instance) => ({ instance, module: compiled }));
+  }
+  patch.loads++;
   return () => {
-    WebAssembly.instantiate = original;
+    if (patch && --patch.loads === 0) {
+      WebAssembly.instantiate = patch.original;
+      patch = null;
+    }
   };
 }
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createLogger } from "../../src/log.ts";
 import { readSiphonPackage } from "../../src/pyodide/assets.ts";
 import { preparePython } from "../../src/supervisor/snapshot.ts";
-import { loadPython } from "./python.ts";
+import { instantiateFrom, loadPython } from "./python.ts";
 
 const CACHE_DIR = join(import.meta.dirname!, "..", "..", ".cache", "test-snapshots");
 
@@ -47,4 +47,31 @@ Deno.test("loadPython() restores the snapshot byte for byte, from the precompile
     WebAssembly.instantiate = instantiate;
   }
   assert.deepEqual(compiledAgain, [], "the worker compiled the wasm again");
+});
+
+Deno.test("loadPython(): overlapping loads leave WebAssembly.instantiate as it was", async () => {
+  const log = createLogger({ level: "error" });
+  const start = await preparePython({ log, cacheDir: CACHE_DIR });
+  const original = WebAssembly.instantiate;
+  const files = await readSiphonPackage();
+  const load = () =>
+    loadPython({ files, env: {}, log, snapshot: start.snapshot, wasm: start.wasm });
+  // A worker that drops its head start's interpreter loads another while that one finishes.
+  const [a, b] = await Promise.all([load(), load()]);
+  assert.equal(WebAssembly.instantiate, original);
+  assert.deepEqual([a.mode, b.mode], ["snapshot", "snapshot"]);
+  assert.equal(a.py.runPython("1 + 1") + b.py.runPython("2 + 2"), 6);
+});
+
+Deno.test("instantiateFrom(): the patch goes when the last overlapping load is done, in any order", () => {
+  const original = WebAssembly.instantiate;
+  const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  for (const order of [[0, 1], [1, 0]]) {
+    const done = [instantiateFrom(module), instantiateFrom(module)];
+    assert.notEqual(WebAssembly.instantiate, original);
+    done[order[0]]();
+    assert.notEqual(WebAssembly.instantiate, original, "the other load still needs it");
+    done[order[1]]();
+    assert.equal(WebAssembly.instantiate, original, `order ${order}`);
+  }
 });
