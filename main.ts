@@ -17,7 +17,8 @@ if (import.meta.main) {
   mark("runtime started", performance.timeOrigin);
   mark("main.ts loaded");
   const early = await import("./src/supervisor/head_start.ts");
-  const head = early.wantsHeadStart(Deno.args) ? early.headStart(Deno.args) : undefined;
+  const configFile = early.serveConfig(Deno.args);
+  const head = configFile ? early.headStart(configFile) : undefined;
   await head?.settled;
   mark("head start settled");
   const { main } = await import("./src/cli.ts");

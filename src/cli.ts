@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { fromUser, parseCommandLine, userFolder } from "./cli_args.ts";
 import {
   type Config,
   ConfigError,
@@ -17,7 +17,7 @@ import { loadConfig } from "./config/files.ts";
 import { createLogger } from "./log.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { checkScript } from "./supervisor/check.ts";
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { FileWatcher, watchedFilesFor } from "./supervisor/watch.ts";
 import type { Signals } from "./signals.ts";
 import { VERSION } from "./version.ts";
@@ -62,7 +62,7 @@ Relative paths are taken from the folder you run the command in (also under deno
 export async function main(args: string[], signals: Signals, head?: HeadStart): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: OPTIONS });
+    parsed = parseCommandLine(args);
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return 2;
@@ -88,19 +88,6 @@ export async function main(args: string[], signals: Signals, head?: HeadStart): 
   }
   return await withConfig(command, values, signals, head);
 }
-
-const OPTIONS = {
-  config: { type: "string", short: "c", default: "http.yaml" },
-  "no-watch": { type: "boolean", default: false },
-  "log-format": { type: "string" },
-  "log-level": { type: "string" },
-  "access-log": { type: "boolean" },
-  url: { type: "string", default: "http://127.0.0.1:9091/healthz" },
-  out: { type: "string", default: "typings" },
-  keyword: { type: "string", short: "k" },
-  version: { type: "boolean", short: "V" },
-  help: { type: "boolean", short: "h" },
-} as const;
 
 /** `serve` and `check`: both start from the config, with the log flags applied. */
 async function withConfig(
@@ -217,15 +204,6 @@ async function check(config: Config, file: string): Promise<number> {
   );
   return 0;
 }
-
-/**
- * The folder the user ran the command in: `deno task` runs tasks in the repository root and
- * passes that folder as INIT_CWD, so relative paths on the command line resolve against it.
- */
-const userFolder = () => Deno.env.get("INIT_CWD") || Deno.cwd();
-
-/** A path from the command line, absolute. */
-const fromUser = (path: string) => resolve(userFolder(), path);
 
 /** The log flags, checked; a string is what is wrong with them. */
 function logOverrides(

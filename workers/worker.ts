@@ -174,11 +174,11 @@ async function buildGeneration(
   }
   // The head start restored the snapshot this worker was spawned with; a generation whose
   // python.packages differ starts from another one.
-  const start = headStart?.snapshot?.path === snapshot?.path && headStart
-    ? headStart
-    : startPython(snapshot);
-  if (headStart && start !== headStart) mark("head start dropped: another snapshot wanted");
+  const head = headStart;
   headStart = null;
+  const reuse = head !== null && head.snapshot?.path === snapshot?.path;
+  if (head && !reuse) mark("head start dropped: another snapshot wanted");
+  const start = reuse ? head : startPython(snapshot);
   start.log.release(log);
   const { py, mode } = await start.python;
   const { context, runtime } = buildGenerationIn({

@@ -13,7 +13,8 @@ import { createHeldLogger, type HeldLogger } from "../log.ts";
 import type { Slot } from "./ask.ts";
 import { preparePython, type PythonStart } from "./snapshot.ts";
 import { spawnWorker } from "./spawn.ts";
-import { configFileOf, lastSite } from "./start_hint.ts";
+import { lastSite } from "./start_hint.ts";
+import { fromUser, parseCommandLine } from "../cli_args.ts";
 
 /** Work begun before the config was read. */
 export interface HeadStart {
@@ -36,13 +37,14 @@ export interface HeadStart {
 /**
  * Starts the snapshot, the wasm compile and worker 1.
  *
- * @param args the `serve` command line (which config: its last start's snapshot)
+ * @param configFile the config `serve` will read ({@link serveConfig}): worker 1 restores the
+ *   snapshot its last start used
  * @returns what was started
  */
-export function headStart(args: string[]): HeadStart {
+export function headStart(configFile: string): HeadStart {
   const log = createHeldLogger();
   const env = Deno.env.toObject();
-  const site = lastSite(configFileOf(args), env);
+  const site = lastSite(configFile, env);
   // The thread first: preparing Python reads the wasm before it can hand back its promise.
   let begin!: () => void;
   let building!: () => void;
@@ -57,11 +59,18 @@ export function headStart(args: string[]): HeadStart {
 }
 
 /**
- * Whether a command line is worth a head start: `serve`, not asking for help or the version.
+ * The config file of a command line worth a head start: `serve`, not asking for help or the
+ * version, parsed as the CLI parses it (src/cli_args.ts).
  *
  * @param args the command line, without the program name
- * @returns true for a `serve` that will read a config
+ * @returns the config file (absolute), or null: no head start (the CLI reports a bad line)
  */
-export function wantsHeadStart(args: string[]): boolean {
-  return args[0] === "serve" && !args.some((a) => /^(-h|--help|-V|--version)$/.test(a));
+export function serveConfig(args: string[]): string | null {
+  try {
+    const { values, positionals } = parseCommandLine(args);
+    if (positionals[0] !== "serve" || values.help || values.version) return null;
+    return fromUser(values.config);
+  } catch {
+    return null;
+  }
 }

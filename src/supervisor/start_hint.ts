@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { defaultCacheDir } from "../pyodide/assets.ts";
 
 /**
@@ -54,19 +54,4 @@ export function rememberSite(
     Deno.writeTextFileSync(tmp, JSON.stringify(starts, null, 1) + "\n");
     Deno.renameSync(tmp, file);
   } catch { /* see above */ }
-}
-
-/**
- * The config file a `serve` command line names, as src/cli.ts resolves it.
- *
- * @param args the command line, without the program name
- * @returns an absolute path
- */
-export function configFileOf(args: string[]): string {
-  let name = "http.yaml";
-  args.forEach((a, i) => {
-    if (a === "--config" || a === "-c") name = args[i + 1] ?? name;
-    else if (a.startsWith("--config=")) name = a.slice("--config=".length);
-  });
-  return resolve(Deno.env.get("INIT_CWD") || Deno.cwd(), name);
 }
