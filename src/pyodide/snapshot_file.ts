@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { readExactly } from "../read_exactly.ts";
 
 /** A snapshot file: where it is, how long, and its header. */
 export interface SnapshotFile {
@@ -61,10 +62,6 @@ function imageOffset(start: Uint8Array, length: number, path: string): number {
 async function readAt(file: Deno.FsFile, from: number, n: number, path: string) {
   const out = new Uint8Array(n);
   await file.seek(from, Deno.SeekMode.Start);
-  for (let at = 0; at < n;) {
-    const got = await file.read(out.subarray(at));
-    if (got === null) throw new Error(`${path} ended after ${at} of ${n} bytes`);
-    at += got;
-  }
+  await readExactly(file, out, path);
   return out;
 }

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import { mark } from "../startup.ts";
+import { readExactlySync } from "../read_exactly.ts";
 import type { FromSnapshotBuilder, ToSnapshotBuilder } from "../protocol.ts";
 import {
   defaultCacheDir,
@@ -46,11 +47,7 @@ async function compileWasm(log: Logger): Promise<WebAssembly.Module | null> {
     // Read into a buffer of the file's size: half the time of Deno.readFile's growing reads.
     using file = Deno.openSync(PYODIDE_DIR + "pyodide.asm.wasm");
     const bytes = new Uint8Array(file.statSync().size);
-    for (let at = 0; at < bytes.length;) {
-      const n = file.readSync(bytes.subarray(at));
-      if (n === null) throw new Error(`pyodide.asm.wasm ended after ${at} bytes`);
-      at += n;
-    }
+    readExactlySync(file, bytes, "pyodide.asm.wasm");
     return await WebAssembly.compile(bytes);
   } catch (e) {
     log.warning(`Cannot compile Pyodide's wasm ahead (${(e as Error).message}); each worker will`);

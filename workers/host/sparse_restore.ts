@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { PYODIDE_DIR } from "../../src/pyodide/assets.ts";
 import { mark } from "../../src/startup.ts";
 import type { SnapshotFile } from "../../src/pyodide/snapshot_file.ts";
+import { readExactlySync } from "../../src/read_exactly.ts";
 
 const PAGE = 4096;
 
@@ -264,7 +265,7 @@ function copyFileChangedPages(
   file.seekSync(image.byteOffset, Deno.SeekMode.Start);
   for (let at = 0; at < image.byteLength; at += CHUNK) {
     const part = chunk.subarray(0, Math.min(CHUNK, image.byteLength - at));
-    readFull(file, part, path);
+    readExactlySync(file, part, `the snapshot ${path}`);
     written += copyChangedPages(dest, part, offset + at, zeroFrom);
   }
   return written;
@@ -274,13 +275,5 @@ function copyFileChangedPages(
 function readFileInto(path: string, from: number, into: Uint8Array): void {
   using file = Deno.openSync(path);
   file.seekSync(from, Deno.SeekMode.Start);
-  readFull(file, into, path);
-}
-
-function readFull(file: Deno.FsFile, into: Uint8Array, path: string): void {
-  for (let at = 0; at < into.length;) {
-    const n = file.readSync(into.subarray(at));
-    if (n === null) throw new Error(`the snapshot ${path} ended early (was it replaced?)`);
-    at += n;
-  }
+  readExactlySync(file, into, `the snapshot ${path}`);
 }
