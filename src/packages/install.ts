@@ -10,6 +10,7 @@
  */
 import { dirname, join, normalize } from "node:path";
 import { unzipSync } from "fflate";
+import { sha256Hex } from "../digest.ts";
 import type { Chosen } from "./wheelhouse.ts";
 
 /**
@@ -54,14 +55,8 @@ function complete(site: string): boolean {
 
 /** The folder's name: a hash over the wheels' names and bytes. */
 async function digest(files: string[], contents: Uint8Array[]): Promise<string> {
-  const parts: Uint8Array[] = [];
-  const encoder = new TextEncoder();
-  files.forEach((f, i) => parts.push(encoder.encode(f.split("/").pop() + "\0"), contents[i]));
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) all.set(p, (at += p.length) - p.length);
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return Array.from(hash.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = await sha256Hex(files.flatMap((f, i) => [f.split("/").pop() + "\0", contents[i]]));
+  return hex.slice(0, 16);
 }
 
 /** Writes a wheel's files under `into`; `*.data/purelib|platlib/` go to the top. */

@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { sha256Hex } from "../digest.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 
@@ -97,9 +98,7 @@ export async function snapshotKey(
   const packages = site ? `\x02${site.split("/").pop()}` : "";
   const text = [version, PRELOAD_MODULES.join(","), ...files.map((f) => `${f.name}\0${f.text}`)]
     .join("\x01") + packages;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `pyodide-${version}-${hex.slice(0, 16)}.snapshot`;
+  return `pyodide-${version}-${(await sha256Hex([text])).slice(0, 16)}.snapshot`;
 }
 
 /**

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { sha256Hex } from "../digest.ts";
 import { dirname, join, resolve } from "node:path";
 
 /** Options for {@link FileWatcher}. */
@@ -101,20 +102,16 @@ export class FileWatcher {
   }
 
   async #contentHash(): Promise<string> {
-    const encoder = new TextEncoder();
-    const parts: Uint8Array[] = [];
+    const parts: (string | Uint8Array)[] = [];
     for (const file of this.#options.files()) {
-      parts.push(encoder.encode(`\0${file}\0`));
+      parts.push(`\0${file}\0`);
       try {
         parts.push(await Deno.readFile(file)); // bytes: wheels are zip files
       } catch {
-        parts.push(encoder.encode("\0missing"));
+        parts.push("\0missing");
       }
     }
-    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
-    const digest = await crypto.subtle.digest("SHA-256", all);
-    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    return await sha256Hex(parts);
   }
 }
 
