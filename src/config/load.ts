@@ -38,6 +38,8 @@ export type ConfigRoute = RawConfig["routes"][number] & { source: string };
 export type Config = Omit<RawConfig, "workers" | "routes" | "python"> & {
   python: RawConfig["python"] & {
     wheelhouse: string;
+    /** The wheel files `python.packages` resolve to, dependencies included. */
+    wheels: string[];
     /** Where `python.packages` are installed (a folder on `sys.path`), once loaded. */
     site: string | null;
   };
@@ -137,9 +139,9 @@ export function parseConfig(text: string, options: ParseOptions): Config {
     throw new ConfigError(sortProblems(problems));
   }
   const config = resolvePaths(result.data, options);
-  checkSemantics(config, nodeAt, at, problems);
+  const { wheels } = checkSemantics(config, nodeAt, at, problems);
   if (problems.length) throw new ConfigError(sortProblems(problems));
-  return config;
+  return { ...config, python: { ...config.python, wheels } };
 }
 
 /** An http addon config takes `script`, `cache` and `log` from its siphon.yaml. */
@@ -205,6 +207,7 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
       wheelhouse: raw.python.wheelhouse === "embedded"
         ? EMBEDDED_WHEELHOUSE
         : abs(raw.python.wheelhouse ?? "wheels"),
+      wheels: [],
       site: null,
     },
   };

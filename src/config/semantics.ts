@@ -26,20 +26,22 @@ type Report = (path: PropertyKey[], message: string, extra?: number) => void;
  * @param nodeAt the document's node at a field path
  * @param at makes a problem at an offset of the document
  * @param problems where problems go
+ * @returns what the checks found: the wheel files `python.packages` resolve to
  */
 export function checkSemantics(
   config: Config,
   nodeAt: NodeAt,
   at: At,
   problems: ConfigProblem[],
-): void {
+): { wheels: string[] } {
   const report: Report = (path, message, extra = 0) =>
     problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
   checkFiles(config, report);
-  checkPackages(config, report);
+  const wheels = checkPackages(config, report);
   checkListeners(config, report);
   checkCaches(config, report);
   checkRoutes(config, nodeAt, at, report);
+  return { wheels };
 }
 
 /** Every file and folder the config names exists, and the script is a `.py` file. */
@@ -72,10 +74,14 @@ function checkFiles(config: Config, report: Report): void {
   }
 }
 
-/** `python.packages` resolve, dependencies included, in `python.wheelhouse`. */
-function checkPackages(config: Config, report: Report): void {
+/**
+ * `python.packages` resolve, dependencies included, in `python.wheelhouse`.
+ *
+ * @returns the wheel files to install ([] when something does not resolve)
+ */
+function checkPackages(config: Config, report: Report): string[] {
   const { packages, wheelhouse } = config.python;
-  if (packages.length === 0) return;
+  if (packages.length === 0) return [];
   let wheels;
   try {
     wheels = scanWheelhouse(wheelhouse);
@@ -87,13 +93,14 @@ function checkPackages(config: Config, report: Report): void {
           `there; relative paths resolve against ${config.dir}; default: wheels)`
         : (e as Error).message,
     );
-    return;
+    return [];
   }
   try {
-    resolveWheels(packages, wheelhouse, wheels);
+    return resolveWheels(packages, wheelhouse, wheels).map((c) => c.wheel.file);
   } catch (e) {
     if (!(e instanceof PackageError)) throw e;
     report(["python", "packages", e.root], e.message);
+    return [];
   }
 }
 

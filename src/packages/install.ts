@@ -11,18 +11,17 @@
 import { dirname, join, normalize } from "node:path";
 import { unzipSync } from "fflate";
 import { sha256Hex } from "../digest.ts";
-import type { Chosen } from "./wheelhouse.ts";
 
 /**
  * Unpacks the wheels into their folder of the cache, unless it is there already.
  *
- * @param chosen the resolved wheels
+ * @param wheels the resolved wheel files
  * @param cacheDir the cache folder
  * @returns the folder to put on `sys.path`
  * @throws {Error} when a wheel cannot be read or the cache cannot be written
  */
-export async function installWheels(chosen: readonly Chosen[], cacheDir: string): Promise<string> {
-  const files = chosen.map((c) => c.wheel.file).sort();
+export async function installWheels(wheels: readonly string[], cacheDir: string): Promise<string> {
+  const files = [...wheels].sort();
   const contents = files.map((f) => Deno.readFileSync(f));
   const site = join(cacheDir, "packages", await digest(files, contents));
   if (complete(site)) return site;

@@ -1,6 +1,6 @@
 /**
- * `python.packages` for a loaded config: resolved in the wheelhouse (the config check has
- * reported what does not resolve, at its place) and installed into the cache, so the config
+ * `python.packages` for a loaded config: the wheels they resolved to (the config check resolved
+ * them, and reported what does not resolve at its place) installed into the cache, so the config
  * names the folder workers put on `sys.path`.
  *
  * Boundary: config loading (src/config/files.ts); main thread or a worker.
@@ -10,7 +10,6 @@
 import type { Config } from "../config/load.ts";
 import { ConfigError } from "../config/document.ts";
 import { installWheels } from "./install.ts";
-import { resolveWheels, scanWheelhouse } from "./wheelhouse.ts";
 
 /**
  * Installs a config's `python.packages`.
@@ -21,11 +20,10 @@ import { resolveWheels, scanWheelhouse } from "./wheelhouse.ts";
  * @throws {ConfigError} when the cache cannot be written
  */
 export async function installPackages(config: Config, cacheDir: string): Promise<Config> {
-  const { packages, wheelhouse } = config.python;
-  if (packages.length === 0) return config;
+  const { wheels } = config.python;
+  if (wheels.length === 0) return config;
   try {
-    const chosen = resolveWheels(packages, wheelhouse, scanWheelhouse(wheelhouse));
-    const site = await installWheels(chosen, cacheDir);
+    const site = await installWheels(wheels, cacheDir);
     return { ...config, python: { ...config.python, site } };
   } catch (e) {
     throw new ConfigError([{

@@ -95,7 +95,7 @@ Deno.test("scanWheelhouse() + installWheels(): pure and Pyodide wheels fit, othe
   assert.deepEqual(wheels.map((x) => [x.name, x.fits]), [["a", true], ["b", true], ["c", false]]);
   assert.deepEqual(wheels[0].requires(), ["b"], "only headers count");
   const cache = Deno.makeTempDirSync({ prefix: "siphon-cache-" });
-  const chosen = resolveWheels(["a"], dir, wheels);
+  const chosen = resolveWheels(["a"], dir, wheels).map((c) => c.wheel.file);
   const site = await installWheels(chosen, cache);
   assert.equal(Deno.readTextFileSync(join(site, "a.py")), "x = 1\n");
   assert.equal(Deno.readTextFileSync(join(site, "a_extra.py")), "y = 2\n", "purelib to the top");
@@ -108,7 +108,7 @@ Deno.test("scanWheelhouse() + installWheels(): pure and Pyodide wheels fit, othe
     join(dir, "evil-1.0-py3-none-any.whl"),
     zipSync({ "../escape.py": text.encode(""), "evil-1.0.dist-info/METADATA": meta("evil") }),
   );
-  const evil = resolveWheels(["evil"], dir, scanWheelhouse(dir));
+  const evil = resolveWheels(["evil"], dir, scanWheelhouse(dir)).map((c) => c.wheel.file);
   await assert.rejects(
     () => installWheels(evil, cache),
     /entry outside its folder: \.\.\/escape\.py/,
