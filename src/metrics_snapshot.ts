@@ -37,6 +37,10 @@ export interface MetricsSnapshot {
   /** Seconds the request path ran synchronously (routing, limits, Python). */
   busySeconds: number;
   inflight: number;
+  /** WebSockets: open now (a gauge), handshakes completed, messages received and sent. */
+  sockets: { open: number; accepted: number; messagesIn: number; messagesOut: number };
+  /** `siphon.pubsub`: published in this worker, delivered to its subscribers, dropped there. */
+  pubsub: { published: number; delivered: number; dropped: number };
 }
 
 /** @returns a snapshot with nothing counted */
@@ -48,6 +52,8 @@ export function emptySnapshot(): MetricsSnapshot {
     count: 0,
     busySeconds: 0,
     inflight: 0,
+    sockets: { open: 0, accepted: 0, messagesIn: 0, messagesOut: 0 },
+    pubsub: { published: 0, delivered: 0, dropped: 0 },
   };
 }
 
@@ -57,7 +63,7 @@ export function emptySnapshot(): MetricsSnapshot {
  *
  * @param into the running total (not changed)
  * @param from a retired worker's last snapshot
- * @returns the sum; in-flight requests are not carried over
+ * @returns the sum; in-flight requests and open sockets are not carried over
  */
 export function addSnapshot(into: MetricsSnapshot, from: MetricsSnapshot): MetricsSnapshot {
   const requests = new Map<string, [string, string, number, number]>();
@@ -74,5 +80,16 @@ export function addSnapshot(into: MetricsSnapshot, from: MetricsSnapshot): Metri
     count: into.count + from.count,
     busySeconds: into.busySeconds + from.busySeconds,
     inflight: 0,
+    sockets: {
+      open: 0,
+      accepted: into.sockets.accepted + from.sockets.accepted,
+      messagesIn: into.sockets.messagesIn + from.sockets.messagesIn,
+      messagesOut: into.sockets.messagesOut + from.sockets.messagesOut,
+    },
+    pubsub: {
+      published: into.pubsub.published + from.pubsub.published,
+      delivered: into.pubsub.delivered + from.pubsub.delivered,
+      dropped: into.pubsub.dropped + from.pubsub.dropped,
+    },
   };
 }

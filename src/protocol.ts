@@ -52,6 +52,8 @@ export type ToWorker =
   | { type: "abort" }
   | { type: "stats" }
   | { type: "metrics" }
+  /** A `siphon.pubsub` message another worker published (memory backend). */
+  | { type: "published"; topic: string; message: string | Uint8Array }
   | { type: "stop"; graceMs: number; runShutdownHooks: boolean };
 
 /** A worker's memory after a full collection in V8 and in Python (leak checks). */
@@ -83,6 +85,8 @@ export type FromWorker =
   | { type: "recycle"; id: number; reason: string }
   /** A `siphon.cache` operation on a memory cache; answered in `control.cache`. */
   | { type: "cache"; name: string; call: CacheCall }
+  /** `siphon.pubsub` (memory backend): hand this message to every other worker. */
+  | { type: "publish"; topic: string; message: string | Uint8Array }
   /** Unasked: a client's mutual-TLS handshake failed (the supervisor rate-limits the warning). */
   | { type: "handshake_failed"; failure: HandshakeFailure };
 

@@ -4,15 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { startRedis } from "./_redis.ts";
 import { freePort, ROOT, startServer, waitFor } from "./_server.ts";
-
-function startRedis(port: number): Deno.ChildProcess {
-  return new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
 
 Deno.test("siphon.cache (redis): two replicas share state; outages give clear errors, then recover", async (t) => {
   const redisPort = freePort();

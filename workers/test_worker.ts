@@ -22,8 +22,9 @@ import type { TestReport, TestStart, WorkerControl } from "../src/protocol.ts";
 import { readPythonFolder, readSiphonPackage, SIPHON_PYTHON_ROOT } from "../src/pyodide/assets.ts";
 import { DeadlineClock } from "./serve/deadlines.ts";
 import { errorText } from "./host/error_text.ts";
-import { Batcher } from "./serve/batcher.ts";
-import { Metrics } from "./serve/metrics.ts";
+import { workerLife } from "./serve/life.ts";
+import { PubSub } from "./host/pubsub.ts";
+import { type ClientEnd, pairUpgrade } from "./host/socket_pair.ts";
 import { attachHost, buildGeneration, type GenerationHost } from "./host/generation.ts";
 import { mountFolder } from "./host/mounts.ts";
 import { loadPython } from "./host/python.ts";
@@ -43,6 +44,8 @@ interface Loaded {
 
 let py: PyodideAPI;
 let host: GenerationHost;
+/** `harness.websocket`'s sockets: in-memory pairs instead of Deno's upgrade. */
+const pairs = pairUpgrade();
 let clock: DeadlineClock;
 let interrupt: Int32Array;
 let control: WorkerControl;
@@ -77,6 +80,10 @@ async function runAll(start: TestStart): Promise<string> {
     snapshot: start.snapshot,
   }));
   await writeTestPackages(py);
+  const life = workerLife({ batch: false });
+  // pubsub under test: one worker, so the memory backend whatever the config says
+  const settings = { backend: "memory" as const, subscriber_queue: 1024 };
+  const pubsub = new PubSub(settings, life.metrics, () => {}, log);
   host = {
     services: {
       log: () => {}, // the harness keeps Python's log lines and shows them with a failure
@@ -86,17 +93,15 @@ async function runAll(start: TestStart): Promise<string> {
       fetch: () => Promise.reject(new Error("no network in script tests")),
       cache: (name: string, callJson: string) =>
         ask(control.cache, () => post({ type: "cache", name, call: JSON.parse(callJson) }), 5000),
+      sockets: life.sockets.forPython(),
+      pubsub: pubsub.forPython(),
     },
     env: { ...start.env, SIPHON_WORKER: "1" },
     log,
     clock,
     interrupt,
-    life: {
-      requests: 0,
-      metrics: new Metrics(),
-      onRequest: () => {},
-      batcher: new Batcher({ batch: false }),
-    },
+    life,
+    upgrade: pairs.upgrade,
     onFatal: (cause) => log.error(`the Python runtime failed: ${cause}`),
   };
   attachHost(py, host);
@@ -110,6 +115,7 @@ async function runAll(start: TestStart): Promise<string> {
       env: string,
     ) => load(script, config ?? null, inline ?? null, JSON.parse(env)),
     request,
+    websocket,
     write: (text: string) => Deno.stdout.writeSync(encoder.encode(text)),
     log: () => {},
     // harness.cache.set_data / clear: a memory cache filled, emptied, or dropped (null)
@@ -218,6 +224,33 @@ async function configFor(
     `script: ${JSON.stringify(script)}\nservers:\n  - listen: "127.0.0.1:8080"\n`,
     { file: "(defaults)", dir: dirname(script), env },
   );
+}
+
+/**
+ * `HttpTestHarness.websocket`: an upgrade request through the loaded script's request path;
+ * the handler gets the server end of an in-memory pair.
+ *
+ * @returns the client end when the handler accepted, else the refusal as `request` gives it
+ */
+async function websocket(
+  target: string,
+  headers: string,
+  client: string,
+): Promise<ClientEnd | { status: number; headers: string; body: Uint8Array }> {
+  const upgrade = [
+    ["upgrade", "websocket"],
+    ["connection", "Upgrade"],
+    ["sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="],
+    ["sec-websocket-version", "13"],
+  ];
+  const answer = await request(
+    "GET",
+    target,
+    JSON.stringify([...upgrade, ...JSON.parse(headers)]),
+    null,
+    client,
+  );
+  return pairs.accepted() ?? answer;
 }
 
 /**

@@ -26,10 +26,10 @@ import { logMarks, mark } from "../src/startup.ts";
 import { DeadlineClock } from "./serve/deadlines.ts";
 import { buildGeneration as buildGenerationIn, type PythonServices } from "./host/generation.ts";
 import type { RunningListener } from "./serve/mtls.ts";
-import { Batcher } from "./serve/batcher.ts";
-import { Metrics } from "./serve/metrics.ts";
+import { workerLife } from "./serve/life.ts";
 import { Outbound } from "./host/outbound.ts";
 import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
+import { PubSub } from "./host/pubsub.ts";
 import { fastScheduler } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
 import { loadPython, preloadPyodide } from "./host/python.ts";
@@ -61,15 +61,12 @@ let current: Generation | null = null;
 let pending: Generation | null = null;
 const listeners = new Map<string, { listener: Listener; http: RunningListener }>();
 let recycleAsked = false;
-const life: WorkerLife = {
-  requests: 0,
-  metrics: new Metrics(),
-  batcher: new Batcher(),
+const life: WorkerLife = workerLife({
   onRequest: () => {
     const max = current?.config.recycle.max_requests ?? 0;
     if (max > 0 && life.requests >= max) askRecycle(`served ${life.requests} requests`);
   },
-};
+});
 
 const post = (msg: FromWorker) => self.postMessage(msg);
 
@@ -136,6 +133,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return;
     case "stats":
       if (current) post({ type: "stats", stats: memoryStats(current) });
+      return;
+    case "published":
+      memoryPubSub?.deliver(msg.topic, msg.message);
       return;
     case "stop":
       await stop(msg.graceMs, msg.runShutdownHooks);
@@ -241,7 +241,28 @@ function services(config: Config, log: Logger): PythonServices {
       const c = config.cache[name];
       return redis.run({ url: c.url!, prefix: c.prefix }, JSON.parse(callJson));
     },
+    sockets: life.sockets.forPython(),
+    pubsub: pubsubFor(config.pubsub, log).forPython(),
   };
+}
+
+/** The memory backend's subscriptions, shared by every generation of this worker. */
+let memoryPubSub: PubSub | null = null;
+/** Redis backends by URL. */
+const redisPubSubs = new Map<string, PubSub>();
+
+/** This worker's pubsub for a generation's `pubsub:` (the same one for the same backend). */
+function pubsubFor(settings: Config["pubsub"], log: Logger): PubSub {
+  const relay = (topic: string, message: string | Uint8Array) =>
+    post({ type: "publish", topic, message });
+  let pubsub = settings.backend === "redis" ? redisPubSubs.get(settings.url!) : memoryPubSub;
+  if (!pubsub) {
+    pubsub = new PubSub(settings, life.metrics, relay, log);
+    if (settings.backend === "redis") redisPubSubs.set(settings.url!, pubsub);
+    else memoryPubSub = pubsub;
+  }
+  pubsub.queue = settings.subscriber_queue;
+  return pubsub;
 }
 
 /**
@@ -331,15 +352,24 @@ function die(cause: string): void {
   if (dead) return;
   dead = true;
   current?.ctx.log.flush();
-  for (const { http } of listeners.values()) http.shutdown().catch(() => {});
+  // The sockets' close frames go out before the listeners (whose shutdown would say 1001) close.
+  life.sockets.closeAll(1011, "server error").then(() => {
+    for (const { http } of listeners.values()) http.shutdown().catch(() => {});
+  });
   post({ type: "died", id: init?.id ?? -1, cause });
 }
 
-/** Stops accepting, waits for in-flight requests up to the grace, then runs on_shutdown. */
+/**
+ * Closes WebSockets (1001), stops accepting, waits for in-flight requests and socket handlers
+ * up to the grace, then runs on_shutdown.
+ */
 async function stop(graceMs: number, runShutdownHooks: boolean): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  await life.sockets.closeAll(1001, "server shutting down");
   await Promise.race([
-    Promise.all([...listeners.values()].map((l) => l.http.shutdown())),
+    Promise.all(
+      [...listeners.values()].map((l) => l.http.shutdown()).concat(life.sockets.drained()),
+    ),
     new Promise((resolve) => timer = setTimeout(resolve, graceMs)),
   ]);
   clearTimeout(timer);

@@ -51,3 +51,10 @@ elif os.environ.get("MIDDLEWARE") == "wrap":
     @http.middleware
     async def wrap(req, call_next):
         return await call_next(req)
+
+
+# For bench/ws.ts: echo every message (bench/peers/starlette_app.py's /ws/echo does the same).
+@http.websocket("/ws/echo")
+async def ws_echo(ws):
+    async for message in ws:
+        await ws.send(message)

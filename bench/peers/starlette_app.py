@@ -3,7 +3,7 @@ import json
 
 from starlette.applications import Starlette
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 
 async def trivial(request):
@@ -22,7 +22,14 @@ async def realistic(request):
     return Response(json.dumps(reply), media_type="application/json")
 
 
+async def ws_echo(websocket):
+    await websocket.accept()
+    async for message in websocket.iter_text():
+        await websocket.send_text(message)
+
+
 app = Starlette(routes=[
+    WebSocketRoute("/ws/echo", ws_echo),
     Route("/trivial", trivial),
     Route("/realistic/{id:int}", realistic, methods=["POST"]),
 ])

@@ -25,6 +25,9 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
     request_timeout_ms: 30000,
     max_inflight: 1024,
     trusted_proxies: [],
+    ws_max_message_bytes: 1048576,
+    ws_idle_timeout_ms: 30000,
+    ws_max_connections: 10000,
   });
   assert.deepEqual(c.servers[1].listen, { text: "[::1]:81", hostname: "::1", port: 81 });
   assert.deepEqual(c.routes, [{
@@ -32,9 +35,11 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
     methods: ["GET", "POST"],
     handler: "get_user",
     stream: false,
+    websocket: false,
     source: "http.yaml:6:5",
   }]);
   assert.deepEqual(c.python.mounts, [{ host: `${dir}/data`, mode: "ro" }]);
+  assert.deepEqual(c.pubsub, { backend: "memory", subscriber_queue: 1024 });
 });
 
 Deno.test("parseConfig() reads numbers and booleans written through ${VAR}", () => {
@@ -280,4 +285,36 @@ Deno.test("python.packages: names checked at their place; the wheelhouse from th
     () => parse(base + "  packages: [pyjwt]\n"),
     /python\.wheelhouse: wheelhouse folder not found: .*\/wheels/,
   );
+});
+
+Deno.test("parseConfig() reads websocket routes, ws_* limits and pubsub:, by position", () => {
+  const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
+  const c = parse(
+    base.replace("8080\n", "8080\n    ws_max_message_bytes: 4096\n    ws_idle_timeout_ms: 0\n") +
+      'routes:\n  - { path: "/chat/{room}", handler: chat, websocket: true }\n' +
+      "pubsub: { backend: redis, url: redis://127.0.0.1:6379/0, subscriber_queue: 8 }\n",
+  );
+  assert.equal(c.servers[0].ws_max_message_bytes, 4096);
+  assert.equal(c.servers[0].ws_idle_timeout_ms, 0);
+  assert.equal(c.routes[0].websocket, true);
+  assert.deepEqual(c.routes[0].methods, ["GET"]);
+  assert.deepEqual(c.pubsub, {
+    backend: "redis",
+    url: "redis://127.0.0.1:6379/0",
+    subscriber_queue: 8,
+  });
+  assert.throws(
+    () => parse(base + "routes:\n  - { path: /c, handler: c, websocket: true, methods: [POST] }\n"),
+    {
+      message: "http.yaml:5:55: routes[0].methods: a websocket route answers GET (the upgrade) " +
+        "only; leave methods out",
+    },
+  );
+  assert.throws(() => parse(base + "pubsub: { backend: redis }\n"), {
+    message: "http.yaml:4:20: pubsub.backend: the redis backend needs url: " +
+      "redis://host:port/db (or rediss://), got none",
+  });
+  assert.throws(() => parse(base + "pubsub: { backend: kafka }\n"), {
+    message: 'http.yaml:4:20: pubsub.backend: expected one of memory, redis, got "kafka"',
+  });
 });

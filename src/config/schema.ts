@@ -72,6 +72,12 @@ const server = z.strictObject({
   max_inflight: wholeNumber(1).default(1024),
   trusted_proxies: z.array(z.string()).default([]),
   tls: tls.optional(),
+  /** A WebSocket message larger than this closes its socket with 1009. */
+  ws_max_message_bytes: wholeNumber(1).default(1048576),
+  /** Ping a socket idle for half of this; close it (1001) if nothing came back by the end. 0: never. */
+  ws_idle_timeout_ms: wholeNumber(0).default(30000),
+  /** Open WebSockets per worker on this listener; an upgrade beyond it gets 503. */
+  ws_max_connections: wholeNumber(1).default(10000),
 });
 
 const route = z.strictObject({
@@ -83,6 +89,8 @@ const route = z.strictObject({
   }),
   /** Hand the request to the handler before its body is read (`req.stream()`). */
   stream: flag.default(false),
+  /** A WebSocket endpoint: the handler takes the socket (`async def handler(ws)`). */
+  websocket: flag.default(false),
 });
 
 const client = z.strictObject({
@@ -192,6 +200,13 @@ export const configSchema = z.strictObject({
       local_ttl_secs: wholeNumber(1).optional(),
     }),
   ).default({}),
+  /** `siphon.pubsub`: `memory` reaches every worker of the process, `redis` every replica. */
+  pubsub: z.strictObject({
+    backend: z.enum(["memory", "redis"]).default("memory"),
+    url: z.string().optional(),
+    /** Messages one subscriber may have waiting; beyond it new ones are dropped (counted). */
+    subscriber_queue: wholeNumber(1).default(1024),
+  }).default({ backend: "memory", subscriber_queue: 1024 }),
   recycle: z.strictObject({
     max_requests: wholeNumber(0).default(0),
     max_memory_mb: wholeNumber(0).default(0),

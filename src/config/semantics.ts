@@ -116,16 +116,19 @@ function checkListeners(config: Config, report: Report): void {
   });
 }
 
+/** Every redis backend (a cache, pubsub) has a redis:// URL. */
 function checkCaches(config: Config, report: Report): void {
-  for (const [name, c] of Object.entries(config.cache)) {
+  const redisUrl = (path: string[], c: { backend: string; url?: string }) => {
     if (c.backend === "redis" && !/^rediss?:\/\/./.test(c.url ?? "")) {
       report(
-        ["cache", name, c.url === undefined ? "backend" : "url"],
+        [...path, c.url === undefined ? "backend" : "url"],
         `the redis backend needs url: redis://host:port/db (or rediss://), got ` +
           (c.url === undefined ? "none" : JSON.stringify(c.url)),
       );
     }
-  }
+  };
+  for (const [name, c] of Object.entries(config.cache)) redisUrl(["cache", name], c);
+  redisUrl(["pubsub"], config.pubsub);
 }
 
 /** Route templates parse and never clash; each route learns where it was declared. */
@@ -135,6 +138,20 @@ function checkRoutes(config: Config, nodeAt: NodeAt, at: At, report: Report): vo
     const node = nodeAt(["routes", i]);
     const pos = at(node?.range?.[0] ?? 0, "", "");
     r.source = `${config.file}:${pos.line}:${pos.col}`;
+    if (r.websocket && (r.methods.length !== 1 || r.methods[0] !== "GET")) {
+      report(
+        ["routes", i, "methods"],
+        "a websocket route answers GET (the upgrade) only; " +
+          "leave methods out",
+      );
+    }
+    if (r.websocket && r.stream) {
+      report(
+        ["routes", i, "stream"],
+        "a websocket route has no request body to stream; " +
+          "drop stream: true",
+      );
+    }
     try {
       parseTemplate(r.path);
     } catch (e) {

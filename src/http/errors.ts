@@ -9,12 +9,19 @@
 /** The request path's own answers: never a traceback or any detail of the handler. */
 export const ANSWERS = {
   badBody: { status: 400, message: "Bad Request: body stream failed" },
+  badUpgrade: { status: 400, message: "Bad Request: not a valid WebSocket upgrade" },
   notFound: { status: 404, message: "Not Found" },
   methodNotAllowed: { status: 405, message: "Method Not Allowed" },
   bodyTimeout: { status: 408, message: "Request Timeout: body not received in time" },
   tooLarge: { status: 413, message: "Payload Too Large" },
+  upgradeRequired: {
+    status: 426,
+    message: "Upgrade Required: this route takes WebSocket connections",
+  },
   internal: { status: 500, message: "Internal Server Error" },
   overloaded: { status: 503, message: "Service Unavailable: too many requests in flight" },
+  socketsFull: { status: 503, message: "Service Unavailable: too many WebSockets open" },
+  stopping: { status: 503, message: "Service Unavailable: shutting down" },
   timeout: { status: 504, message: "Gateway Timeout: the handler ran past its deadline" },
 } as const;
 

@@ -64,6 +64,7 @@ export function renderMetrics(
       `siphon_worker_busy_seconds_total{worker="${w.id}"} ${w.snapshot.busySeconds}`
     ),
   );
+  socketLines(workers.map((w) => w.snapshot), counted, metric);
   supervisorLines(own, metric);
   return lines.join("\n") + "\n";
 }
@@ -96,9 +97,45 @@ function histogramLines(counted: MetricsSnapshot[]): string[] {
   ];
 }
 
+type Metric = (name: string, type: string, help: string, ...values: string[]) => void;
+
+/** WebSockets and pubsub: the open gauge from serving workers, counters including retired. */
+function socketLines(serving: MetricsSnapshot[], counted: MetricsSnapshot[], metric: Metric): void {
+  const sum = (pick: (s: MetricsSnapshot) => number, from = counted) =>
+    from.reduce((a, s) => a + pick(s), 0);
+  metric(
+    "siphon_websockets_open",
+    "gauge",
+    "WebSockets open now.",
+    `siphon_websockets_open ${sum((s) => s.sockets.open, serving)}`,
+  );
+  metric(
+    "siphon_websockets_accepted_total",
+    "counter",
+    "WebSocket handshakes completed.",
+    `siphon_websockets_accepted_total ${sum((s) => s.sockets.accepted)}`,
+  );
+  metric(
+    "siphon_websocket_messages_total",
+    "counter",
+    "WebSocket messages, by direction (in: from clients, out: to clients).",
+    `siphon_websocket_messages_total{direction="in"} ${sum((s) => s.sockets.messagesIn)}`,
+    `siphon_websocket_messages_total{direction="out"} ${sum((s) => s.sockets.messagesOut)}`,
+  );
+  metric(
+    "siphon_pubsub_messages_total",
+    "counter",
+    "siphon.pubsub messages: published here, delivered to a subscriber here, dropped because " +
+      "a subscriber's queue was full.",
+    `siphon_pubsub_messages_total{result="published"} ${sum((s) => s.pubsub.published)}`,
+    `siphon_pubsub_messages_total{result="delivered"} ${sum((s) => s.pubsub.delivered)}`,
+    `siphon_pubsub_messages_total{result="dropped"} ${sum((s) => s.pubsub.dropped)}`,
+  );
+}
+
 function supervisorLines(
   own: SupervisorCounters,
-  metric: (name: string, type: string, help: string, ...values: string[]) => void,
+  metric: Metric,
 ): void {
   metric("siphon_workers", "gauge", "Workers serving.", `siphon_workers ${own.workers}`);
   metric(

@@ -2,7 +2,7 @@
  * The supervisor (main thread): spawns N request workers and moves them through generations
  * (./generations.ts: boot, every reload, a replacement and a recycle are all `prepare` on the
  * workers concerned, then `commit`, or `abort`), runs the watchdog and the RSS guard, keeps the
- * memory caches and the metrics, and drains on SIGINT/SIGTERM.
+ * memory caches, the metrics and the pubsub relay, and drains on SIGINT/SIGTERM.
  *
  * Boundary: never on the request path. It sends and receives only src/protocol.ts messages.
  *
@@ -116,8 +116,7 @@ export class Supervisor {
     const t0 = performance.now();
     assertAddressesFree(config);
     head?.log.release(log);
-    // A config with python.packages starts from a snapshot with them imported: the head start's
-    // when it guessed them from the last start (./start_hint.ts), else a new one.
+    // With python.packages: the head start's snapshot if it guessed them (./start_hint.ts), else new.
     const site = config.python.site;
     const wasm = head?.python.then((p) => p.wasm);
     const python = head?.site === site ? head.python : preparePython({ log, site, wasm });
@@ -178,6 +177,10 @@ export class Supervisor {
       if (msg.type === "cache") {
         const { ok, json } = this.#caches.run(msg.name, msg.call);
         answer(control.cache, ok, json);
+      } else if (msg.type === "publish") {
+        for (const s of this.#slots) {
+          if (s !== slot) s.worker.postMessage({ ...msg, type: "published" });
+        }
       } else if (msg.type === "handshake_failed") {
         this.#handshakes.failed(msg.failure);
       } else if (msg.type === "died" && serving()) {
@@ -335,11 +338,7 @@ export class Supervisor {
     return `reloads ok ${this.counters.ok}, failed ${this.counters.failed}`;
   }
 
-  /**
-   * Each worker's memory after a full garbage collection (V8 needs --expose-gc for that part).
-   *
-   * @returns one entry per worker
-   */
+  /** @returns each worker's memory after a full garbage collection (V8's needs --expose-gc) */
   async stats(): Promise<WorkerStats[]> {
     const answers = await askWorkers({
       slots: this.#slots,

@@ -82,6 +82,7 @@ const CONTROL = /[\0\x01]/;
 export class Bridge {
   readonly #module: PyProxy;
   readonly #dispatch: PyCallable;
+  readonly #websocket: PyProxy;
   readonly #encoder = new TextEncoder();
   readonly #options: BridgeOptions;
   readonly #sources = new BodySources();
@@ -101,6 +102,7 @@ export class Bridge {
     py.pyimport("siphon._stream")._read = (id: number) => this.#sources.read(id);
     this.#module = py.pyimport("siphon._bridge");
     this.#dispatch = this.#module.dispatch;
+    this.#websocket = py.pyimport("siphon._websocket");
     this.#outProxy = this.#module._outbuf;
     this.#acquireIn();
     this.#acquireOut();
@@ -113,10 +115,7 @@ export class Bridge {
    * @returns the Response, or a {@link Pending} when an async step suspended
    */
   call(req: BridgeRequest): Response | Pending {
-    const meta = req.method + "\x01" + req.path + "\x01" + req.client + "\x01" +
-      this.#section(req.query, req.mayHaveControl) + "\x01" + req.headers.join("\0") + "\x01" +
-      this.#section(req.params, req.mayHaveControl) + "\x01" + req.clientCert + "\x01" +
-      req.requestId + "\x01";
+    const meta = this.#meta(req);
     const source = req.bodyStream
       ? this.#sources.open(req.bodyStream.stream, req.bodyStream.cap)
       : 0;
@@ -124,18 +123,69 @@ export class Bridge {
     return this.#dispatchPacked(source ? meta + source : meta, req, state);
   }
 
-  #dispatchPacked(meta: string, req: BridgeRequest, state: CallState): Response | Pending {
-    const bodyLength = req.body ? req.body.byteLength : 0;
+  /**
+   * Starts a websocket route's handler on the upgrade request (Python's `siphon._websocket`):
+   * guards, then the handler, until it accepts or refuses.
+   *
+   * @param req the routed upgrade request
+   * @param socketId the worker's id for the socket
+   * @returns the refusal as a Response, or the subprotocol the handler accepted with ("": none)
+   */
+  async openSocket(req: BridgeRequest, socketId: number): Promise<Response | string> {
+    const metaLength = this.#write(this.#meta(req), null);
+    let handshake: PyProxy;
+    try {
+      handshake = this.#websocket.open(req.route, metaLength, socketId);
+    } catch (e) {
+      throw new BridgeFatal((e as Error).message ?? String(e));
+    }
+    let done: string | PyProxy;
+    try {
+      done = await (handshake as unknown as Promise<string | PyProxy>);
+    } catch (e) {
+      throw new BridgeFatal((e as Error).message ?? String(e));
+    }
+    if (typeof done !== "string") {
+      try {
+        return this.#fromTuple(done, { timeoutMs: req.timeoutMs, source: 0 });
+      } finally {
+        done.destroy();
+      }
+    }
+    return done.charCodeAt(0) === 33 ? this.#fromMarker(done) : done.slice(1);
+  }
+
+  /** The upgrade missed its deadline: cancel the socket's handler. */
+  abortSocket(socketId: number): void {
+    this.#websocket.abort(socketId);
+  }
+
+  #meta(req: BridgeRequest): string {
+    return req.method + "\x01" + req.path + "\x01" + req.client + "\x01" +
+      this.#section(req.query, req.mayHaveControl) + "\x01" + req.headers.join("\0") + "\x01" +
+      this.#section(req.params, req.mayHaveControl) + "\x01" + req.clientCert + "\x01" +
+      req.requestId + "\x01";
+  }
+
+  /** Writes the packed request and its body into Python's input buffer; returns meta bytes. */
+  #write(meta: string, body: Uint8Array | null): number {
+    const bodyLength = body ? body.byteLength : 0;
     if (this.#in.byteLength === 0) this.#acquireIn();
     let written = this.#encoder.encodeInto(meta, this.#in);
     if (written.read < meta.length || written.written + bodyLength > this.#in.byteLength) {
       this.#growIn(meta.length * 3 + bodyLength);
       written = this.#encoder.encodeInto(meta, this.#in);
     }
-    if (req.body) this.#in.set(req.body, written.written);
+    if (body) this.#in.set(body, written.written);
+    return written.written;
+  }
+
+  #dispatchPacked(meta: string, req: BridgeRequest, state: CallState): Response | Pending {
+    const bodyLength = req.body ? req.body.byteLength : 0;
+    const metaLength = this.#write(meta, req.body);
     let out: unknown;
     try {
-      out = this.#dispatch(req.route, written.written, bodyLength);
+      out = this.#dispatch(req.route, metaLength, bodyLength);
     } catch (e) {
       this.#sources.close(state.source);
       throw new BridgeFatal((e as Error).message ?? String(e));

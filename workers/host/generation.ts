@@ -19,8 +19,10 @@ import type { Logger } from "../../src/log.ts";
 import { Bridge } from "../bridge/bridge.ts";
 import type { RequestContext, WorkerLife } from "../serve/context.ts";
 import type { DeadlineClock } from "../serve/deadlines.ts";
+import type { SocketsForPython, Upgrade } from "../serve/sockets.ts";
 import { errorText } from "./error_text.ts";
 import { mountFolders } from "./mounts.ts";
+import type { PubSubForPython } from "./pubsub.ts";
 import { type CompiledRoutes, compileRoutes } from "./routes.ts";
 
 /** The functions Python calls into (`siphon._runtime.attach`). */
@@ -41,6 +43,10 @@ export interface PythonServices {
   cache?(name: string, callJson: string): string;
   /** A `siphon.cache` call on a redis cache. */
   cacheAsync?(name: string, callJson: string): Promise<string>;
+  /** The worker's WebSockets (`siphon._websocket`). */
+  sockets?: SocketsForPython;
+  /** The worker's `siphon.pubsub`. */
+  pubsub?: PubSubForPython;
 }
 
 /** Where the generation lives: the thread's services, identity and lasting state. */
@@ -56,6 +62,8 @@ export interface GenerationHost {
   onFatal: (cause: string) => void;
   onHandshakeError?: (failure: HandshakeFailure) => void;
   traceRoute?: RequestContext["traceRoute"];
+  /** How accepted WebSocket upgrades become sockets (default `Deno.upgradeWebSocket`). */
+  upgrade?: Upgrade;
 }
 
 /** Options for {@link buildGeneration}. */
@@ -137,6 +145,8 @@ export function buildGeneration(options: GenerationOptions): Generation {
     life: host.life,
     labels: routes.labels,
     streaming: routes.streaming,
+    websocket: routes.websocket,
+    upgrade: host.upgrade ?? Deno.upgradeWebSocket,
     metrics: config.admin?.metrics ?? false,
     access: config.log.access,
     traceRoute: host.traceRoute ?? null,

@@ -10,9 +10,8 @@
  * @module
  */
 import type { Logger } from "../../src/log.ts";
-import { Batcher } from "../serve/batcher.ts";
+import { workerLife } from "../serve/life.ts";
 import { DeadlineClock } from "../serve/deadlines.ts";
-import { Metrics } from "../serve/metrics.ts";
 import type { GenerationHost, PythonServices } from "./generation.ts";
 
 /** Options for {@link offlineHost}. */
@@ -48,12 +47,7 @@ export function offlineHost(options: OfflineHostOptions): GenerationHost {
     log: options.log,
     clock: options.clock ?? new DeadlineClock(new Float64Array(2)),
     interrupt: options.interrupt ?? new Int32Array(new SharedArrayBuffer(8)),
-    life: {
-      requests: 0,
-      metrics: new Metrics(),
-      onRequest: () => {},
-      batcher: new Batcher({ batch: options.batch ?? false }),
-    },
+    life: workerLife({ batch: options.batch ?? false }),
     onFatal: options.onFatal ?? ((cause) => {
       throw new Error(cause);
     }),

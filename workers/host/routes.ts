@@ -19,20 +19,23 @@ export interface CompiledRoutes {
   defs: RouteDef[];
   /** By route id: whether the handler reads its body as a stream (`stream=True`). */
   streaming: boolean[];
+  /** By route id: whether it is a websocket route. */
+  websocket: boolean[];
 }
 
 /**
  * Compiles the routes and installs the matching dispatch table in Python.
  *
  * @param config the generation's config (its `routes:`)
- * @param decorated the script's `@http.route`s: `[template, methods, "file:line", stream]`
+ * @param decorated the script's `@http.route`s and `@http.websocket`s:
+ *   `[template, methods, "file:line", stream, websocket]`
  * @param runtime Python's `siphon._runtime`, with the script loaded
  * @returns the router and the labels
  * @throws {Error} on a route conflict, naming both places
  */
 export function compileRoutes(
   config: Config,
-  decorated: [string, string[], string, boolean][],
+  decorated: [string, string[], string, boolean, boolean][],
   runtime: PyProxy,
 ): CompiledRoutes {
   const defs: RouteDef[] = [
@@ -50,6 +53,7 @@ export function compileRoutes(
     })),
   ];
   const router = Router.compile(defs);
+  const websocket = [...config.routes.map((r) => r.websocket), ...decorated.map((d) => d[4])];
   const entries = defs.map((d) => {
     const params = parseTemplate(d.template).flatMap((s) =>
       s.kind === "static" ? [] : [[s.name, s.kind === "param" ? s.type : "str"]]
@@ -57,7 +61,8 @@ export function compileRoutes(
     const handler = d.id < config.routes.length
       ? config.routes[d.id].handler
       : d.id - config.routes.length;
-    return [d.source, handler, params, `${d.methods.join(",")} ${d.template}`];
+    const label = websocket[d.id] ? `WS ${d.template}` : `${d.methods.join(",")} ${d.template}`;
+    return [d.source, handler, params, label, websocket[d.id]];
   });
   runtime.install(JSON.stringify(entries));
   return {
@@ -65,5 +70,6 @@ export function compileRoutes(
     labels: defs.map((d) => d.template),
     defs,
     streaming: [...config.routes.map((r) => r.stream), ...decorated.map((d) => d[3])],
+    websocket,
   };
 }

@@ -14,6 +14,7 @@ import type { Bridge } from "../bridge/bridge.ts";
 import type { Batcher } from "./batcher.ts";
 import type { DeadlineClock } from "./deadlines.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Sockets, Upgrade } from "./sockets.ts";
 
 /** What every listener of a worker shares for one generation. */
 export interface RequestContext {
@@ -33,6 +34,10 @@ export interface RequestContext {
   labels: readonly string[];
   /** By route id: the handler reads its body as a stream (`stream=True`). */
   streaming: readonly boolean[];
+  /** By route id: a websocket route (`@http.websocket`, `websocket: true`). */
+  websocket: readonly boolean[];
+  /** How an accepted upgrade becomes a socket (`Deno.upgradeWebSocket` when serving). */
+  upgrade: Upgrade;
   /** Count requests for /metrics (`admin.metrics`). */
   metrics: boolean;
   /** Write one access-log line per request (`log.access`). */
@@ -47,6 +52,8 @@ export interface WorkerLife {
   metrics: Metrics;
   /** Hands requests to Python back to back under load (./batcher.ts). */
   batcher: Batcher;
+  /** The worker's WebSockets, of every generation. */
+  sockets: Sockets;
   /** Called after each response is built. */
   onRequest: () => void;
 }

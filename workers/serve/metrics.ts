@@ -25,6 +25,17 @@ export class Metrics {
   busyMs = 0;
   /** Requests in flight on every listener of this worker. */
   inflight = 0;
+  /** WebSockets open now. */
+  wsOpen = 0;
+  /** WebSocket handshakes completed. */
+  wsAccepted = 0;
+  /** WebSocket messages received and sent. */
+  wsIn = 0;
+  wsOut = 0;
+  /** `siphon.pubsub`: messages published here, delivered to subscribers here, dropped here. */
+  published = 0;
+  delivered = 0;
+  dropped = 0;
 
   /**
    * Counts one answered request.
@@ -68,6 +79,13 @@ export class Metrics {
       count: this.#count,
       busySeconds: this.busyMs / 1000,
       inflight: this.inflight,
+      sockets: {
+        open: this.wsOpen,
+        accepted: this.wsAccepted,
+        messagesIn: this.wsIn,
+        messagesOut: this.wsOut,
+      },
+      pubsub: { published: this.published, delivered: this.delivered, dropped: this.dropped },
     };
   }
 }

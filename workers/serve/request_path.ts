@@ -78,6 +78,13 @@ function route(
   if (match.status !== 200) return refuse(match);
   x.route = ctx.labels[match.route] ?? "";
   ctx.traceRoute?.(req.method, x.route);
+  if (ctx.websocket[match.route]) {
+    return upgrade(
+      x,
+      server,
+      bridgeRequest(x, server, match, path, q === -1 ? "" : url.slice(q + 1)),
+    );
+  }
   if (limits.inflight >= server.max_inflight) return answer("overloaded", { "retry-after": "1" });
   const announced = req.headers.get("content-length");
   if (announced !== null && Number(announced) > server.max_body_bytes) return answer("tooLarge");
@@ -94,6 +101,25 @@ function route(
     return out;
   }
   return out.finally(done);
+}
+
+/**
+ * A request to a websocket route: a WebSocket upgrade goes to the worker's sockets (Python's
+ * handler decides the handshake); anything else is told to upgrade.
+ */
+function upgrade(
+  x: Exchange,
+  server: ServerConfig,
+  call: BridgeRequest,
+): Promise<Response> | Response {
+  const { req, ctx } = x;
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return answer("upgradeRequired", { upgrade: "websocket", connection: "Upgrade" });
+  }
+  if (req.headers.get("sec-websocket-version") !== "13" || !req.headers.get("sec-websocket-key")) {
+    return answer("badUpgrade", { "sec-websocket-version": "13" });
+  }
+  return ctx.life.sockets.upgrade(req, call, server, ctx);
 }
 
 /** What the router answers itself: 404, 405 with Allow, 400 for a malformed path. */

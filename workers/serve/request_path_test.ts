@@ -9,11 +9,10 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/log.ts";
 import { Router } from "../../src/router/router.ts";
 import type { Bridge, BridgeRequest, Pending } from "../bridge/bridge.ts";
-import { Batcher } from "./batcher.ts";
 import type { RequestContext } from "./context.ts";
 import { DeadlineClock } from "./deadlines.ts";
 import { listenerFor } from "./listener.ts";
-import { Metrics } from "./metrics.ts";
+import { workerLife } from "./life.ts";
 import { requestHandler } from "./request_path.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "siphon-request-path-" });
@@ -33,7 +32,8 @@ function path(
 ) {
   const calls: BridgeRequest[] = [];
   const clock = new DeadlineClock(new Float64Array(2));
-  const metrics = new Metrics();
+  const life = workerLife({ batch: false });
+  const metrics = life.metrics;
   const ctx: RequestContext = {
     router: Router.compile([
       { template: "/users/{id:int}", methods: ["GET", "POST"], id: 0, source: "test" },
@@ -51,9 +51,13 @@ function path(
     }),
     onFatal: () => {},
     onHandshakeError: () => {},
-    life: { requests: 0, metrics, batcher: new Batcher({ batch: false }), onRequest: () => {} },
+    life,
     labels: ["/users/{id:int}", "/upload"],
     streaming: [false, true],
+    websocket: [false, false],
+    upgrade: () => {
+      throw new Error("no websocket routes here");
+    },
     metrics: true,
     access: options.access !== undefined,
     traceRoute: null,

@@ -5,6 +5,6 @@ body limits and deadlines are the worker's (TypeScript); this package builds ``h
 runs middleware and handlers, and packs the ``http.Response`` back.
 """
 
-from . import cache, http, log
+from . import cache, http, log, pubsub
 
-__all__ = ["cache", "http", "log"]
+__all__ = ["cache", "http", "log", "pubsub"]

@@ -17,6 +17,7 @@ Coroutines are driven here with ``send(None)``; only one that suspends becomes a
 """
 
 import asyncio
+import inspect
 from itertools import chain as _chains
 from types import CoroutineType
 import traceback
@@ -49,26 +50,35 @@ def grow_in(size):
 
 
 class _Route:
-    __slots__ = ("chain", "handler", "pipeline", "names", "params", "label")
+    __slots__ = ("chain", "handler", "pipeline", "names", "params", "label", "guards",
+                 "ws_handler")
 
-    def __init__(self, handler, params, label):
+    def __init__(self, handler, params, label, websocket=False):
         middlewares = tuple(http._middlewares)
+        self.names = tuple(name for name, _ in params)
+        self.params = _params_builder(params)
+        self.label = label
+        if websocket:
+            # An upgrade runs the guards only: wrap-around middleware expects an HTTP response.
+            self.guards = tuple(m for m in middlewares if not _chain.wraps(m))
+            self.ws_handler = handler
+            self.chain, self.handler, self.pipeline = (), None, None
+            return
+        self.guards, self.ws_handler = (), None
         self.chain = middlewares + (handler,)
         # No middleware: dispatch calls the handler directly (the common case, and the fastest).
         self.handler = None if middlewares else handler
         # Wrap-around middleware needs the nested form; guards alone keep the flat loop.
         self.pipeline = _chain.compose(middlewares, handler, label) \
             if any(_chain.wraps(m) for m in middlewares) else None
-        self.names = tuple(name for name, _ in params)
-        self.params = _params_builder(params)
-        self.label = label
 
 
 def install(entries, module):
     """Build the dispatch table. ``entries`` come from the worker's compiled router:
-    ``(source, handler_name_or_decorator_index, [(param, type)…], label)``, by route id."""
+    ``(source, handler_name_or_decorator_index, [(param, type)…], label, websocket)``, by
+    route id."""
     table = []
-    for source, handler, params, label in entries:
+    for source, handler, params, label, websocket in entries:
         if isinstance(handler, int):
             fn = http._routes[handler][2]
         else:
@@ -77,7 +87,11 @@ def install(entries, module):
                 raise LookupError(
                     f"{source}: routes handler {handler!r}: no function of that name in "
                     f"{module.__file__}; define it or fix the name")
-        table.append(_Route(fn, params, f"{getattr(fn, '__qualname__', fn)} ({label})"))
+        if websocket and not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"{source}: websocket handler {getattr(fn, '__qualname__', fn)} must "
+                            "be a coroutine function: async def handler(ws)")
+        table.append(_Route(fn, params, f"{getattr(fn, '__qualname__', fn)} ({label})",
+                            websocket))
     _table[:] = table
 
 
@@ -95,8 +109,8 @@ def _params(route, section):
     return route.params(_wire.values(section))
 
 
-def dispatch(route_id, meta_len, body_len):
-    route = _table[route_id]
+def _request(route, meta_len, body_len):
+    """The request JS wrote into ``_inbuf``, as ``http.Request``; sets the log's request id."""
     method, path, client, query, headers, params, cert, rid, stream_id = \
         _inbuf[:meta_len].decode().split("\x01")
     body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
@@ -105,6 +119,12 @@ def dispatch(route_id, meta_len, body_len):
     req = _Request(method, path, client, path_params, query, headers, body, cert, rid)
     if stream_id:
         req._source = _stream.RequestBody(int(stream_id))
+    return req
+
+
+def dispatch(route_id, meta_len, body_len):
+    route = _table[route_id]
+    req = _request(route, meta_len, body_len)
     handler = route.handler
     if handler is not None:
         try:

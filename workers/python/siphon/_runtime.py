@@ -9,7 +9,7 @@ import random
 import sys
 import time
 
-from . import _bridge, _client, cache, http, log
+from . import _bridge, _client, _websocket, cache, http, log, pubsub
 
 _host = None
 _module = None
@@ -49,6 +49,8 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
     _client._close_stream = getattr(host, "closeStream", None)
     cache._call = getattr(host, "cache", None)
     cache._call_async = getattr(host, "cacheAsync", None)
+    _websocket._host = getattr(host, "sockets", None)
+    pubsub._host = getattr(host, "pubsub", None)
     configure(clients_json, caches_json)
     schedule = getattr(host, "schedule", None)
     if schedule is not None:
@@ -87,7 +89,7 @@ class ScriptError(Exception):
 
 def load_script(path):
     """Import the script at ``path`` as a module named after its file; returns the decorator
-    routes as JSON: ``[[path, [methods], "file:line"], …]``."""
+    routes as JSON: ``[[path, [methods], "file:line", stream, websocket], …]``."""
     global _module
     folder, filename = os.path.split(path)
     name = filename[:-3] if filename.endswith(".py") else filename
@@ -102,7 +104,7 @@ def load_script(path):
         sys.modules.pop(name, None)
         raise ScriptError(f"Cannot import {path}:\n{_bridge.format_traceback(exc)}") from None
     _module = module
-    return json.dumps([[p, m, where, stream] for p, m, _fn, where, stream in http._routes])
+    return json.dumps([[p, m, where, stream, ws] for p, m, _fn, where, stream, ws in http._routes])
 
 
 def unresolved_imports(path):

@@ -11,17 +11,19 @@ import inspect
 from ._client import Client, ClientError, UnknownClientError
 from ._request import PayloadTooLarge, Request
 from ._response import HTTPStatusError, Response, _as_body
+from ._websocket import WebSocket, WebSocketClosed
 
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response", "HTTPStatusError",
-    "Client", "ClientError", "UnknownClientError", "PayloadTooLarge",
+    "Client", "ClientError", "UnknownClientError", "PayloadTooLarge", "websocket", "WebSocket",
+    "WebSocketClosed",
 ]
 
 for _cls in (Request, Response, HTTPStatusError, Client, ClientError, UnknownClientError,
-             PayloadTooLarge):
+             PayloadTooLarge, WebSocket, WebSocketClosed):
     _cls.__module__ = __name__  # tracebacks and reprs say siphon.http.X, where scripts get them
 
-_routes = []        # (path, [METHODS], func, "file:line", stream)
+_routes = []        # (path, [METHODS], func, "file:line", stream, websocket)
 _middlewares = []   # guard functions, registration order
 _startup = []
 _shutdown = []
@@ -46,7 +48,24 @@ def route(path, methods=None, stream=False):
     def register(fn):
         if not callable(fn):
             raise TypeError(f"@http.route({path!r}) must decorate a function, got {fn!r}")
-        _routes.append((path, wanted, fn, _where(fn), bool(stream)))
+        _routes.append((path, wanted, fn, _where(fn), bool(stream), False))
+        return fn
+
+    return register
+
+
+def websocket(path):
+    """Register the decorated ``async def handler(ws)`` for WebSocket upgrades at ``path`` (a
+    template like ``route``'s). ``ws`` is a :class:`WebSocket`: ``ws.request`` is the upgrade
+    request; ``await ws.accept()``, ``async for message in ws``, ``await ws.send(...)``,
+    ``await ws.close(code, reason)``. Guard middlewares run on the upgrade request (one that
+    returns a Response refuses it); wrap-around middlewares do not run for sockets."""
+
+    def register(fn):
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"@http.websocket({path!r}) must decorate an async function "
+                            f"(async def handler(ws)), got {fn!r}")
+        _routes.append((path, ["GET"], fn, _where(fn), False, True))
         return fn
 
     return register

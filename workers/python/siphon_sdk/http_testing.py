@@ -214,9 +214,102 @@ class HttpTestHarness:
         return MockResponse(answer.status, dict(json.loads(answer.headers)),
                             answer.body.to_bytes())
 
+    def websocket(self, path, *, headers=None, subprotocols=None, client="127.0.0.1:0"):
+        """Open a WebSocket to ``path`` through the served request path (routing, guard
+        middleware, the handler's accept). Returns a :class:`WebSocketSession`; when the upgrade
+        is refused (a guard's 401, the handler closing first, no websocket route), the session
+        is not ``accepted`` and ``session.response`` is the answer."""
+        self._need_script()
+        headers = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        if subprotocols:
+            headers["sec-websocket-protocol"] = ", ".join(subprotocols)
+        try:
+            got = run_sync(siphon_sdk._host.websocket(path, json.dumps(list(headers.items())),
+                                                      client))
+        except JsException as exc:
+            raise ValueError(str(exc).removeprefix("Error: ")) from None
+        if hasattr(got, "status"):
+            return WebSocketSession(None, MockResponse(got.status, dict(json.loads(got.headers)),
+                                                       got.body.to_bytes()))
+        return WebSocketSession(got, None)
+
     def reset(self):
         """Forget recorded requests, canned responses, log lines and cached data."""
         _mocks.reset()
 
     def close(self):
         """Nothing to release; kept for siphon-http SDK compatibility."""
+
+
+class WebSocketSession:
+    """A test's end of a WebSocket (``harness.websocket(...)``). ``send`` hands a message to
+    the handler; ``receive`` runs the handler until it sends one (or closes: then
+    ``WebSocketClosed``). Usable as a context manager, which closes it."""
+
+    def __init__(self, end, response):
+        self._end = end
+        #: The refusal when the upgrade was not accepted, else None.
+        self.response = response
+
+    @property
+    def accepted(self):
+        """Whether the handler accepted the upgrade."""
+        return self._end is not None
+
+    @property
+    def subprotocol(self):
+        """The subprotocol the handler accepted with, or None."""
+        return (self._end.protocol or None) if self._end else None
+
+    @property
+    def close_code(self):
+        """The close code once closed (by either side), else None."""
+        return (self._end.closeCode or None) if self._end else None
+
+    @property
+    def close_reason(self):
+        return self._end.closeReason if self._end else ""
+
+    def _need_open(self):
+        if self._end is None:
+            raise RuntimeError(f"the upgrade was refused with {self.response.status}; "
+                               "check session.accepted first")
+
+    def send(self, message):
+        """Send ``str`` (text frame) or ``bytes`` (binary frame) to the handler."""
+        from siphon.http import WebSocketClosed
+        self._need_open()
+        if isinstance(message, (bytes, bytearray, memoryview)):
+            message = to_js(bytes(message))
+        elif not isinstance(message, str):
+            raise TypeError(f"send takes str or bytes, got {type(message).__name__}")
+        if not self._end.put(message):
+            raise WebSocketClosed(self.close_code or 1006, self.close_reason)
+
+    def receive(self, timeout=5.0):
+        """The handler's next message (``str`` or ``bytes``). Raises ``WebSocketClosed`` once
+        the socket is closed, ``TimeoutError`` when nothing comes within ``timeout`` seconds."""
+        from siphon.http import WebSocketClosed
+        self._need_open()
+        try:
+            got = run_sync(self._end.get(timeout * 1000))
+        except JsException as exc:
+            raise TimeoutError(str(exc).removeprefix("Error: ")) from None
+        if got is None:
+            raise WebSocketClosed(self.close_code, self.close_reason)
+        return got if isinstance(got, str) else got.to_bytes()
+
+    def receive_json(self, timeout=5.0):
+        """``receive``, parsed as JSON."""
+        return json.loads(self.receive(timeout))
+
+    def close(self, code=1000, reason=""):
+        """Close from the client's side; the handler's ``async for`` ends."""
+        if self._end is not None and not self._end.closeCode:
+            run_sync(self._end.shut(code, reason))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()

@@ -54,7 +54,7 @@ class _Registry:
             return (None, fn, inspect.iscoroutinefunction(fn), meta or {})
         found = {
             "http.route": [entry(fn, {"path": path, "methods": list(methods)})
-                           for path, methods, fn, _where, _stream in http._routes],
+                           for path, methods, fn, *_ in http._routes],
             "http.middleware": [entry(fn) for fn in http._middlewares],
             "http.startup": [entry(fn) for fn in http._startup],
             "http.shutdown": [entry(fn) for fn in http._shutdown],

@@ -9,7 +9,7 @@ import os
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODULES = ["siphon.http", "siphon.log", "siphon.cache", "siphon_sdk.http",
+MODULES = ["siphon.http", "siphon.log", "siphon.cache", "siphon.pubsub", "siphon_sdk.http",
            "siphon_sdk.http_testing", "siphon_sdk.mock_module"]
 
 

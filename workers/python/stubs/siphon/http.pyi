@@ -16,6 +16,7 @@ _HeaderValue = Union[str, Sequence[str]]
 __all__ = [
     "route", "middleware", "on_startup", "on_shutdown", "Request", "Response",
     "HTTPStatusError", "Client", "ClientError", "UnknownClientError", "PayloadTooLarge",
+    "websocket", "WebSocket", "WebSocketClosed",
 ]
 
 def route(
@@ -23,6 +24,42 @@ def route(
 ) -> Callable[[_F], _F]:
     """Serve the decorated handler at ``path`` (``/users/{id:int}``); methods default to GET.
     ``stream=True``: the handler gets the request before its body is read (``req.stream()``)."""
+
+def websocket(path: str) -> Callable[[_F], _F]:
+    """Serve WebSocket upgrades at ``path`` with ``async def handler(ws: WebSocket)``. Guard
+    middlewares run on the upgrade request; wrap-around middlewares do not run for sockets."""
+
+class WebSocketClosed(Exception):
+    """``receive`` or ``send`` on a closed socket; ``code`` and ``reason`` say how it closed."""
+
+    code: int
+    reason: str
+    def __init__(self, code: int, reason: str = ...) -> None: ...
+
+class WebSocket:
+    """One WebSocket connection, given to a ``@http.websocket`` handler."""
+
+    request: Request
+    """The upgrade request (path_params, query_params, headers, client)."""
+    subprotocol: Union[str, None]
+    close_code: Union[int, None]
+    """Set once the socket closed (1006: the connection went away without a close frame)."""
+    close_reason: str
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered."""
+    @property
+    def accepted(self) -> bool: ...
+    async def accept(self, subprotocol: Union[str, None] = ...) -> None:
+        """Complete the handshake; receiving or sending first does it too."""
+    async def receive(self) -> Union[str, bytes]:
+        """The next message (str: text frame, bytes: binary); WebSocketClosed once closed."""
+    def __aiter__(self) -> AsyncIterator[Union[str, bytes]]: ...
+    async def __anext__(self) -> Union[str, bytes]: ...
+    async def send(self, message: Union[str, bytes, bytearray, memoryview]) -> None:
+        """Waits while the socket's outgoing buffer is full; WebSocketClosed once closed."""
+    async def close(self, code: int = ..., reason: str = ...) -> None:
+        """Before the handshake: refuse the upgrade (403)."""
 
 def middleware(fn: _F) -> _F:
     """``fn(req)``: a guard (None continues, a Response answers). ``fn(req, call_next)``: wraps

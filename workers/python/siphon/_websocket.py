@@ -1,0 +1,246 @@
+"""WebSockets, Python's half (the TypeScript half is workers/serve/sockets.ts).
+
+The worker routes an upgrade request to a ``@http.websocket`` route and calls ``open``: the
+route's guard middlewares run on the upgrade request (one that returns a Response refuses the
+upgrade with it), then the handler runs as its own task with a :class:`WebSocket`. The worker
+completes the handshake when the handler accepts (``await ws.accept()``, or its first receive or
+send); a handler that returns, closes or raises before that refuses the upgrade (403, its own
+Response, or 500). Once open, messages come from the worker's inbox for the socket and sends go
+straight to Deno's socket; a send waits while the socket's outgoing buffer is over its bound.
+
+``_host`` is the worker's socket table (attached by ``siphon._runtime``): ``opened(id)`` →
+Promise[bool], ``take(id)`` → str | ArrayBuffer | None (closed) | a Promise to await before
+taking again,
+``write(id, data)`` → None | False (closed) | Promise (buffer full: wait for it),
+``end(id, code, reason)``, ``closedWith(id)`` → ``"code\\0reason"``, ``release(id)``. (Not
+``send``/``next``/``close``: a JsProxy answers those names itself.)
+"""
+
+import asyncio
+
+from pyodide.ffi import to_js
+
+from . import log
+
+_host = None
+_tasks = {}  # socket id -> the handler's task (cancelled when the upgrade misses its deadline)
+
+# RFC 6455 7.4: codes an endpoint may send (1004-1006 and 1015 are reserved for reporting).
+_SENDABLE = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
+_NEW, _OPEN, _CLOSED = 0, 1, 2
+
+
+class WebSocketClosed(Exception):
+    """Raised by ``receive`` and ``send`` on a closed socket; ``code`` and ``reason`` are the
+    close frame's (1006 when the connection went away without one)."""
+
+    def __init__(self, code, reason=""):
+        super().__init__(f"the WebSocket is closed (code {code}{': ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+class WebSocket:
+    """One accepted (or about to be accepted) WebSocket connection.
+
+    ``request`` is the upgrade request (``path_params``, ``query_params``, ``headers``,
+    ``client``…). ``async for message in ws`` yields ``str`` for text frames and ``bytes`` for
+    binary ones and ends when the socket closes; ``close_code`` / ``close_reason`` then say how.
+    """
+
+    __slots__ = ("request", "subprotocol", "close_code", "close_reason", "_id", "_handshake",
+                 "_state")
+
+    def __init__(self, socket_id, request, handshake):
+        self.request = request
+        #: The subprotocol ``accept`` chose, or None.
+        self.subprotocol = None
+        #: The close code once the socket is closed (by either side), else None.
+        self.close_code = None
+        self.close_reason = ""
+        self._id = socket_id
+        self._handshake = handshake
+        self._state = _NEW
+
+    @property
+    def subprotocols(self):
+        """The subprotocols the client offered (``Sec-WebSocket-Protocol``), in its order."""
+        offered = self.request.header("sec-websocket-protocol") or ""
+        return [p.strip() for p in offered.split(",") if p.strip()]
+
+    @property
+    def accepted(self):
+        """Whether the handler accepted the upgrade."""
+        done = self._handshake.done()
+        return done and isinstance(self._handshake.result(), str) and \
+            self._handshake.result().startswith("\0")
+
+    async def accept(self, subprotocol=None):
+        """Complete the handshake (with ``subprotocol``, one the client offered). Receiving or
+        sending first accepts without one."""
+        if self._state == _OPEN:
+            return
+        if self._state == _CLOSED:
+            raise WebSocketClosed(self.close_code or 1006, self.close_reason)
+        if subprotocol is not None and subprotocol not in self.subprotocols:
+            raise ValueError(f"ws.accept(subprotocol={subprotocol!r}): the client offered "
+                             f"{self.subprotocols or 'none'}; choose one of those or None")
+        self.subprotocol = subprotocol
+        self._handshake.set_result("\0" + (subprotocol or ""))
+        self._state = _OPEN
+        if not await _host.opened(self._id):
+            self._closed_by_peer()
+            raise WebSocketClosed(self.close_code, self.close_reason)
+
+    async def receive(self):
+        """The next message: ``str`` (text frame) or ``bytes`` (binary frame). Raises
+        :class:`WebSocketClosed` once the socket is closed."""
+        if self._state != _OPEN:
+            await self.accept()
+        got = _host.take(self._id)
+        while got is not None and type(got) is not str and hasattr(got, "then"):
+            await got  # something arrived: take again (a cancelled wait loses nothing)
+            got = _host.take(self._id)
+        if type(got) is str:
+            return got
+        if got is None:
+            self._closed_by_peer()
+            raise WebSocketClosed(self.close_code, self.close_reason)
+        return got.to_bytes()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        try:
+            return await self.receive()
+        except WebSocketClosed:
+            raise StopAsyncIteration from None
+
+    async def send(self, message):
+        """Send ``message``: ``str`` as a text frame, ``bytes`` as a binary one. Waits while the
+        socket's outgoing buffer is full (a client that reads slowly holds its sender, not the
+        server's memory). Raises :class:`WebSocketClosed` once the socket is closed."""
+        if self._state != _OPEN:
+            await self.accept()
+        if isinstance(message, str):
+            sent = _host.write(self._id, message)
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            sent = _host.write(self._id, to_js(memoryview(message)))
+        else:
+            raise TypeError(f"ws.send takes str or bytes, got {type(message).__name__}")
+        if sent is None:
+            return
+        if sent is False:
+            self._closed_by_peer()
+            raise WebSocketClosed(self.close_code, self.close_reason)
+        await sent
+
+    async def close(self, code=1000, reason=""):
+        """Close the socket with ``code`` (1000 normal; 3000-4999 for the application) and a
+        ``reason`` of at most 123 UTF-8 bytes. Before the handshake this refuses the upgrade
+        (403). Closing twice does nothing."""
+        if type(code) is not int or not (code in _SENDABLE or 3000 <= code <= 4999):
+            raise ValueError(f"ws.close(code={code!r}): use 1000, another code RFC 6455 lets an "
+                             "endpoint send (1001-1014 but 1004-1006), or 3000-4999")
+        if len(reason.encode("utf-8")) > 123:
+            raise ValueError("ws.close(reason=...): at most 123 bytes of UTF-8")
+        if self._state == _CLOSED:
+            return
+        if self._state == _NEW:
+            from . import _bridge
+            self.close_code, self.close_reason = code, reason
+            _refuse(self, _bridge._pack(None, self.request, _forbidden(), None, False))
+            return
+        self._state = _CLOSED
+        self.close_code, self.close_reason = code, reason
+        _host.end(self._id, code, reason)
+
+    def _closed_by_peer(self):
+        self._state = _CLOSED
+        if self.close_code is None:
+            code, _, reason = str(_host.closedWith(self._id)).partition("\0")
+            self.close_code, self.close_reason = int(code), reason
+
+    def __repr__(self):
+        state = ("new", "open", "closed")[self._state]
+        return f"<WebSocket {self.request.path} {state}>"
+
+
+def open(route_id, meta_len, socket_id):  # noqa: A001 - the worker's name for it
+    """Start the handler of a websocket route on the request in the input buffer. Returns the
+    handshake: a Future of ``"\\0subprotocol"`` (accept), a ``(head, body)`` tuple (refused
+    with that response) or ``"!500"`` (failed before accepting)."""
+    from . import _bridge
+    route = _bridge._table[route_id]
+    req = _bridge._request(route, meta_len, 0)
+    handshake = asyncio.get_event_loop().create_future()
+    ws = WebSocket(socket_id, req, handshake)
+    _tasks[socket_id] = asyncio.ensure_future(_serve(route, ws))
+    return handshake
+
+
+def abort(socket_id):
+    """The upgrade missed its deadline: cancel the handler."""
+    task = _tasks.get(socket_id)
+    if task is not None:
+        task.cancel()
+
+
+async def _serve(route, ws):
+    from . import _bridge
+    req = ws.request
+    try:
+        try:
+            for guard in route.guards:
+                out = guard(req)
+                if asyncio.iscoroutine(out):
+                    out = await out
+                if out is not None:
+                    _refuse(ws, _bridge._pack(route, req, out, guard, False))
+                    return
+            out = await route.ws_handler(ws)
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a close or a 500
+            _failed(route, ws, exc)
+            return
+        if not ws._handshake.done():
+            _refuse(ws, _bridge._pack(route, req, _forbidden() if out is None else out, None,
+                                      False))
+        elif ws._state == _OPEN:
+            await ws.close(1000)
+    except BaseException as exc:  # noqa: BLE001 - a refusal that cannot be packed
+        _failed(route, ws, exc)
+    finally:
+        _tasks.pop(ws._id, None)
+        _host.release(ws._id)
+
+
+def _forbidden():
+    from . import http
+    return http.Response(403, {"content-type": "text/plain; charset=utf-8"},
+                         "Forbidden: the handler did not accept the WebSocket\n")
+
+
+def _refuse(ws, packed):
+    ws._state = _CLOSED
+    if not ws._handshake.done():
+        ws._handshake.set_result(packed)
+
+
+def _failed(route, ws, exc):
+    """The handler raised: before the handshake the upgrade is answered 500, after it the
+    socket closes with 1011; the traceback goes to the log either way, never to the client."""
+    from . import _bridge
+    req = ws.request
+    if isinstance(exc, asyncio.CancelledError):
+        log.warning(f"WebSocket {req.path}: {route.label} was cancelled")
+    else:
+        log.error(f"WebSocket {req.path}: {route.label} raised "
+                  f"{type(exc).__name__}\n{_bridge.format_traceback(exc)}")
+    if not ws._handshake.done():
+        ws._state = _CLOSED
+        ws._handshake.set_result(_bridge.FAILED)
+    elif ws._state == _OPEN:
+        ws._state = _CLOSED
+        ws.close_code = 1011
+        _host.end(ws._id, 1011, "internal error")

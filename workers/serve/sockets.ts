@@ -1,0 +1,349 @@
+/**
+ * A worker's WebSockets: the upgrade of a request routed to a websocket route, and every open
+ * socket until it closes. Python's handler decides the handshake (./../bridge/bridge.ts
+ * `openSocket`); once it accepts, Deno upgrades the connection, incoming messages queue in the
+ * socket's {@link Inbox} for Python to take, and Python's sends go straight to the socket.
+ *
+ * Limits, per listener: `ws_max_message_bytes` (a larger message closes the socket with 1009),
+ * `ws_idle_timeout_ms` (Deno pings a socket idle for half of it and closes it with 1001 when
+ * nothing came back by the end), `ws_max_connections` per worker (an upgrade beyond it gets
+ * 503). A send waits while the socket's outgoing buffer is over {@link SEND_BUFFER_BYTES}; a
+ * handler that leaves more than {@link inboxCap} bytes unread has its socket closed with 1008
+ * (Deno cannot stop reading a socket, so the alternative would be memory without bound).
+ *
+ * A socket lives on the generation that accepted it: a reload leaves it there until it closes.
+ *
+ * Boundary: worker-side; the request path hands upgrades here, Python calls {@link forPython}.
+ *
+ * @module
+ */
+import type { Config } from "../../src/config/load.ts";
+import { answer } from "../../src/http/errors.ts";
+import { BridgeFatal, type BridgeRequest } from "../bridge/bridge.ts";
+import type { RequestContext } from "./context.ts";
+import { Inbox } from "./inbox.ts";
+import type { Metrics } from "./metrics.ts";
+
+type ServerConfig = Config["servers"][number];
+
+/** Over this many bytes waiting to go out, a send waits for the socket to drain. */
+export const SEND_BUFFER_BYTES = 1 << 20;
+
+/**
+ * Unread bytes a socket may hold before it is closed with 1008.
+ *
+ * @param maxMessageBytes the listener's `ws_max_message_bytes`
+ * @returns the cap
+ */
+export function inboxCap(maxMessageBytes: number): number {
+  return Math.max(16 << 20, 4 * maxMessageBytes);
+}
+
+/** How a connection becomes a socket: `Deno.upgradeWebSocket`, or the test harness's pair. */
+export type Upgrade = (
+  req: Request,
+  options: Deno.UpgradeWebSocketOptions,
+) => { socket: WebSocket; response: Response };
+
+/** A message, or `undefined` once the socket closed (Python sees `None`; `null` would not be). */
+type Taken = string | ArrayBuffer | undefined;
+
+/** What Python's `siphon._websocket` calls (its module docstring says what each returns). */
+export interface SocketsForPython {
+  opened(id: number): Promise<boolean>;
+  take(id: number): Taken | Promise<void>;
+  write(id: number, data: string | Uint8Array): undefined | false | Promise<void>;
+  end(id: number, code: number, reason: string): void;
+  closedWith(id: number): string;
+  release(id: number): void;
+}
+
+interface Entry {
+  id: number;
+  ctx: RequestContext;
+  requestId: string;
+  path: string;
+  socket: WebSocket | null;
+  inbox: Inbox<string | ArrayBuffer>;
+  /** Bytes queued in the inbox and not taken. */
+  queued: number;
+  opened: Promise<boolean>;
+  settleOpened: (open: boolean) => void;
+  /** Set once the socket closed (or the upgrade failed). */
+  code: number;
+  reason: string;
+  /** Counted in the open gauge (the open event fired). */
+  counted: boolean;
+}
+
+/** One worker's WebSockets. */
+export class Sockets {
+  readonly #entries = new Map<number, Entry>();
+  readonly #metrics: Metrics;
+  #nextId = 1;
+  /** Upgrading or open (what `ws_max_connections` limits). */
+  #live = 0;
+  #stopping: { code: number; reason: string } | null = null;
+  #released: (() => void) | null = null;
+
+  /** @param metrics the worker's counters (open sockets, messages in and out) */
+  constructor(metrics: Metrics) {
+    this.#metrics = metrics;
+  }
+
+  /** Sockets upgrading or open. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /**
+   * Upgrades a request routed to a websocket route, if its handler accepts.
+   *
+   * @param req the upgrade request
+   * @param call the request as the bridge takes it
+   * @param server the listener's settings
+   * @param ctx the generation the socket will live on
+   * @returns the handshake response (101), or the refusal
+   */
+  async upgrade(
+    req: Request,
+    call: BridgeRequest,
+    server: ServerConfig,
+    ctx: RequestContext,
+  ): Promise<Response> {
+    if (this.#stopping) return answer("stopping");
+    if (this.#live >= server.ws_max_connections) {
+      return answer("socketsFull", { "retry-after": "1" });
+    }
+    const entry = this.#entry(ctx, call);
+    this.#live++;
+    let handshake: Response | string;
+    try {
+      handshake = await this.#handshake(call, entry, server.request_timeout_ms);
+    } catch (e) {
+      this.#ended(entry, 1006, "");
+      ctx.log.error(`WebSocket ${call.path}: ${(e as Error).message}`, {
+        request_id: call.requestId,
+      });
+      if (e instanceof BridgeFatal) ctx.onFatal(e.message);
+      return answer("internal");
+    }
+    if (handshake instanceof Response) {
+      this.#ended(entry, 1006, "");
+      return handshake;
+    }
+    const stopping = this.#stopping as { code: number; reason: string } | null;
+    if (stopping) {
+      this.#ended(entry, stopping.code, stopping.reason);
+      return answer("stopping");
+    }
+    let upgraded: ReturnType<Upgrade>;
+    try {
+      upgraded = ctx.upgrade(req, {
+        protocol: handshake || undefined,
+        idleTimeout: server.ws_idle_timeout_ms / 1000,
+      });
+    } catch (e) {
+      this.#ended(entry, 1006, "");
+      ctx.log.warning(`WebSocket ${call.path}: ${(e as Error).message}`, {
+        request_id: call.requestId,
+      });
+      return answer("badUpgrade");
+    }
+    this.#wire(entry, upgraded.socket, server.ws_max_message_bytes);
+    return upgraded.response;
+  }
+
+  #entry(ctx: RequestContext, call: BridgeRequest): Entry {
+    let settleOpened!: (open: boolean) => void;
+    const opened = new Promise<boolean>((resolve) => settleOpened = resolve);
+    const entry: Entry = {
+      id: this.#nextId++,
+      ctx,
+      requestId: call.requestId,
+      path: call.path,
+      socket: null,
+      inbox: new Inbox(),
+      queued: 0,
+      opened,
+      settleOpened,
+      code: 0,
+      reason: "",
+      counted: false,
+    };
+    this.#entries.set(entry.id, entry);
+    return entry;
+  }
+
+  /** Python's handshake under the request deadline (504 and the handler cancelled after it). */
+  #handshake(call: BridgeRequest, entry: Entry, timeoutMs: number): Promise<Response | string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        entry.ctx.log.warning(`WebSocket ${call.path}: not accepted within ${timeoutMs} ms`, {
+          request_id: call.requestId,
+        });
+        entry.ctx.bridge.abortSocket(entry.id);
+        resolve(answer("timeout"));
+      }, timeoutMs);
+    });
+    return Promise.race([entry.ctx.bridge.openSocket(call, entry.id), timedOut])
+      .finally(() => clearTimeout(timer));
+  }
+
+  #wire(entry: Entry, socket: WebSocket, maxBytes: number): void {
+    const metrics = this.#metrics;
+    const cap = inboxCap(maxBytes);
+    entry.socket = socket;
+    socket.binaryType = "arraybuffer";
+    socket.onopen = () => {
+      entry.counted = true;
+      metrics.wsOpen++;
+      metrics.wsAccepted++;
+      entry.settleOpened(true);
+    };
+    socket.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
+      const data = e.data;
+      const size = typeof data === "string" ? textBytes(data, maxBytes) : data.byteLength;
+      metrics.wsIn++;
+      if (size > maxBytes) {
+        this.#refuse(entry, 1009, `message of ${size} bytes > ws_max_message_bytes ${maxBytes}`);
+        return;
+      }
+      entry.queued += typeof data === "string" ? data.length : data.byteLength;
+      if (entry.queued > cap) {
+        this.#refuse(entry, 1008, `the handler left over ${cap} bytes unread`);
+        return;
+      }
+      entry.inbox.push(data);
+    };
+    socket.onclose = (e: CloseEvent) => this.#ended(entry, e.code, e.reason);
+    socket.onerror = () => {}; // a close event follows
+  }
+
+  /** Closes a socket for breaking a limit and tells the log why. */
+  #refuse(entry: Entry, code: number, why: string): void {
+    entry.ctx.log.warning(`WebSocket ${entry.path}: closed with ${code}: ${why}`, {
+      request_id: entry.requestId,
+    });
+    try {
+      entry.socket?.close(code, why.slice(0, 120));
+    } catch { /* already closing */ }
+    this.#ended(entry, code, why);
+  }
+
+  /** The socket is gone (or never came): Python's reads end, the count drops. */
+  #ended(entry: Entry, code: number, reason: string): void {
+    if (entry.code !== 0) return;
+    entry.code = code || 1005;
+    entry.reason = reason;
+    entry.inbox.close();
+    entry.settleOpened(false);
+    this.#live--;
+    if (entry.counted) this.#metrics.wsOpen--;
+  }
+
+  /**
+   * Closes every open socket (`1001` at shutdown, `1011` when the interpreter failed); upgrades
+   * after this are refused.
+   *
+   * @param code close code
+   * @param reason close reason
+   * @param waitMs longest to wait for the close frames to go out
+   * @returns once every socket closed, or `waitMs` passed
+   */
+  closeAll(code: number, reason: string, waitMs = 1000): Promise<void> {
+    this.#stopping = { code, reason };
+    const closing: Promise<unknown>[] = [];
+    for (const entry of this.#entries.values()) {
+      const socket = entry.socket;
+      if (!socket || socket.readyState > WebSocket.OPEN) continue;
+      closing.push(new Promise((resolve) => socket.addEventListener("close", resolve)));
+      try {
+        socket.close(code, reason);
+      } catch { /* closing already */ }
+      this.#ended(entry, code, reason);
+    }
+    if (closing.length === 0) return Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([
+      Promise.all(closing),
+      new Promise((resolve) => timer = setTimeout(resolve, waitMs)),
+    ]).then(() => clearTimeout(timer));
+  }
+
+  /** @returns a promise that resolves once every socket's handler has returned */
+  drained(): Promise<void> {
+    if (this.#entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#released = resolve);
+  }
+
+  /** @returns the functions Python's `siphon._websocket` calls, bound to this table */
+  forPython(): SocketsForPython {
+    const entries = this.#entries;
+    const metrics = this.#metrics;
+    return {
+      opened: (id) => entries.get(id)?.opened ?? Promise.resolve(false),
+      take: (id) => {
+        const entry = entries.get(id);
+        if (!entry) return undefined;
+        const got = entry.inbox.take();
+        return got instanceof Promise ? got : taken(entry, got);
+      },
+      write: (id, data) => {
+        const socket = entries.get(id)?.socket;
+        if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+        socket.send(data);
+        metrics.wsOut++;
+        if (socket.bufferedAmount <= SEND_BUFFER_BYTES) return undefined;
+        return drain(socket);
+      },
+      end: (id, code, reason) => {
+        const entry = entries.get(id);
+        if (!entry?.socket) return;
+        try {
+          entry.socket.close(code, reason);
+        } catch { /* closing already */ }
+        this.#ended(entry, code, reason);
+      },
+      closedWith: (id) => {
+        const entry = entries.get(id);
+        return entry ? `${entry.code || 1006}\0${entry.reason}` : "1006\0";
+      },
+      release: (id) => {
+        entries.delete(id);
+        if (entries.size === 0 && this.#released) {
+          this.#released();
+          this.#released = null;
+        }
+      },
+    };
+  }
+}
+
+function taken(entry: Entry, item: string | ArrayBuffer | null): Taken {
+  if (item === null) return undefined;
+  entry.queued -= typeof item === "string" ? item.length : item.byteLength;
+  return item;
+}
+
+/** Resolves once the socket's outgoing buffer is back under the bound (or it closed). */
+function drain(socket: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount <= SEND_BUFFER_BYTES) {
+        resolve();
+      } else setTimeout(check, 2);
+    };
+    setTimeout(check, 2);
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 length of `text`, exact only when it could be near `limit` (cheap otherwise). */
+function textBytes(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length;
+  if (text.length > limit) return text.length;
+  return encoder.encode(text).byteLength;
+}
