@@ -35,8 +35,12 @@ export interface PubSubForPython {
   subscribe(topic: string): number;
   /** Resolves once the backend delivers the topic's messages to this worker. */
   ready(id: number): Promise<void>;
-  /** A message, `undefined` once unsubscribed, or a promise to wait on before taking again. */
-  take(id: number): Message | undefined | Promise<void>;
+  /** A message, `undefined` once unsubscribed, or `false`: nothing yet, `deliver(id, message)`
+   * will hand over the next one. */
+  take(id: number, deliver: (id: number, message: Message | undefined) => boolean):
+    | Message
+    | undefined
+    | false;
   unsubscribe(id: number): void;
 }
 
@@ -132,8 +136,8 @@ export class PubSub {
         const sub = this.#subs.get(id);
         return sub ? this.#topics.get(sub.topic)!.joined : Promise.resolve();
       },
-      take: (id) => {
-        const got = this.#subs.get(id)?.inbox.take() ?? null;
+      take: (id, deliver) => {
+        const got = this.#subs.get(id)?.inbox.take((m) => deliver(id, m)) ?? null;
         return got ?? undefined;
       },
       unsubscribe: (id) => {

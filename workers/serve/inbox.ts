@@ -1,22 +1,26 @@
 /**
  * A queue read from Python: a WebSocket's incoming messages, a pubsub subscription's
- * deliveries. `take` answers at once when something is queued (no promise, no extra turn of the
- * event loop); otherwise it gives a promise that resolves when something arrived, and the reader
- * takes again. The item never travels in the promise: a reader that gave up waiting (a
- * cancelled `asyncio.wait_for`) loses nothing. `null` means the inbox was closed and everything
- * queued has been taken.
+ * deliveries. `take` answers at once when something is queued; otherwise the reader waits on a
+ * Python future and the next item is handed straight to it (one call into Python, no JS promise
+ * for Pyodide to wrap). A reader that gave up waiting (a cancelled `asyncio.wait_for`) refuses
+ * the hand-over and the item stays queued: nothing is lost.
  *
  * Boundary: worker-side; no limits of its own (the owner decides what to do when it is full).
  *
  * @module
  */
 
+/**
+ * Hands an item (or `undefined`: closed) to the reader waiting for it; false when the reader
+ * no longer waits (it gave up), and the item is queued instead.
+ */
+export type HandOver<T> = (item: T | undefined) => boolean;
+
 /** One reader's queue. */
 export class Inbox<T> {
   #items: T[] = [];
   #head = 0;
-  #arrived: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  #waiting: HandOver<T> | null = null;
   #closed = false;
 
   /** Items queued and not taken. */
@@ -30,38 +34,38 @@ export class Inbox<T> {
   }
 
   /**
-   * Queues an item, or hands it to the waiting reader.
+   * Hands the item to the waiting reader, or queues it.
    *
    * @param item what arrived
    * @returns false when the inbox is closed (the item is dropped)
    */
   push(item: T): boolean {
     if (this.#closed) return false;
+    const waiting = this.#waiting;
+    if (waiting !== null) {
+      this.#waiting = null;
+      if (waiting(item)) return true;
+    }
     this.#items.push(item);
-    this.#wakeReaders();
     return true;
   }
 
-  /** No more items will come; readers get what is queued, then `null`. */
+  /** No more items will come; readers get what is queued, then the end. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wakeReaders();
-  }
-
-  #wakeReaders(): void {
-    const wake = this.#wake;
-    if (wake === null) return;
-    this.#wake = this.#arrived = null;
-    wake();
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    waiting?.(undefined);
   }
 
   /**
-   * The next item, or a promise to wait on before taking again.
+   * The next item; when there is none, `handOver` gets the next one as it arrives.
    *
-   * @returns the item, `null` once closed and empty, or a promise that resolves on news
+   * @param handOver how a reader that waits takes the next item
+   * @returns the item, `null` once closed and empty, or `false`: wait for `handOver`
    */
-  take(): T | null | Promise<void> {
+  take(handOver: HandOver<T>): T | null | false {
     if (this.#head < this.#items.length) {
       const item = this.#items[this.#head];
       this.#items[this.#head++] = undefined as T;
@@ -75,6 +79,7 @@ export class Inbox<T> {
       return item;
     }
     if (this.#closed) return null;
-    return this.#arrived ??= new Promise((resolve) => this.#wake = resolve);
+    this.#waiting = handOver;
+    return false;
   }
 }

@@ -47,11 +47,15 @@ export type Upgrade = (
 
 /** A message, or `undefined` once the socket closed (Python sees `None`; `null` would not be). */
 type Taken = string | ArrayBuffer | undefined;
+/** Python's hand-over for a reader that waits (`siphon._waiters.Waiters.deliver`). */
+export type Deliver = (id: number, item: Taken) => boolean;
 
 /** What Python's `siphon._websocket` calls (its module docstring says what each returns). */
 export interface SocketsForPython {
   opened(id: number): Promise<boolean>;
-  take(id: number): Taken | Promise<void>;
+  /** A message, `undefined` once closed, or `false`: nothing yet, `deliver(id, item)` will
+   * hand over the next one. */
+  take(id: number, deliver: Deliver): Taken | false;
   write(id: number, data: string | Uint8Array): undefined | false | Promise<void>;
   end(id: number, code: number, reason: string): void;
   closedWith(id: number): string;
@@ -284,11 +288,15 @@ export class Sockets {
     const metrics = this.#metrics;
     return {
       opened: (id) => entries.get(id)?.opened ?? Promise.resolve(false),
-      take: (id) => {
+      take: (id, deliver) => {
         const entry = entries.get(id);
         if (!entry) return undefined;
-        const got = entry.inbox.take();
-        return got instanceof Promise ? got : taken(entry, got);
+        const got = entry.inbox.take((item) => {
+          if (!deliver(id, item)) return false;
+          taken(entry, item ?? null);
+          return true;
+        });
+        return got === false ? false : taken(entry, got);
       },
       write: (id, data) => {
         const socket = entries.get(id)?.socket;

@@ -9,8 +9,8 @@ Response, or 500). Once open, messages come from the worker's inbox for the sock
 straight to Deno's socket; a send waits while the socket's outgoing buffer is over its bound.
 
 ``_host`` is the worker's socket table (attached by ``siphon._runtime``): ``opened(id)`` →
-Promise[bool], ``take(id)`` → str | ArrayBuffer | None (closed) | a Promise to await before
-taking again,
+Promise[bool], ``take(id, deliver)`` → str | ArrayBuffer | None (closed) | False (nothing yet:
+``deliver`` gets the next one, see ``siphon._waiters``),
 ``write(id, data)`` → None | False (closed) | Promise (buffer full: wait for it),
 ``end(id, code, reason)``, ``closedWith(id)`` → ``"code\\0reason"``, ``release(id)``. (Not
 ``send``/``next``/``close``: a JsProxy answers those names itself.)
@@ -21,8 +21,10 @@ import asyncio
 from pyodide.ffi import to_js
 
 from . import log
+from ._waiters import Waiters
 
 _host = None
+_WAITERS = Waiters()
 _tasks = {}  # socket id -> the handler's task (cancelled when the upgrade misses its deadline)
 
 # RFC 6455 7.4: codes an endpoint may send (1004-1006 and 1015 are reserved for reporting).
@@ -95,27 +97,27 @@ class WebSocket:
     async def receive(self):
         """The next message: ``str`` (text frame) or ``bytes`` (binary frame). Raises
         :class:`WebSocketClosed` once the socket is closed."""
-        if self._state != _OPEN:
-            await self.accept()
-        got = _host.take(self._id)
-        while got is not None and type(got) is not str and hasattr(got, "then"):
-            await got  # something arrived: take again (a cancelled wait loses nothing)
-            got = _host.take(self._id)
-        if type(got) is str:
-            return got
-        if got is None:
-            self._closed_by_peer()
-            raise WebSocketClosed(self.close_code, self.close_reason)
-        return got.to_bytes()
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            raise WebSocketClosed(self.close_code, self.close_reason) from None
 
     def __aiter__(self):
         return self
 
     async def __anext__(self):
-        try:
-            return await self.receive()
-        except WebSocketClosed:
-            raise StopAsyncIteration from None
+        # The message path: one call to take what is queued, else a wait for the hand-over.
+        if self._state != _OPEN:
+            await self.accept()
+        got = _host.take(self._id, _WAITERS.proxy)
+        if got is False:
+            got = await _WAITERS.wait(self._id)
+        if type(got) is str:
+            return got
+        if got is None:
+            self._closed_by_peer()
+            raise StopAsyncIteration
+        return got.to_bytes()
 
     async def send(self, message):
         """Send ``message``: ``str`` as a text frame, ``bytes`` as a binary one. Waits while the

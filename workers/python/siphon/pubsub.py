@@ -21,9 +21,13 @@ Example::
 
 from pyodide.ffi import JsException, to_js
 
+from ._waiters import Waiters
+from ._waiters import take as _take
+
 __all__ = ["publish", "subscribe", "Subscription", "PubSubError"]
 
 _host = None  # the worker's pubsub (workers/host/pubsub.ts), set by siphon._runtime
+_WAITERS = Waiters()
 
 
 class PubSubError(RuntimeError):
@@ -83,10 +87,7 @@ class Subscription:
     async def __anext__(self):
         if not self._open:
             raise StopAsyncIteration
-        got = _host.take(self._id)
-        while got is not None and type(got) is not str and hasattr(got, "then"):
-            await got  # something arrived: take again (a cancelled wait loses nothing)
-            got = _host.take(self._id)
+        got = await _take(_host, self._id, _WAITERS)
         if type(got) is str:
             return got
         if got is None:
