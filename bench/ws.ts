@@ -1,8 +1,9 @@
 /**
  * WebSockets: `deno task bench:ws`. Echo messages per second, siphon-deno with 2 workers against
- * uvicorn+starlette with 2 processes (Debian's python3-websockets), rounds alternating between
- * them, medians, the server's CPU per message; then memory per idle socket with
- * BENCH_SOCKETS (10,000) sockets held open on each. Everything on 127.0.0.1; the load client
+ * uvicorn+starlette with 2 processes (Debian's python3-websockets) and plain Deno.serve echoing in
+ * JS from 2 workers (the floor of this wire path), rounds alternating between them, medians, the
+ * server's CPU per message; and, first, memory per idle socket with BENCH_SOCKETS (10,000)
+ * sockets held open on each. Everything on 127.0.0.1; the load client
  * (bench/ws_client.ts) is a process of its own and stops itself.
  *
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (5 s), BENCH_CONNECTIONS (64), BENCH_SOCKETS (10000),
@@ -119,7 +120,14 @@ try {
       (port) => ({ cmd: uvicornCommand(port, 2) }),
       true,
     ),
+    await start("plain Deno.serve, 2 workers, echo in JS", 8097, (port) => ({
+      cmd: toolArgs("serve", "bench/peers/plain_ws.ts", [String(port), "2"]),
+    }), false),
   );
+  // Memory first, on servers that have served nothing yet: the echo rounds leave garbage that
+  // would blur the idle baseline.
+  const memory: Awaited<ReturnType<typeof perSocket>>[] = [];
+  for (const s of servers) memory.push(await perSocket(s));
   for (const s of servers) await echo(s, 2); // warm-up
   for (let r = 1; r <= rounds; r++) {
     for (const s of servers) {
@@ -133,9 +141,7 @@ try {
           .join(", "),
     );
   }
-  const memory: Awaited<ReturnType<typeof perSocket>>[] = [];
-  for (const s of servers) memory.push(await perSocket(s));
-  const [ours, peer] = servers;
+  const [ours, peer, plain] = servers;
   console.log(
     `\nEcho, ${connections} connections each sending a 32-byte text message and awaiting its ` +
       `echo; ${rounds} rounds of ${seconds} s, alternating; medians\n`,
@@ -155,7 +161,8 @@ try {
   console.log(
     `\nsiphon-deno / uvicorn: ${(median(ours.rates) / median(peer.rates)).toFixed(2)}× the ` +
       `echo rate (target ≥ 1.5×), ${(median(ours.cpuUs) / median(peer.cpuUs)).toFixed(2)}× the ` +
-      `CPU per message; ${memory[0].kib.toFixed(1)} KiB per idle socket (target ≤ 16 KiB)`,
+      `CPU per message; ${memory[0].kib.toFixed(1)} KiB per idle socket (target ≤ 16 KiB); ` +
+      `plain Deno.serve's echo costs ${median(plain.cpuUs).toFixed(1)} µs per message here`,
   );
 } finally {
   for (const s of servers) await s.proc.stop();

@@ -140,6 +140,10 @@ Deno.test("the edge proxy bounds slow clients and forwards to the app's listener
   assert.match(app, /max_body_bytes: 1048576/);
   assert.equal(setting("proxy_buffering"), "off", "streamed responses pass through");
   assert.equal(setting("proxy_request_buffering"), "off", "streamed uploads pass through");
+  // WebSocket upgrades pass through; other requests keep the pooled keep-alive connection
+  assert.match(conf, /proxy_set_header Upgrade \$http_upgrade;/);
+  assert.match(conf, /proxy_set_header Connection \$connection_upgrade;/);
+  assert.match(conf, /map \$http_upgrade \$connection_upgrade \{\s*default upgrade;\s*"" "";/);
   const edge = m.get("Deployment").spec.template.spec.containers[1];
   const mount = edge.volumeMounts[0];
   assert.ok(edge.args.includes(`${mount.mountPath}/nginx.conf`));

@@ -57,6 +57,8 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
         # asyncio's call_soon without the 4 ms clamp on chained setTimeout(0) (workers/host/scheduler.ts)
         import pyodide.webloop
         pyodide.webloop.scheduleCallback = schedule
+        from . import _soon
+        _soon.install()  # ready callbacks in batches (siphon._soon)
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()

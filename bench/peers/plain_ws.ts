@@ -1,0 +1,17 @@
+// The WebSocket floor for bench/ws.ts: plain Deno.serve echoing every message in JS, from N
+// workers with reusePort (siphon-deno's layout, no Python). `plain_ws.ts PORT N`; any other
+// request gets "ok" (what the bench polls until the server is up).
+const port = Number(Deno.args[0] ?? 8097);
+const workers = Number(Deno.args[1] ?? 2);
+const inWorker =
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+if (inWorker) {
+  Deno.serve({ hostname: "127.0.0.1", port, reusePort: true, onListen: () => {} }, (req) => {
+    if (req.headers.get("upgrade") !== "websocket") return new Response("ok");
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    socket.onmessage = (e) => socket.send(e.data);
+    return response;
+  });
+} else {
+  for (let i = 0; i < workers; i++) new Worker(import.meta.url, { type: "module" });
+}
