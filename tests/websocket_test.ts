@@ -212,6 +212,7 @@ Deno.test("WebSockets on one worker: idle timeout, slow subscriber, connection c
     MAX_SOCKETS: "3",
     IDLE_MS: "600",
     QUEUE: "4",
+    TIMEOUT_MS: "2000",
   });
   try {
     await t.step(
@@ -252,6 +253,17 @@ Deno.test("WebSockets on one worker: idle timeout, slow subscriber, connection c
         await closeAll([lazy, active]);
       },
     );
+
+    await t.step("a client gone before the handshake does not hold its handler", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode(
+        "GET /ws/slow HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      ));
+      conn.close(); // before the handler accepts
+      await server.waitForLog(/slow ended with 1006/);
+      await waitFor(async () => (await metric("siphon_websockets_open")) === 0, "0 open");
+    });
 
     await t.step("beyond ws_max_connections the upgrade gets 503", async () => {
       const a = connect(url("/ws/echo/a"));

@@ -154,7 +154,7 @@ export class Sockets {
       });
       return answer("badUpgrade");
     }
-    this.#wire(entry, upgraded.socket, server.ws_max_message_bytes);
+    this.#wire(entry, upgraded.socket, server.ws_max_message_bytes, server.request_timeout_ms);
     return upgraded.response;
   }
 
@@ -195,12 +195,25 @@ export class Sockets {
       .finally(() => clearTimeout(timer));
   }
 
-  #wire(entry: Entry, socket: WebSocket, maxBytes: number): void {
+  #wire(entry: Entry, socket: WebSocket, maxBytes: number, openWithinMs: number): void {
     const metrics = this.#metrics;
     const cap = inboxCap(maxBytes);
     entry.socket = socket;
     socket.binaryType = "arraybuffer";
+    // A client gone before the 101 went out leaves a socket that never opens and never closes:
+    // give up on it, so the handler's accept() ends (1006) instead of waiting forever.
+    const never = setTimeout(() => {
+      this.#ended(entry, 1006, "the connection closed before the handshake completed");
+      try {
+        socket.close();
+      } catch { /* never opened */ }
+    }, openWithinMs);
     socket.onopen = () => {
+      clearTimeout(never);
+      if (entry.code !== 0) { // gave up on it already
+        socket.close(1001, "the handshake took too long");
+        return;
+      }
       entry.counted = true;
       metrics.wsOpen++;
       metrics.wsAccepted++;
@@ -221,7 +234,10 @@ export class Sockets {
       }
       entry.inbox.push(data);
     };
-    socket.onclose = (e: CloseEvent) => this.#ended(entry, e.code, e.reason);
+    socket.onclose = (e: CloseEvent) => {
+      clearTimeout(never);
+      this.#ended(entry, e.code, e.reason);
+    };
     socket.onerror = () => {}; // a close event follows
   }
 
