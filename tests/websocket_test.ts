@@ -265,6 +265,20 @@ Deno.test("WebSockets on one worker: idle timeout, slow subscriber, connection c
       await waitFor(async () => (await metric("siphon_websockets_open")) === 0, "0 open");
     });
 
+    await t.step(
+      "a socket handler that blocks the loop is interrupted; the worker serves on",
+      async () => {
+        const c = connect(url("/ws/spin"));
+        assert.equal(await c.opened, true);
+        c.send("go");
+        assert.equal((await c.closed).code, 1011);
+        await server.waitForLog(/spin \(WS \/ws\/spin\) raised KeyboardInterrupt/);
+        const d = connect(url("/ws/echo/after-spin"));
+        assert.equal(JSON.parse(await d.next() as string).room, "after-spin");
+        await closeAll([d]);
+      },
+    );
+
     await t.step("beyond ws_max_connections the upgrade gets 503", async () => {
       const a = connect(url("/ws/echo/a"));
       const b = connect(url("/ws/echo/b"));

@@ -88,6 +88,7 @@ async function runAll(start: TestStart): Promise<string> {
     services: {
       log: () => {}, // the harness keeps Python's log lines and shows them with a failure
       schedule: fastScheduler(),
+      stackSwitching: true,
       wait: (ms: number) => Atomics.wait(interrupt, 0, 0, ms),
       killed: () => Atomics.load(kill, 0) === 1,
       fetch: () => Promise.reject(new Error("no network in script tests")),

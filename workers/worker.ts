@@ -30,7 +30,7 @@ import { workerLife } from "./serve/life.ts";
 import { Outbound } from "./host/outbound.ts";
 import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
 import { PubSub } from "./host/pubsub.ts";
-import { fastScheduler } from "./host/scheduler.ts";
+import { fastScheduler, underDeadline } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
 import { loadPython, preloadPyodide } from "./host/python.ts";
 import { type Listener, listenerFor, listenerKey, startListener } from "./serve/listener.ts";
@@ -231,7 +231,12 @@ function services(config: Config, log: Logger): PythonServices {
     log: (level, text, rid) => log.at(level, text, rid ? { request_id: rid } : undefined),
     wait: (ms) => Atomics.wait(interrupt, 0, 0, ms),
     killed: () => Atomics.load(kill, 0) === 1,
-    schedule,
+    schedule: underDeadline(
+      schedule,
+      () => clock,
+      () => interrupt,
+      Math.max(...config.servers.map((s) => s.request_timeout_ms)),
+    ),
     fetch: outbound.fetch.bind(outbound),
     fetchStream: outbound.fetchStream.bind(outbound),
     readStream: outbound.read.bind(outbound),

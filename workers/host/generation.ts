@@ -35,6 +35,9 @@ export interface PythonServices {
   killed(): boolean;
   /** asyncio's scheduler (a MessageChannel one: no clamped zero-delay timers). */
   schedule?(callback: () => void, delayMs?: number): void;
+  /** asyncio's steps may call `run_sync` (the script test runner); serving leaves it off, so
+   * the watchdog's interrupt reaches a step that blocks. */
+  stackSwitching?: boolean;
   fetch(...args: unknown[]): Promise<unknown>;
   fetchStream?(...args: unknown[]): Promise<unknown>;
   readStream?(id: number): Promise<unknown>;

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { DeadlineClock } from "../serve/deadlines.ts";
 
 /**
  * Makes a scheduler with Pyodide's `scheduleCallback(callback, delayMs)` signature: no delay
@@ -37,4 +38,36 @@ export function fastScheduler(): (callback: () => void, delayMs?: number) => voi
     ready.push(callback);
     channel.port2.postMessage(0);
   };
+}
+
+/**
+ * The same scheduler, each callback run under a deadline: asyncio's steps outside a request —
+ * a WebSocket handler between messages, a background task — that block the event loop past
+ * `limitMs` are interrupted by the watchdog (KeyboardInterrupt) as an overrunning request is.
+ * (A step inside a request is under that request's own deadline too; the earliest wins.)
+ *
+ * @param schedule the scheduler to wrap
+ * @param clock the worker's deadline clock
+ * @param interrupt Pyodide's interrupt flag, cleared before each step (a stale interrupt must
+ *   not land in the next one)
+ * @param limitMs the longest one step may block
+ * @returns the scheduler
+ */
+export function underDeadline(
+  schedule: (callback: () => void, delayMs?: number) => void,
+  clock: () => DeadlineClock,
+  interrupt: () => Int32Array,
+  limitMs: number,
+): (callback: () => void, delayMs?: number) => void {
+  return (callback, delayMs) =>
+    schedule(() => {
+      const deadlines = clock();
+      interrupt()[0] = 0;
+      const token = deadlines.begin(Date.now() + limitMs);
+      try {
+        callback();
+      } finally {
+        deadlines.end(token);
+      }
+    }, delayMs);
 }

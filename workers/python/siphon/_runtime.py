@@ -58,7 +58,8 @@ def attach(host, env_json, clients_json="{}", caches_json="{}"):
         import pyodide.webloop
         pyodide.webloop.scheduleCallback = schedule
         from . import _soon
-        _soon.install()  # ready callbacks in batches (siphon._soon)
+        # ready callbacks in batches (siphon._soon); the test runner's need run_sync
+        _soon.install(may_syncify=bool(getattr(host, "stackSwitching", False)))
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()

@@ -13,14 +13,19 @@ from collections import deque
 _ready = deque()
 _scheduled = False
 _loop_class = None
+_may_syncify = False
 
 
-def install():
-    """Replace ``WebLoop.call_soon`` (once per interpreter)."""
-    global _loop_class
+def install(may_syncify=False):
+    """Replace ``WebLoop.call_soon`` (once per interpreter). ``may_syncify``: batches run on a
+    stack that ``run_sync`` can switch (the test runner needs it); without it (serving) they run
+    as plain calls, which Pyodide's interrupt reaches — a step that blocks the loop past its
+    deadline is interrupted by the watchdog."""
+    global _loop_class, _may_syncify
     import pyodide.webloop as webloop
     if _loop_class is not None:
         return
+    _may_syncify = may_syncify
     _loop_class = webloop.WebLoop
     _loop_class.call_soon = _call_soon
 
@@ -39,7 +44,7 @@ def _schedule():
     import pyodide.webloop as webloop
     from pyodide.ffi import create_once_callable
     _scheduled = True
-    webloop.scheduleCallback(create_once_callable(_flush, _may_syncify=True), 0)
+    webloop.scheduleCallback(create_once_callable(_flush, _may_syncify=_may_syncify), 0)
 
 
 def _flush():
