@@ -365,14 +365,17 @@ Deno.test("siphon.pubsub (memory) reaches every worker in order; SIGTERM closes 
 
 Deno.test("a hot reload leaves open sockets on their generation; new ones get the new one", async () => {
   const dir = fixtureCopy();
-  const { server, url } = await serve({ WORKERS: "1" }, dir);
+  const { server, url } = await serve({ WORKERS: "1", TIMEOUT_MS: "1000" }, dir);
   try {
     const old = connect(url("/ws/echo/old"));
     assert.equal(JSON.parse(await old.next() as string).version, "v1");
     const script = join(dir, "app.py");
     Deno.writeTextFileSync(
       script,
-      Deno.readTextFileSync(script).replace('VERSION = "v1"', 'VERSION = "v2"'),
+      // v2 also has a slow on_startup: longer than request_timeout_ms, which bounds a serving
+      // generation's steps but not the start of the next one
+      Deno.readTextFileSync(script).replace('VERSION = "v1"', 'VERSION = "v2"') +
+        "\n\n@http.on_startup\ndef slow_start():\n    time.sleep(1.5)\n",
     );
     await server.waitForLog(/reloaded \(file change\): generation 2 serving/);
     const fresh = connect(url("/ws/echo/new"));

@@ -29,7 +29,7 @@ import type { RunningListener } from "./serve/mtls.ts";
 import { workerLife } from "./serve/life.ts";
 import { Outbound } from "./host/outbound.ts";
 import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
-import { PubSub } from "./host/pubsub.ts";
+import { PubSubs } from "./host/pubsub.ts";
 import { fastScheduler, underDeadline } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
 import { loadPython, preloadPyodide } from "./host/python.ts";
@@ -79,6 +79,11 @@ function cacheCall(name: string, callJson: string): string {
 const outbound = new Outbound();
 const schedule = fastScheduler();
 const redis = new RedisCaches(createLogger({ source: "redis" }));
+/** siphon.pubsub: one per backend, shared by every generation of this worker. */
+const pubsubs = new PubSubs(
+  life.metrics,
+  (topic, message) => post({ type: "publish", topic, message }),
+);
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
@@ -135,7 +140,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       if (current) post({ type: "stats", stats: memoryStats(current) });
       return;
     case "published":
-      memoryPubSub?.deliver(msg.topic, msg.message);
+      pubsubs.relayed(msg.topic, msg.message);
       return;
     case "stop":
       await stop(msg.graceMs, msg.runShutdownHooks);
@@ -236,6 +241,7 @@ function services(config: Config, log: Logger): PythonServices {
       () => clock,
       () => interrupt,
       Math.max(...config.servers.map((s) => s.request_timeout_ms)),
+      () => served.has(config),
     ),
     fetch: outbound.fetch.bind(outbound),
     fetchStream: outbound.fetchStream.bind(outbound),
@@ -247,28 +253,12 @@ function services(config: Config, log: Logger): PythonServices {
       return redis.run({ url: c.url!, prefix: c.prefix }, JSON.parse(callJson));
     },
     sockets: life.sockets.forPython(),
-    pubsub: pubsubFor(config.pubsub, log).forPython(),
+    pubsub: pubsubs.for(config.pubsub, log).forPython(),
   };
 }
 
-/** The memory backend's subscriptions, shared by every generation of this worker. */
-let memoryPubSub: PubSub | null = null;
-/** Redis backends by URL. */
-const redisPubSubs = new Map<string, PubSub>();
-
-/** This worker's pubsub for a generation's `pubsub:` (the same one for the same backend). */
-function pubsubFor(settings: Config["pubsub"], log: Logger): PubSub {
-  const relay = (topic: string, message: string | Uint8Array) =>
-    post({ type: "publish", topic, message });
-  let pubsub = settings.backend === "redis" ? redisPubSubs.get(settings.url!) : memoryPubSub;
-  if (!pubsub) {
-    pubsub = new PubSub(settings, life.metrics, relay, log);
-    if (settings.backend === "redis") redisPubSubs.set(settings.url!, pubsub);
-    else memoryPubSub = pubsub;
-  }
-  pubsub.queue = settings.subscriber_queue;
-  return pubsub;
-}
+/** The configs of the generations that have served (their asyncio steps run under a deadline). */
+const served = new WeakSet<Config>();
 
 /**
  * Makes the pending generation current: existing listeners get its settings and context in
@@ -307,6 +297,7 @@ async function commit(): Promise<void> {
   }
   const replaced = current;
   current = next;
+  served.add(next.config);
   pending = null;
   // A fresh interpreter starts the recycling counts again; the old one's wasm memory (and the
   // new one's load buffers) are freed once V8 collects them: a full collection, once serving

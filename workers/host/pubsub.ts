@@ -156,6 +156,53 @@ export class PubSub {
   }
 }
 
+/** A worker's pubsubs: one per backend (memory, or a Redis URL), whichever generation asks. */
+export class PubSubs {
+  readonly #metrics: Metrics;
+  readonly #relay: (topic: string, message: Message) => void;
+  #memory: PubSub | null = null;
+  readonly #redis = new Map<string, PubSub>();
+
+  /**
+   * @param metrics the worker's counters
+   * @param relay hands a memory-backend message to the supervisor for the other workers
+   */
+  constructor(metrics: Metrics, relay: (topic: string, message: Message) => void) {
+    this.#metrics = metrics;
+    this.#relay = relay;
+  }
+
+  /**
+   * The pubsub for a generation's `pubsub:` (the same one for the same backend, so sockets of
+   * an older generation keep hearing what newer ones publish).
+   *
+   * @param settings the config's `pubsub`
+   * @param log where Redis trouble goes
+   * @returns the pubsub
+   */
+  for(settings: Config["pubsub"], log: Logger): PubSub {
+    const redis = settings.backend === "redis";
+    let pubsub = redis ? this.#redis.get(settings.url!) : this.#memory;
+    if (!pubsub) {
+      pubsub = new PubSub(settings, this.#metrics, this.#relay, log);
+      if (redis) this.#redis.set(settings.url!, pubsub);
+      else this.#memory = pubsub;
+    }
+    pubsub.queue = settings.subscriber_queue;
+    return pubsub;
+  }
+
+  /**
+   * A message another worker published (memory backend).
+   *
+   * @param topic the topic
+   * @param message the message
+   */
+  relayed(topic: string, message: Message): void {
+    this.#memory?.deliver(topic, message);
+  }
+}
+
 const BYTES_MARK = [0, 0x62]; // "\0b"
 /** Longest a publish to Redis may take before it fails (Redis down or unreachable). */
 const PUBLISH_TIMEOUT_MS = 5000;

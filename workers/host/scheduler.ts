@@ -51,6 +51,8 @@ export function fastScheduler(): (callback: () => void, delayMs?: number) => voi
  * @param interrupt Pyodide's interrupt flag, cleared before each step (a stale interrupt must
  *   not land in the next one)
  * @param limitMs the longest one step may block
+ * @param serving whether the generation serves yet: `on_startup` (before it does) is unbounded,
+ *   as it is at boot
  * @returns the scheduler
  */
 export function underDeadline(
@@ -58,9 +60,11 @@ export function underDeadline(
   clock: () => DeadlineClock,
   interrupt: () => Int32Array,
   limitMs: number,
+  serving: () => boolean,
 ): (callback: () => void, delayMs?: number) => void {
   return (callback, delayMs) =>
     schedule(() => {
+      if (!serving()) return callback();
       const deadlines = clock();
       interrupt()[0] = 0;
       const token = deadlines.begin(Date.now() + limitMs);
