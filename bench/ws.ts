@@ -38,8 +38,9 @@ interface Server {
 
 /** Runs the load client and returns its JSON line(s). */
 function client(args: string[]) {
-  return new Deno.Command(toolArgs("drive", "bench/ws_client.ts", args)[0], {
-    args: toolArgs("drive", "bench/ws_client.ts", args).slice(1),
+  const [cmd, ...rest] = toolArgs("drive", "bench/ws_client.ts", args);
+  return new Deno.Command(cmd, {
+    args: rest,
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",

@@ -73,20 +73,45 @@ export interface RawClient {
   readAll(): Promise<Uint8Array>;
 }
 
+/** The headers of a WebSocket upgrade request (for `fetch`, which then sees the answer). */
+export const UPGRADE_HEADERS = {
+  upgrade: "websocket",
+  connection: "Upgrade",
+  "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "sec-websocket-version": "13",
+};
+
+/**
+ * An upgrade request as it goes on the wire.
+ *
+ * @param port the server's port
+ * @param path request target
+ * @param extra more headers (e.g. `Authorization`, which Deno's WebSocket cannot send)
+ * @returns the bytes
+ */
+export function handshakeRequest(
+  port: number,
+  path: string,
+  extra: Record<string, string> = {},
+): Uint8Array {
+  const headers = { host: `127.0.0.1:${port}`, ...UPGRADE_HEADERS, ...extra };
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  return new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${lines}\r\n`);
+}
+
 /**
  * Upgrades a TCP connection to `127.0.0.1:port` + `path` by hand.
  *
+ * @param extra more request headers
  * @returns the client, once the 101 arrived
  */
-export async function rawConnect(port: number, path: string): Promise<RawClient> {
+export async function rawConnect(
+  port: number,
+  path: string,
+  extra: Record<string, string> = {},
+): Promise<RawClient> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(
-    new TextEncoder().encode(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
-        "Sec-WebSocket-Version: 13\r\n\r\n",
-    ),
-  );
+  await conn.write(handshakeRequest(port, path, extra));
   let got = new Uint8Array(0);
   const buf = new Uint8Array(65536);
   while (true) {

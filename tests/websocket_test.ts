@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, ROOT, startServer, waitFor } from "./_server.ts";
-import { type Client, connect, frames, rawConnect } from "./_ws.ts";
+import {
+  type Client,
+  connect,
+  frames,
+  handshakeRequest,
+  rawConnect,
+  UPGRADE_HEADERS,
+} from "./_ws.ts";
 
 const FIXTURE = join(ROOT, "tests", "fixtures", "websocket");
 
@@ -76,12 +83,7 @@ Deno.test("WebSockets: handshake, messages, guards, failures and limits", async 
       const refused = connect(url("/ws/private"));
       assert.equal(await refused.opened, false);
       const res = await fetch(`http://127.0.0.1:${port}/ws/private`, {
-        headers: {
-          upgrade: "websocket",
-          connection: "Upgrade",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-          "sec-websocket-version": "13",
-        },
+        headers: UPGRADE_HEADERS,
       });
       assert.equal(res.status, 401);
       assert.equal(await res.text(), "who are you?");
@@ -93,23 +95,10 @@ Deno.test("WebSockets: handshake, messages, guards, failures and limits", async 
 
     await t.step("a handler that closes says so with its code and reason", async () => {
       // Deno's WebSocket cannot send Authorization: a hand-made handshake can
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      await conn.write(new TextEncoder().encode(
-        "GET /ws/private HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          "Authorization: Bearer let-me-in\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
-          "Sec-WebSocket-Version: 13\r\n\r\n",
-      ));
-      const all: number[] = [];
-      const buf = new Uint8Array(4096);
-      for (let n = await conn.read(buf); n !== null; n = await conn.read(buf).catch(() => null)) {
-        all.push(...buf.subarray(0, n));
-        if (new TextDecoder().decode(new Uint8Array(all)).includes("that is all")) break;
-      }
-      conn.close();
-      const text = new TextDecoder().decode(new Uint8Array(all));
-      assert.match(text, /^HTTP\/1.1 101/);
-      const body = new Uint8Array(all).slice(text.indexOf("\r\n\r\n") + 4);
-      const got = frames(body);
+      const raw = await rawConnect(port, "/ws/private", { authorization: "Bearer let-me-in" });
+      assert.match(raw.head, /^HTTP\/1.1 101/);
+      const got = frames(await raw.readAll()); // up to the server's close frame
+      raw.conn.close();
       assert.deepEqual(got.map(([op]) => op), [1, 8]);
       assert.equal(new TextDecoder().decode(got[0][1]), "secret");
       assert.equal((got[1][1][0] << 8) | got[1][1][1], 4001);
@@ -138,12 +127,7 @@ Deno.test("WebSockets: handshake, messages, guards, failures and limits", async 
       async () => {
         const status = async (how: string) => {
           const res = await fetch(`http://127.0.0.1:${port}/ws/refuse/${how}`, {
-            headers: {
-              upgrade: "websocket",
-              connection: "Upgrade",
-              "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-              "sec-websocket-version": "13",
-            },
+            headers: UPGRADE_HEADERS,
           });
           const text = await res.text();
           return `${res.status} ${text.trim()}`;
@@ -256,10 +240,7 @@ Deno.test("WebSockets on one worker: idle timeout, slow subscriber, connection c
 
     await t.step("a client gone before the handshake does not hold its handler", async () => {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      await conn.write(new TextEncoder().encode(
-        "GET /ws/slow HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-      ));
+      await conn.write(handshakeRequest(port, "/ws/slow"));
       conn.close(); // before the handler accepts
       await server.waitForLog(/slow ended with 1006/);
       await waitFor(async () => (await metric("siphon_websockets_open")) === 0, "0 open");
@@ -285,12 +266,7 @@ Deno.test("WebSockets on one worker: idle timeout, slow subscriber, connection c
       const x = connect(url("/ws/echo/x"));
       await Promise.all([a.next(), b.next(), x.next()]);
       const res = await fetch(`http://127.0.0.1:${port}/ws/echo/c`, {
-        headers: {
-          upgrade: "websocket",
-          connection: "Upgrade",
-          "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-          "sec-websocket-version": "13",
-        },
+        headers: UPGRADE_HEADERS,
       });
       assert.equal(res.status, 503);
       assert.equal(res.headers.get("retry-after"), "1");

@@ -23,7 +23,7 @@ import type { Config } from "../../src/config/load.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Metrics } from "../serve/metrics.ts";
 import { Inbox } from "../serve/inbox.ts";
-import { loadRedis } from "./redis_cache.ts";
+import { redisClient, type RedisTrouble, redisTrouble } from "./redis_cache.ts";
 
 /** A published message: text or bytes. */
 export type Message = string | Uint8Array;
@@ -243,14 +243,13 @@ export function fromRedis(raw: Uint8Array): Message {
 class RedisBackend implements Backend {
   readonly #url: string;
   readonly #deliver: (topic: string, message: Message) => void;
-  readonly #log: Logger;
+  readonly #trouble: RedisTrouble;
   #clients: Promise<{ pub: RedisClientType; sub: RedisClientType }> | undefined;
-  #lastWarning = 0;
 
   constructor(url: string, deliver: (topic: string, message: Message) => void, log: Logger) {
     this.#url = url;
     this.#deliver = deliver;
-    this.#log = log;
+    this.#trouble = redisTrouble(log, "pubsub redis");
   }
 
   async publish(topic: string, message: Message): Promise<void> {
@@ -291,22 +290,8 @@ class RedisBackend implements Backend {
   }
 
   async #connect(): Promise<{ pub: RedisClientType; sub: RedisClientType }> {
-    const { createClient } = await loadRedis();
-    const client = () => {
-      const c = createClient({
-        url: this.#url,
-        socket: { reconnectStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000) },
-      }) as RedisClientType;
-      c.on("error", (e: Error) => {
-        const now = Date.now();
-        if (now - this.#lastWarning < 1000) return;
-        this.#lastWarning = now;
-        this.#log.warning(`pubsub redis ${this.#url}: ${e.message || e.name}; reconnecting`);
-      });
-      return c;
-    };
-    const pub = client();
-    const sub = client();
+    const pub = await redisClient(this.#url, this.#trouble);
+    const sub = await redisClient(this.#url, this.#trouble);
     await Promise.all([pub.connect(), sub.connect()]);
     return { pub, sub };
   }

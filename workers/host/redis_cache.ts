@@ -19,16 +19,15 @@ export interface RedisSpec {
 /** One worker's Redis connections. */
 export class RedisCaches {
   readonly #clients = new Map<string, { client?: RedisClientType; first: Promise<unknown> }>();
-  readonly #log: Logger;
   readonly #timeoutMs: number;
-  #lastWarning = 0;
+  readonly #trouble: RedisTrouble;
 
   /**
    * @param log where connection trouble is reported (at most once a second)
    * @param timeoutMs longest a command may take
    */
   constructor(log: Logger, timeoutMs = 2000) {
-    this.#log = log;
+    this.#trouble = redisTrouble(log, "redis");
     this.#timeoutMs = timeoutMs;
   }
 
@@ -112,24 +111,61 @@ export class RedisCaches {
   }
 
   async #connect(url: string, entry: { client?: RedisClientType }): Promise<void> {
-    const { createClient } = await loadRedis();
-    const client = createClient({
-      url,
+    const client = await redisClient(url, this.#trouble, {
       disableOfflineQueue: true,
-      socket: {
-        connectTimeout: this.#timeoutMs,
-        reconnectStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
-      },
-    }) as RedisClientType;
-    client.on("error", (e: Error) => {
-      const now = Date.now();
-      if (now - this.#lastWarning < 1000) return;
-      this.#lastWarning = now;
-      this.#log.warning(`redis ${url}: ${e.message || e.name}; reconnecting`);
+      connectTimeoutMs: this.#timeoutMs,
     });
     entry.client = client;
     await client.connect().catch(() => {}); // trouble shows as the error event
   }
+}
+
+/** Reports a client's connection trouble: `label URL: what; reconnecting`, once a second. */
+export type RedisTrouble = (url: string, e: Error) => void;
+
+/**
+ * One warning a second at most, shared by the clients of one owner.
+ *
+ * @param log where it goes
+ * @param label what the clients are for, e.g. `redis` (a cache) or `pubsub redis`
+ * @returns the reporter
+ */
+export function redisTrouble(log: Logger, label: string): RedisTrouble {
+  let last = 0;
+  return (url, e) => {
+    const now = Date.now();
+    if (now - last < 1000) return;
+    last = now;
+    log.warning(`${label} ${url}: ${e.message || e.name}; reconnecting`);
+  };
+}
+
+/**
+ * A node-redis client for `url`, not yet connected: it reconnects with backoff (50 ms doubling
+ * to 2 s) and reports trouble through `trouble`.
+ *
+ * @param url redis:// or rediss://
+ * @param trouble where connection errors go
+ * @param options `disableOfflineQueue`: fail commands at once while disconnected;
+ *   `connectTimeoutMs`: node-redis's connect timeout (its default when absent)
+ * @returns the client
+ */
+export async function redisClient(
+  url: string,
+  trouble: RedisTrouble,
+  options: { disableOfflineQueue?: boolean; connectTimeoutMs?: number } = {},
+): Promise<RedisClientType> {
+  const { createClient } = await loadRedis();
+  const client = createClient({
+    url,
+    ...(options.disableOfflineQueue ? { disableOfflineQueue: true } : {}),
+    socket: {
+      ...(options.connectTimeoutMs ? { connectTimeout: options.connectTimeoutMs } : {}),
+      reconnectStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
+    },
+  }) as RedisClientType;
+  client.on("error", (e: Error) => trouble(url, e));
+  return client;
 }
 
 let redisModule: Promise<typeof import("redis")> | undefined;

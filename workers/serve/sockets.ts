@@ -95,11 +95,6 @@ export class Sockets {
     this.#metrics = metrics;
   }
 
-  /** Sockets upgrading or open. */
-  get live(): number {
-    return this.#live;
-  }
-
   /**
    * Upgrades a request routed to a websocket route, if its handler accepts.
    *
@@ -179,20 +174,24 @@ export class Sockets {
     return entry;
   }
 
-  /** Python's handshake under the request deadline (504 and the handler cancelled after it). */
+  /**
+   * Python's handshake under the request deadline, on the worker's deadline clock as a
+   * request's Python is (504 and the handler cancelled after it).
+   */
   #handshake(call: BridgeRequest, entry: Entry, timeoutMs: number): Promise<Response | string> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const { ctx } = entry;
+    let token = 0;
     const timedOut = new Promise<Response>((resolve) => {
-      timer = setTimeout(() => {
-        entry.ctx.log.warning(`WebSocket ${call.path}: not accepted within ${timeoutMs} ms`, {
+      token = ctx.clock.begin(Date.now() + timeoutMs, () => {
+        ctx.log.warning(`WebSocket ${call.path}: not accepted within ${timeoutMs} ms`, {
           request_id: call.requestId,
         });
-        entry.ctx.bridge.abortSocket(entry.id);
+        ctx.bridge.abortSocket(entry.id);
         resolve(answer("timeout"));
-      }, timeoutMs);
+      });
     });
-    return Promise.race([entry.ctx.bridge.openSocket(call, entry.id), timedOut])
-      .finally(() => clearTimeout(timer));
+    return Promise.race([ctx.bridge.openSocket(call, entry.id), timedOut])
+      .finally(() => ctx.clock.end(token));
   }
 
   #wire(entry: Entry, socket: WebSocket, maxBytes: number, openWithinMs: number): void {
@@ -227,7 +226,7 @@ export class Sockets {
         this.#refuse(entry, 1009, `message of ${size} bytes > ws_max_message_bytes ${maxBytes}`);
         return;
       }
-      entry.queued += typeof data === "string" ? data.length : data.byteLength;
+      entry.queued += queuedSize(data);
       if (entry.queued > cap) {
         this.#refuse(entry, 1008, `the handler left over ${cap} bytes unread`);
         return;
@@ -246,10 +245,15 @@ export class Sockets {
     entry.ctx.log.warning(`WebSocket ${entry.path}: closed with ${code}: ${why}`, {
       request_id: entry.requestId,
     });
+    this.#close(entry, code, why.slice(0, 120), why);
+  }
+
+  /** Sends the close frame (if the socket is still open) and ends the entry. */
+  #close(entry: Entry, code: number, reason: string, logged = reason): void {
     try {
-      entry.socket?.close(code, why.slice(0, 120));
-    } catch { /* already closing */ }
-    this.#ended(entry, code, why);
+      entry.socket?.close(code, reason);
+    } catch { /* closing already */ }
+    this.#ended(entry, code, logged);
   }
 
   /** The socket is gone (or never came): Python's reads end, the count drops. */
@@ -279,10 +283,7 @@ export class Sockets {
       const socket = entry.socket;
       if (!socket || socket.readyState > WebSocket.OPEN) continue;
       closing.push(new Promise((resolve) => socket.addEventListener("close", resolve)));
-      try {
-        socket.close(code, reason);
-      } catch { /* closing already */ }
-      this.#ended(entry, code, reason);
+      this.#close(entry, code, reason);
     }
     if (closing.length === 0) return Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -324,11 +325,7 @@ export class Sockets {
       },
       end: (id, code, reason) => {
         const entry = entries.get(id);
-        if (!entry?.socket) return;
-        try {
-          entry.socket.close(code, reason);
-        } catch { /* closing already */ }
-        this.#ended(entry, code, reason);
+        if (entry?.socket) this.#close(entry, code, reason);
       },
       closedWith: (id) => {
         const entry = entries.get(id);
@@ -347,8 +344,13 @@ export class Sockets {
 
 function taken(entry: Entry, item: string | ArrayBuffer | null): Taken {
   if (item === null) return undefined;
-  entry.queued -= typeof item === "string" ? item.length : item.byteLength;
+  entry.queued -= queuedSize(item);
   return item;
+}
+
+/** What a queued message counts against the inbox cap (UTF-16 units for text: no encoding). */
+function queuedSize(item: string | ArrayBuffer): number {
+  return typeof item === "string" ? item.length : item.byteLength;
 }
 
 /** Resolves once the socket's outgoing buffer is back under the bound (or it closed). */

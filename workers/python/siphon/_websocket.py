@@ -91,8 +91,7 @@ class WebSocket:
         self._handshake.set_result("\0" + (subprotocol or ""))
         self._state = _OPEN
         if not await _host.opened(self._id):
-            self._closed_by_peer()
-            raise WebSocketClosed(self.close_code, self.close_reason)
+            raise self._gone()
 
     async def receive(self):
         """The next message: ``str`` (text frame) or ``bytes`` (binary frame). Raises
@@ -106,7 +105,8 @@ class WebSocket:
         return self
 
     async def __anext__(self):
-        # The message path: one call to take what is queued, else a wait for the hand-over.
+        # The message path: one call to take what is queued, else a wait for the hand-over
+        # (siphon._waiters.take written out: one coroutine frame less per message).
         if self._state != _OPEN:
             await self.accept()
         got = _host.take(self._id, _WAITERS.proxy)
@@ -115,7 +115,7 @@ class WebSocket:
         if type(got) is str:
             return got
         if got is None:
-            self._closed_by_peer()
+            self._gone()
             raise StopAsyncIteration
         return got.to_bytes()
 
@@ -134,8 +134,7 @@ class WebSocket:
         if sent is None:
             return
         if sent is False:
-            self._closed_by_peer()
-            raise WebSocketClosed(self.close_code, self.close_reason)
+            raise self._gone()
         await sent
 
     async def close(self, code=1000, reason=""):
@@ -158,11 +157,13 @@ class WebSocket:
         self.close_code, self.close_reason = code, reason
         _host.end(self._id, code, reason)
 
-    def _closed_by_peer(self):
+    def _gone(self):
+        """The socket closed under us: take its close code; returns the error to raise."""
         self._state = _CLOSED
         if self.close_code is None:
             code, _, reason = str(_host.closedWith(self._id)).partition("\0")
             self.close_code, self.close_reason = int(code), reason
+        return WebSocketClosed(self.close_code, self.close_reason)
 
     def __repr__(self):
         state = ("new", "open", "closed")[self._state]
