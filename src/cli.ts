@@ -14,7 +14,7 @@ import {
   withLogOverrides,
 } from "./config/load.ts";
 import { loadConfig } from "./config/files.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, LogBudget, type Logger } from "./log.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { checkScript } from "./supervisor/check.ts";
 import { basename } from "node:path";
@@ -139,7 +139,7 @@ async function serve(
   signals: Signals,
 ): Promise<number> {
   const { config, configFile } = options;
-  const log = createLogger({ level: config.log.level, format: config.log.format });
+  const log = supervisorLog(config);
   log.info(
     `starting siphon-deno ${VERSION} (pid ${Deno.pid}): ${config.workers} workers, ` +
       `config ${configFile}`,
@@ -273,4 +273,15 @@ async function health(url: string): Promise<number> {
     console.error(`${url}: ${(e as Error).message}`);
   }
   return 1;
+}
+
+/** The supervisor's own log, with the config's level, format and bounds. */
+function supervisorLog(config: Config): Logger {
+  const { level, format, max_line_bytes, max_bytes_per_sec } = config.log;
+  return createLogger({
+    level,
+    format,
+    maxLineBytes: max_line_bytes,
+    budget: new LogBudget(max_bytes_per_sec),
+  });
 }

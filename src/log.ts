@@ -23,6 +23,86 @@ const FLUSH_MS = 20;
 /** …or as soon as this many characters wait. */
 const FLUSH_CHARS = 64 * 1024;
 
+/** The longest message a line carries by default (`log.max_line_bytes`); the rest is cut. */
+export const MAX_LINE_BYTES = 16384;
+/** What a thread may write per second by default (`log.max_bytes_per_sec`). */
+export const MAX_BYTES_PER_SEC = 1048576;
+
+/**
+ * One thread's write allowance, shared by its loggers (a worker's generations come and go; its
+ * allowance stays): a token bucket of `bytesPerSec` a second, holding at most one second's worth.
+ * Lines past it are dropped and counted; the next line written (or a timer, a second after the
+ * first drop) says how many went.
+ */
+export class LogBudget {
+  #rate: number;
+  #tokens: number;
+  #at: number;
+  #dropped = 0;
+  #droppedBytes = 0;
+  #since = 0;
+  /** Lines dropped, ever (for /metrics). */
+  droppedTotal = 0;
+  /** Lines cut at `log.max_line_bytes`, ever (for /metrics). */
+  cutTotal = 0;
+
+  /** @param bytesPerSec the allowance; 0 = no limit @default MAX_BYTES_PER_SEC */
+  constructor(bytesPerSec = MAX_BYTES_PER_SEC) {
+    this.#rate = bytesPerSec;
+    this.#tokens = bytesPerSec;
+    this.#at = Date.now();
+  }
+
+  /** Changes the allowance (a reload may). */
+  set rate(bytesPerSec: number) {
+    this.#rate = bytesPerSec;
+    this.#tokens = Math.min(this.#tokens, bytesPerSec);
+  }
+
+  /**
+   * Takes `bytes` from the allowance.
+   *
+   * @param bytes the line's length
+   * @param now epoch ms
+   * @returns whether the line may be written
+   */
+  take(bytes: number, now = Date.now()): boolean {
+    if (this.#rate <= 0) return true;
+    const elapsed = Math.max(0, now - this.#at);
+    this.#tokens = Math.min(this.#rate, this.#tokens + elapsed * this.#rate / 1000);
+    this.#at = now;
+    if (this.#tokens >= bytes) {
+      this.#tokens -= bytes;
+      return true;
+    }
+    if (this.#dropped === 0) this.#since = now;
+    this.#dropped++;
+    this.droppedTotal++;
+    this.#droppedBytes += bytes;
+    return false;
+  }
+
+  /**
+   * The line that reports the dropped ones, once; null when none were dropped.
+   *
+   * @param now epoch ms
+   * @returns the message
+   */
+  summary(now = Date.now()): string | null {
+    if (this.#dropped === 0) return null;
+    const text = `log: suppressed ${this.#dropped} lines (${this.#droppedBytes} bytes) in the ` +
+      `last ${((now - this.#since) / 1000).toFixed(1)} s: this thread wrote more than ` +
+      `log.max_bytes_per_sec (${this.#rate}); raise it in the config, or log less`;
+    this.#dropped = this.#droppedBytes = 0;
+    return text;
+  }
+
+  /** Whether lines were dropped since the last {@link summary}. */
+  get dropping(): boolean {
+    return this.#dropped > 0;
+  }
+}
+
 /** A logger bound to a level, a format and a source tag. */
 export interface Logger {
   debug(message: string, fields?: Fields): void;
@@ -51,6 +131,10 @@ export interface LoggerOptions {
   write?: (text: string) => void;
   /** Batch debug/info lines (flushed within 20 ms, or at 64 KiB, or before a warning). @default false */
   buffered?: boolean;
+  /** A longer message is cut here and marked (UTF-8 bytes). @default MAX_LINE_BYTES */
+  maxLineBytes?: number;
+  /** The thread's write allowance; access lines do not count against it. @default none */
+  budget?: LogBudget;
 }
 
 /**
@@ -79,9 +163,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     pending = "";
     write(text);
   };
+  const maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const budget = options.budget;
+  const allowed = budget
+    ? allowance(budget, (text) => {
+      flush();
+      write(format(new Date().toISOString(), "warning", source, text, undefined));
+    })
+    : () => true;
   const emit = (level: Level, message: string, fields?: Fields, always = false) => {
     if (RANK[level] < min && !always) return;
+    if (message.length > maxLine / 3) {
+      const cut = capped(message, maxLine);
+      if (cut !== message && budget) budget.cutTotal++;
+      message = cut;
+    }
     const line = format(new Date().toISOString(), level, source, message, fields);
+    if (!always && !allowed(line.length)) return;
     if (!options.buffered || RANK[level] >= RANK.warning) {
       flush();
       write(line);
@@ -101,6 +199,45 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     enabled: (level) => RANK[level] >= min,
     flush,
   };
+}
+
+/**
+ * Whether a line of `length` may be written now; the dropped ones are summed up through `say`,
+ * a second after the first drop or before the next line written, whichever comes first.
+ */
+function allowance(budget: LogBudget, say: (text: string) => void): (length: number) => boolean {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const summarise = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const text = budget.summary();
+    if (text) say(text);
+  };
+  return (length) => {
+    if (!budget.take(length)) {
+      timer ??= setTimeout(summarise, 1000);
+      return false;
+    }
+    if (budget.dropping) summarise();
+    return true;
+  };
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * `message` cut to at most `maxBytes` of UTF-8, marked with how much was cut.
+ *
+ * @param message the message
+ * @param maxBytes the cap
+ * @returns the message, or its cut form
+ */
+export function capped(message: string, maxBytes: number): string {
+  const bytes = encoder.encode(message);
+  if (bytes.byteLength <= maxBytes) return message;
+  // A character cut in half decodes as U+FFFD; drop it.
+  const head = decoder.decode(bytes.subarray(0, maxBytes)).replace(/\uFFFD$/, "");
+  return `${head}… [truncated: ${bytes.byteLength - maxBytes} more bytes]`;
 }
 
 /** Turns one event into one line. */

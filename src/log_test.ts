@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { createHeldLogger, createLogger } from "./log.ts";
+import { capped, createHeldLogger, createLogger, LogBudget } from "./log.ts";
 
 function sink() {
   const writes: string[] = [];
@@ -85,4 +85,47 @@ Deno.test("createHeldLogger() holds lines until released, then writes them and l
   assert.deepEqual(writes.map((w) => JSON.parse(w).msg), ["first", "second", "third"]);
   assert.equal(JSON.parse(writes[1]).ms, 1);
   assert.equal(held.enabled("debug"), false);
+});
+
+Deno.test("createLogger() cuts a long message and says how much went", () => {
+  const { writes, write } = sink();
+  const log = createLogger({ write, format: "json", maxLineBytes: 1024 });
+  log.info("x".repeat(100_000));
+  log.info("é".repeat(600)); // 1,200 bytes: cut inside no character
+  const [a, b] = writes.map((w) => JSON.parse(w).msg as string);
+  assert.equal(a, "x".repeat(1024) + "… [truncated: 98976 more bytes]");
+  assert.equal(b, "é".repeat(512) + "… [truncated: 176 more bytes]");
+  assert.equal(capped("short", 1024), "short");
+});
+
+Deno.test("LogBudget drops lines past its rate and the next line written says how many", () => {
+  const budget = new LogBudget(1000);
+  const t = 1_000_000;
+  assert.equal(budget.take(600, t), true);
+  assert.equal(budget.take(600, t), false);
+  assert.equal(budget.take(600, t + 100), false); // 500 tokens by now
+  assert.equal(budget.take(300, t + 200), true);
+  assert.match(
+    budget.summary(t + 200)!,
+    /^log: suppressed 2 lines \(1200 bytes\) in the last 0\.2 s/,
+  );
+  assert.equal(budget.summary(t + 300), null);
+  assert.equal(new LogBudget(0).take(1e9), true);
+});
+
+Deno.test("createLogger() with a budget: a flood is cut to the rate, then summarised; access lines pass", async () => {
+  const { writes, write } = sink();
+  const log = createLogger({ write, budget: new LogBudget(4096), source: "w1" });
+  for (let i = 0; i < 1000; i++) log.info(`line ${i} ${"y".repeat(100)}`);
+  for (let i = 0; i < 50; i++) log.access(`GET /${i} 200`, { status: 200 });
+  const written = writes.filter((w) => w.includes(" line ")).length;
+  assert.ok(written > 0 && written < 60, `wrote ${written} of 1000`);
+  assert.equal(writes.filter((w) => w.includes("GET /")).length, 50);
+  // The summary comes by itself a second after the first drop.
+  await new Promise((r) => setTimeout(r, 1100));
+  const summary = writes.find((w) => w.includes("suppressed"));
+  assert.match(
+    summary ?? "",
+    /WARNING \[w1\] log: suppressed \d+ lines .*log\.max_bytes_per_sec \(4096\)/,
+  );
 });

@@ -41,7 +41,32 @@ export interface MetricsSnapshot {
   sockets: { open: number; accepted: number; messagesIn: number; messagesOut: number };
   /** `siphon.pubsub`: published in this worker, delivered to its subscribers, dropped there. */
   pubsub: { published: number; delivered: number; dropped: number };
+  /** Times each bound refused or cut something, by its config key (a fixed set: {@link LIMITS}). */
+  limits: Partial<Record<Limit, number>>;
+  /** This worker's listeners that stopped accepting (each was re-opened or is being). */
+  listenerFailures: number;
 }
+
+/**
+ * The bounds `/metrics` counts hits of (`siphon_limit_hits_total{limit}`): config keys, so the
+ * label set is fixed and docs/deployment.md can name what each one does.
+ */
+export const LIMITS = [
+  "max_inflight",
+  "max_body_bytes",
+  "response_headers",
+  "ws_max_connections",
+  "ws_max_message_bytes",
+  "ws_max_unread_bytes",
+  "ws_close_timeout_ms",
+  "log.max_line_bytes",
+  "log.max_bytes_per_sec",
+  "cache.max_value_bytes",
+  "cache.max_bytes",
+] as const;
+
+/** One of {@link LIMITS}. */
+export type Limit = typeof LIMITS[number];
 
 /** @returns a snapshot with nothing counted */
 export function emptySnapshot(): MetricsSnapshot {
@@ -54,6 +79,8 @@ export function emptySnapshot(): MetricsSnapshot {
     inflight: 0,
     sockets: { open: 0, accepted: 0, messagesIn: 0, messagesOut: 0 },
     pubsub: { published: 0, delivered: 0, dropped: 0 },
+    limits: {},
+    listenerFailures: 0,
   };
 }
 
@@ -91,5 +118,9 @@ export function addSnapshot(into: MetricsSnapshot, from: MetricsSnapshot): Metri
       delivered: into.pubsub.delivered + from.pubsub.delivered,
       dropped: into.pubsub.dropped + from.pubsub.dropped,
     },
+    limits: Object.fromEntries(
+      LIMITS.map((l) => [l, (into.limits[l] ?? 0) + (from.limits[l] ?? 0)]).filter(([, n]) => n),
+    ),
+    listenerFailures: into.listenerFailures + from.listenerFailures,
   };
 }

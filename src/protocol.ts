@@ -69,7 +69,8 @@ export interface WorkerStats {
 
 /** Worker → supervisor. Types ending in `_failed` answer the step they name. */
 export type FromWorker =
-  | { type: "prepared"; id: number; python: "snapshot" | "cold"; ms: number }
+  /** `routes`: how many routes the prepared generation serves. */
+  | { type: "prepared"; id: number; python: "snapshot" | "cold"; ms: number; routes: number }
   | { type: "prepare_failed"; id: number; message: string }
   | { type: "committed"; id: number }
   | { type: "commit_failed"; id: number; message: string }
@@ -87,6 +88,9 @@ export type FromWorker =
   | { type: "cache"; name: string; call: CacheCall }
   /** `siphon.pubsub` (memory backend): hand this message to every other worker. */
   | { type: "publish"; topic: string; message: string | Uint8Array }
+  /** Unasked: a listener stopped accepting by itself (`up` false: it is being started again),
+   * or accepts again (`up` true). The supervisor's `/readyz` is 503 while any is down. */
+  | { type: "listener"; id: number; listen: string; up: boolean; cause: string }
   /** Unasked: a client's mutual-TLS handshake failed (the supervisor rate-limits the warning). */
   | { type: "handshake_failed"; failure: HandshakeFailure };
 

@@ -78,6 +78,8 @@ export interface RunOptions {
   args?: string[];
   /** The folder the command runs from, as `deno task` from there. @default ROOT */
   cwd?: string;
+  /** Start it under `ulimit -n` of this many descriptors. @default the test's own limit */
+  fileLimit?: number;
 }
 
 function spawn(options: RunOptions) {
@@ -88,8 +90,11 @@ function spawn(options: RunOptions) {
     ...options.args ?? [],
   ]);
   const cwd = options.cwd ?? ROOT;
-  return new Deno.Command(cmd, {
-    args,
+  const limited = options.fileLimit
+    ? ["-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, cmd, ...args]
+    : null;
+  return new Deno.Command(limited ? "sh" : cmd, {
+    args: limited ?? args,
     cwd,
     env: { ...env, INIT_CWD: cwd, SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
     stdin: "null",

@@ -63,3 +63,83 @@ Deno.test("reload opens an added listener and closes a removed one; the kept one
     assert.equal((await server.stop()).code, 0);
   }
 });
+
+/** A temporary app with a /v route answering `version`. */
+function versioned(version: number): string {
+  return "from siphon import http\nimport os\n\n@http.route('/v')\ndef v(req):\n" +
+    `    return http.Response(200, None, "${version}")\n\n` +
+    "@http.route('/exit')\ndef exit_now(req):\n    os._exit(1)\n";
+}
+
+Deno.test("saves written in place under load: no half-written script is ever served", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-inplace-" });
+  const admin = freePort();
+  const port = freePort();
+  Deno.writeTextFileSync(`${dir}/app.py`, versioned(0));
+  Deno.writeTextFileSync(
+    `${dir}/http.yaml`,
+    `script: app.py\nworkers: 2\nadmin: { listen: "127.0.0.1:${admin}" }\n` +
+      `servers:\n  - listen: 127.0.0.1:${port}\n`,
+  );
+  const server = await startServer({ config: `${dir}/http.yaml` });
+  const bad: string[] = [];
+  let requests = 0;
+  let loading = true;
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 4 });
+  const load = (async () => {
+    while (loading) {
+      const res = await fetch(`http://127.0.0.1:${port}/v`, { client });
+      const text = await res.text();
+      requests++;
+      if (res.status !== 200) bad.push(`${res.status} ${text}`);
+    }
+  })();
+  try {
+    // As `sed … > app.py` saves, by a slow writer: the file is emptied, stays so past the
+    // watcher's debounce, then is written, in place.
+    for (let i = 1; i <= 8; i++) {
+      Deno.writeTextFileSync(`${dir}/app.py`, "");
+      await new Promise((r) => setTimeout(r, 150));
+      Deno.writeTextFileSync(`${dir}/app.py`, versioned(i));
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    await waitFor(
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/v`, { client });
+        return await r.text() === "8";
+      },
+      "the last save served",
+      server.logs,
+    );
+    // Emptied and left so: refused, the old generation keeps serving.
+    Deno.writeTextFileSync(`${dir}/app.py`, "# nothing here yet\n");
+    await server.waitForLog(
+      /app\.py defines no routes, while generation \d+ serves 2: refusing it/,
+    );
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/v`, { client })).text(), "8");
+    // Deleted, then a worker dies: its replacement runs the generation's code as it was loaded.
+    Deno.removeSync(`${dir}/app.py`);
+    await server.waitForLog(/script: file not found/);
+    const exit = await fetch(`http://127.0.0.1:${port}/exit`);
+    await exit.body?.cancel();
+    await server.waitForLog(/worker \d replaced in \d+ ms/);
+    await waitFor(
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${admin}/readyz`);
+        await r.body?.cancel();
+        return r.status === 200;
+      },
+      "/readyz 200 after the replacement",
+      server.logs,
+    );
+    loading = false;
+    await load;
+    assert.ok(requests > 50, `the load hardly ran: ${requests}`);
+    assert.deepEqual(bad, [], server.logs());
+  } finally {
+    loading = false;
+    await load.catch(() => {});
+    client.close();
+    await server.stop();
+  }
+});

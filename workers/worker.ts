@@ -16,16 +16,21 @@
 import type { PyodideAPI } from "pyodide";
 import type { PyProxy } from "pyodide/ffi";
 import type { Config } from "../src/config/load.ts";
-import { createHeldLogger, createLogger, type HeldLogger, type Logger } from "../src/log.ts";
+import {
+  createHeldLogger,
+  createLogger,
+  type HeldLogger,
+  LogBudget,
+  type Logger,
+} from "../src/log.ts";
 import { ask } from "../src/cache/channel.ts";
-import type { CacheCall } from "../src/cache/memory_store.ts";
-import type { FromWorker, ToWorker, WorkerStats } from "../src/protocol.ts";
+import { type CacheCall, checkValueSize } from "../src/cache/memory_store.ts";
+import type { FromWorker, ToWorker } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { SnapshotFile } from "../src/pyodide/snapshot_file.ts";
 import { logMarks, mark } from "../src/startup.ts";
 import { DeadlineClock } from "./serve/deadlines.ts";
 import { buildGeneration as buildGenerationIn, type PythonServices } from "./host/generation.ts";
-import type { RunningListener } from "./serve/mtls.ts";
 import { workerLife } from "./serve/life.ts";
 import { Outbound } from "./host/outbound.ts";
 import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
@@ -33,7 +38,9 @@ import { PubSubs } from "./host/pubsub.ts";
 import { fastScheduler, underDeadline } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
 import { loadPython, preloadPyodide } from "./host/python.ts";
-import { type Listener, listenerFor, listenerKey, startListener } from "./serve/listener.ts";
+import { Listeners } from "./serve/listeners.ts";
+import { memoryStats, memoryVerdict } from "./host/memory.ts";
+import { spanNamer } from "./serve/trace.ts";
 import type { RequestContext, WorkerLife } from "./serve/context.ts";
 
 mark("worker module loaded");
@@ -59,7 +66,11 @@ let kill: Int32Array;
 let clock: DeadlineClock;
 let current: Generation | null = null;
 let pending: Generation | null = null;
-const listeners = new Map<string, { listener: Listener; http: RunningListener }>();
+/** This worker's listeners, kept accepting; the supervisor hears when one goes down or back up. */
+const listeners = new Listeners({
+  onChange: (listen, up, cause) =>
+    post({ type: "listener", id: init?.id ?? -1, listen, up, cause }),
+});
 let recycleAsked = false;
 const life: WorkerLife = workerLife({
   onRequest: () => {
@@ -69,11 +80,25 @@ const life: WorkerLife = workerLife({
 });
 
 const post = (msg: FromWorker) => self.postMessage(msg);
+/** This worker's log allowance (`log.max_bytes_per_sec`), kept across its generations. */
+const logBudget = new LogBudget();
+life.metrics.logCounts = () => ({ cut: logBudget.cutTotal, dropped: logBudget.droppedTotal });
 
 /** `siphon.cache` on a memory cache: the supervisor holds the store; returns the JSON answer. */
-function cacheCall(name: string, callJson: string): string {
+function cacheCall(config: Config, name: string, callJson: string): string {
   const call: CacheCall = JSON.parse(callJson);
+  checkSize(call, config.cache[name]?.max_value_bytes ?? Infinity);
   return ask(init!.control.cache, () => post({ type: "cache", name, call }), 5000);
+}
+
+/** A value over `max_value_bytes` is refused here, before it travels (and counted). */
+function checkSize(call: CacheCall, maxValueBytes: number): void {
+  try {
+    checkValueSize(call, maxValueBytes);
+  } catch (e) {
+    life.metrics.hit("cache.max_value_bytes");
+    throw e;
+  }
 }
 
 const outbound = new Outbound();
@@ -102,7 +127,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         const t0 = performance.now();
         pending = await buildGeneration(msg.config, { snapshot: msg.snapshot });
         pending.ctx.log.flush(); // boot lines come before the supervisor's "serving"
-        post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0 });
+        const routes = pending.ctx.labels.length;
+        post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0, routes });
       } catch (e) {
         pending = null;
         post({ type: "prepare_failed", id, message: errorText(e) });
@@ -137,7 +163,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       post({ type: "metrics", id, snapshot: life.metrics.snapshot() });
       return;
     case "stats":
-      if (current) post({ type: "stats", stats: memoryStats(current) });
+      if (current) post({ type: "stats", stats: memoryStats(id, current.py, current.runtime) });
       return;
     case "published":
       pubsubs.relayed(msg.topic, msg.message);
@@ -149,15 +175,31 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   }
 };
 
-// A Python exception escaping an asyncio callback must not kill the worker.
+// A Python exception escaping an asyncio callback must not kill the worker; the interpreter
+// exiting there (the watchdog's kill reaching a background task) must end it.
 self.addEventListener("error", (e) => {
   e.preventDefault();
-  current?.ctx.log.error(`uncaught error in worker: ${e.message}`);
+  uncaught(`uncaught error in worker: ${e.message}`);
 });
 self.addEventListener("unhandledrejection", (e) => {
   e.preventDefault();
-  current?.ctx.log.error(`unhandled rejection in worker: ${errorText(e.reason)}`);
+  uncaught(`unhandled rejection in worker: ${errorText(e.reason)}`);
 });
+
+function uncaught(text: string): void {
+  current?.ctx.log.error(text);
+  if (current && !alive(current.py)) die(`the interpreter ended outside a request (${text})`);
+}
+
+/** Whether the interpreter still runs Python (after os._exit or a wasm trap it does not). */
+function alive(py: PyodideAPI): boolean {
+  try {
+    py.runPython("None");
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Loads a fresh interpreter, imports the script, compiles routes, runs on_startup (unless
@@ -168,11 +210,14 @@ async function buildGeneration(
   { startup = true, snapshot = init?.snapshot ?? null } = {},
 ): Promise<Generation> {
   if (!init) throw new Error("worker not initialised");
+  logBudget.rate = config.log.max_bytes_per_sec;
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
     source: `w${init.id}`,
     buffered: true,
+    maxLineBytes: config.log.max_line_bytes,
+    budget: logBudget,
   });
   if (Object.values(config.cache).some((c) => c.backend === "redis")) {
     loadRedis().catch(() => {}); // loads beside the interpreter; a failure shows on first use
@@ -247,10 +292,12 @@ function services(config: Config, log: Logger): PythonServices {
     fetchStream: outbound.fetchStream.bind(outbound),
     readStream: outbound.read.bind(outbound),
     closeStream: outbound.close.bind(outbound),
-    cache: cacheCall,
-    cacheAsync: (name, callJson) => {
+    cache: (name, callJson) => cacheCall(config, name, callJson),
+    cacheAsync: async (name, callJson) => {
       const c = config.cache[name];
-      return redis.run({ url: c.url!, prefix: c.prefix }, JSON.parse(callJson));
+      const call: CacheCall = JSON.parse(callJson);
+      checkSize(call, c.max_value_bytes);
+      return await redis.run({ url: c.url!, prefix: c.prefix }, call);
     },
     sockets: life.sockets.forPython(),
     pubsub: pubsubs.for(config.pubsub, log).forPython(),
@@ -268,29 +315,7 @@ const served = new WeakSet<Config>();
 async function commit(): Promise<void> {
   const next = pending;
   if (!next) throw new Error("nothing prepared to commit");
-  const wanted = new Map(next.config.servers.map((s) => [listenerKey(s), s]));
-  const opened: [string, { listener: Listener; http: RunningListener }][] = [];
-  try {
-    for (const [key, server] of wanted) {
-      if (listeners.has(key)) continue;
-      const listener = listenerFor(server, next.ctx);
-      opened.push([key, { listener, http: await startListener(listener) }]);
-    }
-  } catch (e) {
-    await Promise.all(opened.map(([, l]) => l.http.shutdown()));
-    throw e;
-  }
-  for (const [key, entry] of listeners) {
-    const server = wanted.get(key);
-    if (server) {
-      listenerFor(server, next.ctx, entry.listener);
-    } else {
-      listeners.delete(key);
-      entry.http.shutdown().catch(() => {});
-      next.ctx.log.info(`closed listener ${key}`);
-    }
-  }
-  for (const [key, entry] of opened) listeners.set(key, entry);
+  await listeners.commit(next.config.servers, next.ctx);
   if (!current) {
     clock.start();
     setInterval(checkMemory, 1000);
@@ -314,30 +339,12 @@ function askRecycle(reason: string): void {
   post({ type: "recycle", id: init?.id ?? -1, reason });
 }
 
-/** What this worker holds: its interpreter's wasm memory plus its V8 heap. */
+/** `recycle.max_memory_mb`: a fresh interpreter past it, a replacement past twice it. */
 function checkMemory(): void {
-  const max = current?.config.recycle.max_memory_mb ?? 0;
-  if (!current || max <= 0 || recycleAsked) return;
-  // deno-lint-ignore no-explicit-any
-  const wasm = ((current.py as any)._module?.HEAP8?.byteLength ?? 0) as number;
-  const mb = (wasm + Deno.memoryUsage().heapTotal) / 1048576;
-  if (mb > max) askRecycle(`holds ${Math.round(mb)} MiB (wasm + V8 heap) > ${max}`);
-}
-
-/**
- * With Deno's OpenTelemetry on (`OTEL_DENO=true`), Deno.serve opens a span per request named
- * after the method; this renames it `GET /users/{id}` and sets `http.route`, as the HTTP
- * semantic conventions ask. Without it, the API is not even loaded.
- */
-async function spanNamer(): Promise<RequestContext["traceRoute"]> {
-  if (!/^(true|1)$/i.test(Deno.env.get("OTEL_DENO") ?? "")) return null;
-  const { trace } = await import("@opentelemetry/api");
-  return (method, template) => {
-    const span = trace.getActiveSpan();
-    if (!span) return;
-    span.updateName(`${method} ${template}`);
-    span.setAttribute("http.route", template);
-  };
+  if (!current || dead) return;
+  const { act, why } = memoryVerdict(current.py, current.config.recycle.max_memory_mb);
+  if (act === "replace") die(why);
+  else if (act === "recycle" && !recycleAsked) askRecycle(why);
 }
 
 let dead = false;
@@ -349,9 +356,7 @@ function die(cause: string): void {
   dead = true;
   current?.ctx.log.flush();
   // The sockets' close frames go out before the listeners (whose shutdown would say 1001) close.
-  life.sockets.closeAll(1011, "server error").then(() => {
-    for (const { http } of listeners.values()) http.shutdown().catch(() => {});
-  });
+  life.sockets.closeAll(1011, "server error").then(() => listeners.stopAll());
   post({ type: "died", id: init?.id ?? -1, cause });
 }
 
@@ -363,9 +368,7 @@ async function stop(graceMs: number, runShutdownHooks: boolean): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await life.sockets.closeAll(1001, "server shutting down");
   await Promise.race([
-    Promise.all(
-      [...listeners.values()].map((l) => l.http.shutdown()).concat(life.sockets.drained()),
-    ),
+    Promise.all([listeners.stopAll(), life.sockets.drained()]),
     new Promise((resolve) => timer = setTimeout(resolve, graceMs)),
   ]);
   clearTimeout(timer);
@@ -377,18 +380,4 @@ async function stop(graceMs: number, runShutdownHooks: boolean): Promise<void> {
   }
   clock?.stop();
   current?.ctx.log.flush();
-}
-
-/** Memory after a full collection in V8 (needs --expose-gc) and in Python. */
-function memoryStats(g: Generation): WorkerStats {
-  (globalThis as { gc?: () => void }).gc?.();
-  const pyObjects: number = g.runtime.memory_stats();
-  // deno-lint-ignore no-explicit-any
-  const heap8 = (g.py as any)._module?.HEAP8 as Uint8Array | undefined;
-  return {
-    id: init?.id ?? -1,
-    heapUsed: Deno.memoryUsage().heapUsed,
-    wasmBytes: heap8?.byteLength ?? 0,
-    pyObjects,
-  };
 }

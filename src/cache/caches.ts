@@ -7,7 +7,8 @@
  * @module
  */
 import type { Config } from "../config/load.ts";
-import { type CacheCall, MemoryStore } from "./memory_store.ts";
+import { CHANNEL_BYTES } from "./channel.ts";
+import { type CacheCall, CacheLimitError, MemoryStore, type StoreLimits } from "./memory_store.ts";
 
 type CacheConfig = Config["cache"][string];
 
@@ -31,6 +32,10 @@ export function cacheKind(c: CacheConfig): "memory" | "redis" | "redis+local" {
 export class Caches {
   readonly #stores = new Map<string, MemoryStore>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Writes refused for `max_value_bytes` (or a key too long), over every cache. */
+  #refused = 0;
+  /** Entries evicted for `max_bytes` by caches since dropped. */
+  #evictedBefore = 0;
 
   /**
    * Makes the set of caches match a config.
@@ -40,14 +45,22 @@ export class Caches {
   sync(config: Config): void {
     const held = Object.entries(config.cache).filter(([, c]) => isLocal(c));
     for (const [name, c] of held) {
-      const lifetime = c.local_ttl_secs === undefined ? Infinity : c.local_ttl_secs * 1000;
+      const limits: StoreLimits = {
+        maxEntries: c.max_entries,
+        lifetimeMs: c.local_ttl_secs === undefined ? Infinity : c.local_ttl_secs * 1000,
+        maxBytes: c.max_bytes,
+        maxValueBytes: c.max_value_bytes,
+        copy: c.backend === "redis",
+      };
       const store = this.#stores.get(name);
-      if (store) store.resize(c.max_entries, lifetime);
-      else this.#stores.set(name, new MemoryStore(c.max_entries, lifetime));
+      if (store) store.resize(limits);
+      else this.#stores.set(name, new MemoryStore(limits));
     }
-    for (const name of [...this.#stores.keys()]) {
+    for (const [name, store] of [...this.#stores]) {
       const c = config.cache[name];
-      if (!c || !isLocal(c)) this.#stores.delete(name);
+      if (c && isLocal(c)) continue;
+      this.#evictedBefore += store.evictedForBytes;
+      this.#stores.delete(name);
     }
     this.#timer ??= setInterval(() => {
       for (const s of this.#stores.values()) s.sweep();
@@ -67,8 +80,20 @@ export class Caches {
     try {
       return { ok: true, json: JSON.stringify(store.exec(call)) };
     } catch (e) {
+      if (e instanceof CacheLimitError) this.#refused++;
       return { ok: false, json: JSON.stringify((e as Error).message) };
     }
+  }
+
+  /** @returns each cache's bytes held, and what the bounds refused or evicted (for /metrics) */
+  usage(): { bytes: Record<string, number>; refused: number; evicted: number } {
+    const bytes: Record<string, number> = {};
+    let evicted = this.#evictedBefore;
+    for (const [name, store] of this.#stores) {
+      bytes[name] = store.bytes;
+      evicted += store.evictedForBytes;
+    }
+    return { bytes, refused: this.#refused, evicted };
   }
 
   /**
@@ -83,7 +108,11 @@ export class Caches {
       this.#stores.delete(name);
       return;
     }
-    const store = new MemoryStore(Math.max(10000, Object.keys(entries).length));
+    const store = new MemoryStore({
+      maxEntries: Math.max(10000, Object.keys(entries).length),
+      maxBytes: Infinity,
+      maxValueBytes: CHANNEL_BYTES - 1024,
+    });
     for (const [key, value] of Object.entries(entries)) store.exec({ op: "store", key, value });
     this.#stores.set(name, store);
   }

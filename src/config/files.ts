@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { defaultCacheDir } from "../pyodide/assets.ts";
 import { installPackages } from "../packages/packages.ts";
 import { readConfigText } from "./document.ts";
-import { type Config, parseConfig } from "./load.ts";
+import { type Config, ConfigError, parseConfig } from "./load.ts";
 import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
 
 /**
@@ -35,7 +35,47 @@ export async function loadConfig(
   const config = looksLikeSiphonYaml(text)
     ? await loadSiphonYaml(file, text, { env, cwd })
     : parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)] });
-  return await installPackages(config, defaultCacheDir(env));
+  const installed = await installPackages(config, defaultCacheDir(env));
+  return { ...installed, code: await readCode(installed) };
+}
+
+/** The most of the script's folder read with it; past it, modules are read when imported. */
+export const MAX_CODE_BYTES = 16 << 20;
+
+/**
+ * The script and the `.py` files beside it, as they are now (a generation runs these texts).
+ *
+ * @param config the config (its script path)
+ * @returns text by absolute path; the script always, the others while they fit
+ *   {@link MAX_CODE_BYTES}
+ * @throws {ConfigError} when the script cannot be read
+ */
+async function readCode(config: Config): Promise<Record<string, string>> {
+  const code: Record<string, string> = {};
+  try {
+    code[config.script] = await Deno.readTextFile(config.script);
+  } catch (e) {
+    throw new ConfigError([{
+      file: config.file,
+      line: 0,
+      col: 0,
+      path: "script",
+      message: `cannot read the script ${config.script}: ${(e as Error).message}`,
+    }]);
+  }
+  let total = code[config.script].length;
+  const folder = dirname(config.script);
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      const path = join(folder, entry.name);
+      if (!entry.isFile || !entry.name.endsWith(".py") || path in code) continue;
+      const text = await Deno.readTextFile(path).catch(() => null);
+      if (text === null || total + text.length > MAX_CODE_BYTES) continue;
+      total += text.length;
+      code[path] = text;
+    }
+  } catch { /* the folder cannot be listed: the script alone */ }
+  return code;
 }
 
 /** A siphon.yaml (siphon-http's main config) rather than an http.yaml. */

@@ -57,6 +57,12 @@ export type Config = Omit<RawConfig, "workers" | "routes" | "python"> & {
   warnings: ConfigProblem[];
   /** Whether file changes reload (siphon.yaml `script.reload: sighup` turns it off). */
   watch: boolean;
+  /**
+   * The Python this generation runs, as it was when the config was loaded: the script and the
+   * `.py` files beside it, by absolute path (./files.ts). Every worker of the generation, a
+   * replacement included, imports these texts, not what the files hold later.
+   */
+  code: Record<string, string>;
 };
 
 /** What {@link parseConfig} needs besides the text. */
@@ -176,6 +182,7 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     sources: options.sources ?? [],
     warnings: [],
     watch: true,
+    code: {},
     script: abs(raw.script),
     workers: raw.workers === "auto"
       ? (options.cores ?? navigator.hardwareConcurrency)

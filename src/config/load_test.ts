@@ -18,7 +18,13 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
   assert.equal(c.workers, 3);
   assert.equal(c.shutdown_grace_ms, 10000);
   assert.deepEqual(c.admin?.listen.text, "127.0.0.1:9091");
-  assert.deepEqual(c.log, { level: "info", format: "pretty", access: false });
+  assert.deepEqual(c.log, {
+    level: "info",
+    format: "pretty",
+    access: false,
+    max_line_bytes: 16384,
+    max_bytes_per_sec: 1048576,
+  });
   assert.deepEqual(c.servers[0], {
     listen: { text: "127.0.0.1:9000", hostname: "127.0.0.1", port: 9000 },
     max_body_bytes: 1048576,
@@ -28,6 +34,8 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
     ws_max_message_bytes: 1048576,
     ws_idle_timeout_ms: 30000,
     ws_max_connections: 10000,
+    ws_close_timeout_ms: 5000,
+    ws_max_unread_bytes: 67108864,
   });
   assert.deepEqual(c.servers[1].listen, { text: "[::1]:81", hostname: "::1", port: 81 });
   assert.deepEqual(c.routes, [{
@@ -202,12 +210,36 @@ Deno.test("parseConfig() checks trusted_proxies entries, pointing at the bad one
 Deno.test("parseConfig() reads cache: and checks a redis url, by position", () => {
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
   assert.deepEqual(parse(base + "cache:\n  s: { backend: memory }\n").cache, {
-    s: { backend: "memory", max_entries: 10000, prefix: "" },
+    s: {
+      backend: "memory",
+      max_entries: 10000,
+      max_bytes: 67108864,
+      max_value_bytes: 1048576,
+      prefix: "",
+    },
   });
+  assert.throws(
+    () =>
+      parse(base + "cache:\n  s: { backend: memory, max_bytes: 2048, max_value_bytes: 4096 }\n"),
+    { message: /cache\.s\.max_value_bytes: max_value_bytes 4096 is over max_bytes 2048/ },
+  );
+  assert.throws(
+    () => parse(base + "cache:\n  s: { backend: memory, max_value_bytes: 99999999 }\n"),
+    {
+      message: /cache\.s\.max_value_bytes: expected a whole number from 16 to 4193280/,
+    },
+  );
   assert.deepEqual(
     parse(base + 'cache:\n  d: { backend: redis, url: "redis://127.0.0.1:6379/0", prefix: "a:" }\n')
       .cache.d,
-    { backend: "redis", url: "redis://127.0.0.1:6379/0", prefix: "a:", max_entries: 10000 },
+    {
+      backend: "redis",
+      url: "redis://127.0.0.1:6379/0",
+      prefix: "a:",
+      max_entries: 10000,
+      max_bytes: 67108864,
+      max_value_bytes: 1048576,
+    },
   );
   assert.throws(() => parse(base + "cache:\n  d: { backend: redis, url: http://x }\n"), {
     message: "http.yaml:5:29: cache.d.url: the redis backend needs url: redis://host:port/db " +
@@ -222,25 +254,34 @@ Deno.test("parseConfig() reads admin: and lists the keys an object accepts", () 
   const base = "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n";
   assert.throws(() => parse(base + "admin: { port: 9091 }\n"), {
     message: 'http.yaml:4:8: admin: expected false or { listen: "host:port", metrics: ' +
-      'true|false }, got {"port":9091}',
+      'true|false, metrics_methods: [METHOD, …] }, got {"port":9091}',
   });
   assert.equal(parse(base + "admin: false\n").admin, null);
   assert.deepEqual(parse(base).admin, {
     listen: { text: "127.0.0.1:9091", hostname: "127.0.0.1", port: 9091 },
     explicit: false,
     metrics: true,
+    metricsMethods: [],
   });
   assert.deepEqual(parse(base + 'admin: { metrics: "false" }\n').admin, {
     listen: { text: "127.0.0.1:9091", hostname: "127.0.0.1", port: 9091 },
     explicit: false,
     metrics: false,
+    metricsMethods: [],
+  });
+  assert.deepEqual(parse(base + "admin: { metrics_methods: [purge] }\n").admin?.metricsMethods, [
+    "PURGE",
+  ]);
+  assert.throws(() => parse(base + 'admin: { metrics_methods: ["GET /"] }\n'), {
+    message: /metrics_methods: expected HTTP methods like PURGE/,
   });
   assert.throws(() => parse(base + "admin: { metrics: sometimes }\n"), {
     message: 'http.yaml:4:8: admin: metrics: expected true or false, got "sometimes"',
   });
   assert.throws(() => parse(base + "log: { cache: 1 }\n"), {
     message:
-      'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format, access',
+      'http.yaml:4:8: log.cache: unknown key "cache"; known keys here: level, format, access, ' +
+      "max_line_bytes, max_bytes_per_sec",
   });
   assert.equal(parse(base + "log: { access: true }\n").log.access, true);
 });

@@ -7,6 +7,15 @@
  * @module
  */
 import { z } from "zod";
+import { MAX_BYTES_PER_SEC, MAX_LINE_BYTES } from "../log.ts";
+import { CHANNEL_BYTES } from "../cache/channel.ts";
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../cache/memory_store.ts";
+
+/** `recycle.max_memory_mb` by default: one worker cannot take the host. */
+const DEFAULT_MAX_MEMORY_MB = 1024;
+
+/** The largest `max_value_bytes`: an answer (the value as JSON) must fit the cache channel. */
+const MAX_VALUE_BYTES = CHANNEL_BYTES - 1024;
 
 /**
  * A whole number; a numeric string (from `${VAR}` expansion) is accepted too.
@@ -78,6 +87,10 @@ const server = z.strictObject({
   ws_idle_timeout_ms: wholeNumber(0).default(30000),
   /** Open WebSockets per worker on this listener; an upgrade beyond it gets 503. */
   ws_max_connections: wholeNumber(1).default(10000),
+  /** A peer that has not answered our close frame in this long has its connection dropped. */
+  ws_close_timeout_ms: wholeNumber(1).default(5000),
+  /** Unread messages summed over a worker's sockets on this listener; past it: 1008. */
+  ws_max_unread_bytes: wholeNumber(1).default(64 << 20),
 });
 
 const route = z.strictObject({
@@ -118,6 +131,11 @@ const mount = z.strictObject({
 
 const DEFAULT_ADMIN = "127.0.0.1:9091";
 
+/** Methods besides the standard ones and the route table's that /metrics counts by name. */
+const metricsMethods = z.array(
+  z.string().regex(METHOD, { error: "expected HTTP methods like PURGE" }),
+).max(64, { error: "at most 64 methods" }).transform((ms) => ms.map((m) => m.toUpperCase()));
+
 /**
  * `admin: false`, `admin: { listen: "host:port", metrics: true }`, or absent. Without `listen`
  * the default address is used; if that is taken the server warns and runs without it, while an
@@ -129,14 +147,12 @@ const admin = z.unknown().transform((v, ctx) => {
   const given = v !== undefined && v !== null && typeof v === "object" && !Array.isArray(v)
     ? v as Record<string, unknown>
     : null;
-  if (
-    v !== undefined && (!given || Object.keys(given).some((k) => k !== "listen" && k !== "metrics"))
-  ) {
+  const keys = ["listen", "metrics", "metrics_methods"];
+  if (v !== undefined && (!given || Object.keys(given).some((k) => !keys.includes(k)))) {
     ctx.addIssue({
       code: "custom",
-      message: `expected false or { listen: "host:port", metrics: true|false }, got ${
-        JSON.stringify(v)
-      }`,
+      message: `expected false or { listen: "host:port", metrics: true|false, ` +
+        `metrics_methods: [METHOD, …] }, got ${JSON.stringify(v)}`,
     });
     return z.NEVER;
   }
@@ -150,11 +166,25 @@ const admin = z.unknown().transform((v, ctx) => {
     ctx.addIssue({ code: "custom", message: `metrics: ${metrics.error.issues[0].message}` });
     return z.NEVER;
   }
-  return { listen: parsed.data, explicit: given?.listen !== undefined, metrics: metrics.data };
+  const methods = metricsMethods.safeParse(given?.metrics_methods ?? []);
+  if (!methods.success) {
+    ctx.addIssue({
+      code: "custom",
+      message: `metrics_methods: ${methods.error.issues[0].message}`,
+    });
+    return z.NEVER;
+  }
+  return {
+    listen: parsed.data,
+    explicit: given?.listen !== undefined,
+    metrics: metrics.data,
+    metricsMethods: methods.data,
+  };
 }).default({
   listen: { text: DEFAULT_ADMIN, hostname: "127.0.0.1", port: 9091 },
   explicit: false,
   metrics: true,
+  metricsMethods: [],
 });
 
 /** The whole of http.yaml. */
@@ -175,12 +205,24 @@ export const configSchema = z.strictObject({
     return z.NEVER;
   }).default("auto"),
   shutdown_grace_ms: wholeNumber(0).default(10000),
+  /** A reload to a script with no routes is refused while the serving one has some, unless true. */
+  allow_no_routes: flag.default(false),
   admin,
   log: z.strictObject({
     level: z.enum(["debug", "info", "warning", "error"]).default("info"),
     format: z.enum(["pretty", "json"]).default("pretty"),
     access: flag.default(false),
-  }).default({ level: "info", format: "pretty", access: false }),
+    /** A longer message is cut to this and marked `[truncated: N more bytes]`. */
+    max_line_bytes: wholeNumber(256).default(MAX_LINE_BYTES),
+    /** Per thread (each worker, the supervisor); past it lines are dropped and counted. 0: off. */
+    max_bytes_per_sec: wholeNumber(0).default(MAX_BYTES_PER_SEC),
+  }).default({
+    level: "info",
+    format: "pretty",
+    access: false,
+    max_line_bytes: MAX_LINE_BYTES,
+    max_bytes_per_sec: MAX_BYTES_PER_SEC,
+  }),
   servers: z.array(server).min(1),
   routes: z.array(route).default([]),
   clients: z.record(z.string().min(1), client).default({}),
@@ -194,6 +236,11 @@ export const configSchema = z.strictObject({
     z.strictObject({
       backend: z.enum(["memory", "redis"]),
       max_entries: wholeNumber(1).default(10000),
+      /** Keys and values kept, as JSON text in UTF-8; least recently used go first past it. */
+      max_bytes: wholeNumber(1024).default(DEFAULT_MAX_BYTES),
+      /** A larger value (or whole list) is refused at `store` with CacheError. It must fit the
+       * answer channel between threads (src/cache/channel.ts). */
+      max_value_bytes: wholeNumber(16, MAX_VALUE_BYTES).default(DEFAULT_MAX_VALUE_BYTES),
       url: z.string().optional(),
       prefix: z.string().default(""),
       /** memory: longest an entry lives; redis: how long the process keeps a copy it read. */
@@ -209,9 +256,11 @@ export const configSchema = z.strictObject({
   }).default({ backend: "memory", subscriber_queue: 1024 }),
   recycle: z.strictObject({
     max_requests: wholeNumber(0).default(0),
-    max_memory_mb: wholeNumber(0).default(0),
+    /** A worker holding more (wasm + V8 heap) gets a fresh interpreter; at twice it, it is
+     * replaced outright. 0: off. */
+    max_memory_mb: wholeNumber(0).default(DEFAULT_MAX_MEMORY_MB),
     max_rss_mb: wholeNumber(0).default(0),
-  }).default({ max_requests: 0, max_memory_mb: 0, max_rss_mb: 0 }),
+  }).default({ max_requests: 0, max_memory_mb: DEFAULT_MAX_MEMORY_MB, max_rss_mb: 0 }),
 });
 
 /** One entry of `cache:`. */

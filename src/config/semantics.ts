@@ -116,7 +116,7 @@ function checkListeners(config: Config, report: Report): void {
   });
 }
 
-/** Every redis backend (a cache, pubsub) has a redis:// URL. */
+/** Every redis backend (a cache, pubsub) has a redis:// URL; a cache's value fits its bytes. */
 function checkCaches(config: Config, report: Report): void {
   const redisUrl = (path: string[], c: { backend: string; url?: string }) => {
     if (c.backend === "redis" && !/^rediss?:\/\/./.test(c.url ?? "")) {
@@ -127,7 +127,16 @@ function checkCaches(config: Config, report: Report): void {
       );
     }
   };
-  for (const [name, c] of Object.entries(config.cache)) redisUrl(["cache", name], c);
+  for (const [name, c] of Object.entries(config.cache)) {
+    redisUrl(["cache", name], c);
+    if (c.max_value_bytes > c.max_bytes) {
+      report(
+        ["cache", name, "max_value_bytes"],
+        `max_value_bytes ${c.max_value_bytes} is over max_bytes ${c.max_bytes}: one value ` +
+          "could not be kept; lower it or raise max_bytes",
+      );
+    }
+  }
   redisUrl(["pubsub"], config.pubsub);
 }
 

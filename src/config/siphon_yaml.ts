@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUE_BYTES } from "../cache/memory_store.ts";
 import { resolve } from "node:path";
 import { z } from "zod";
 import {
@@ -205,6 +206,8 @@ function translateCaches(
       url: c.url,
       prefix: "",
       max_entries: c.local_max_entries ?? 10000,
+      max_bytes: DEFAULT_MAX_BYTES,
+      max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
       local_ttl_secs: c.local_ttl_secs,
     };
   });

@@ -9,13 +9,21 @@ Deno.test("a siphon.yaml becomes the config an http.yaml would give", async () =
   assert.equal(config.script, join(FIXTURE, "scripts", "app.py"));
   assert.deepEqual(config.sources, [join(FIXTURE, "siphon.yaml"), join(FIXTURE, "addon.yaml")]);
   assert.equal(config.watch, false, "script.reload: sighup");
-  assert.deepEqual(config.log, { level: "warning", format: "pretty", access: false });
+  assert.deepEqual(config.log, {
+    level: "warning",
+    format: "pretty",
+    access: false,
+    max_line_bytes: 16384,
+    max_bytes_per_sec: 1048576,
+  });
   assert.deepEqual(config.cache, {
     "seen-ids": {
       backend: "memory",
       url: undefined,
       prefix: "",
       max_entries: 500,
+      max_bytes: 67108864,
+      max_value_bytes: 1048576,
       local_ttl_secs: 3600,
     },
   });

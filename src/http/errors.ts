@@ -31,12 +31,19 @@ export type Answer = keyof typeof ANSWERS;
 /**
  * What Python returns instead of a response when it answers with an error status only: a
  * streamed body over the cap nobody caught (413), a handler that failed (500), one that was
- * interrupted at its deadline (504).
+ * interrupted at its deadline (504), one whose response header held a forbidden byte (500).
  */
 export const MARKERS: Readonly<Record<string, Answer>> = {
   "!413": "tooLarge",
   "!500": "internal",
+  "!500h": "internal",
   "!504": "timeout",
+};
+
+/** The markers that mean a bound refused the response (counted in `/metrics`). */
+export const MARKER_LIMITS: Readonly<Record<string, "max_body_bytes" | "response_headers">> = {
+  "!413": "max_body_bytes",
+  "!500h": "response_headers",
 };
 
 /**

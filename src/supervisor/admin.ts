@@ -7,6 +7,7 @@
  */
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
+import { keepServing, type KeptServer } from "../keep_serving.ts";
 
 /** Options for {@link startAdmin}. */
 export interface AdminOptions {
@@ -24,36 +25,51 @@ export interface AdminOptions {
  * (127.0.0.1:9091) only warns when it is taken, so several servers can share a host.
  *
  * @param options address, readiness and metrics sources
- * @returns the server, or null when there is none or the default address was taken
+ * @returns the server (kept accepting), or null when there is none or the default address was taken
  * @throws {Error} when an explicitly configured address cannot bind
  */
-export async function startAdmin(options: AdminOptions): Promise<Deno.HttpServer | null> {
+export async function startAdmin(options: AdminOptions): Promise<KeptServer | null> {
   if (!options.admin) return null;
   const { listen, explicit } = options.admin;
-  let bound!: () => void;
-  const listening = new Promise<void>((resolve) => bound = resolve);
-  let server: Deno.HttpServer;
-  try {
-    server = Deno.serve({
+  const text = (status: number, body: string, type = "text/plain; charset=utf-8") =>
+    new Response(body, { status, headers: { "content-type": type } });
+  const handler = async (req: Request) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/healthz") return text(200, "ok\n");
+    if (path === "/readyz") {
+      return options.ready() ? text(200, "ready\n") : text(503, "not ready\n");
+    }
+    if (path === "/metrics") {
+      const page = options.metrics();
+      if (page === null) {
+        return text(404, "Not Found: metrics are off (admin.metrics: false in http.yaml)\n");
+      }
+      return text(200, await page, "text/plain; version=0.0.4; charset=utf-8");
+    }
+    return text(404, "Not Found: the admin listener serves /healthz, /readyz and /metrics\n");
+  };
+  const start = async () => {
+    let bound!: () => void;
+    const listening = new Promise<void>((resolve) => bound = resolve);
+    const server = Deno.serve({
       hostname: listen.hostname,
       port: listen.port,
       onListen: () => bound(),
-    }, async (req) => {
-      const path = new URL(req.url).pathname;
-      const text = (status: number, body: string, type = "text/plain; charset=utf-8") =>
-        new Response(body, { status, headers: { "content-type": type } });
-      if (path === "/healthz") return text(200, "ok\n");
-      if (path === "/readyz") {
-        return options.ready() ? text(200, "ready\n") : text(503, "not ready\n");
-      }
-      if (path === "/metrics") {
-        const page = options.metrics();
-        if (page === null) {
-          return text(404, "Not Found: metrics are off (admin.metrics: false in http.yaml)\n");
-        }
-        return text(200, await page, "text/plain; version=0.0.4; charset=utf-8");
-      }
-      return text(404, "Not Found: the admin listener serves /healthz, /readyz and /metrics\n");
+      onError: (e) => {
+        options.log.error(`admin listener: ${(e as Error).message}`);
+        return text(500, "Internal Server Error\n");
+      },
+    }, handler);
+    await listening;
+    return server;
+  };
+  let kept: KeptServer;
+  try {
+    // Kept accepting: descriptor exhaustion ends Deno.serve's accept loop (src/keep_serving.ts).
+    kept = await keepServing({
+      name: `admin listener ${listen.text}`,
+      start,
+      log: () => options.log,
     });
   } catch (e) {
     const message = `admin listener ${listen.text}: ${(e as Error).message}`;
@@ -63,7 +79,6 @@ export async function startAdmin(options: AdminOptions): Promise<Deno.HttpServer
     );
     return null;
   }
-  await listening;
   options.log.info(`admin listener on http://${listen.text} (/healthz /readyz /metrics)`);
-  return server;
+  return kept;
 }

@@ -25,6 +25,9 @@ export interface AdvanceOptions {
   snapshot: SnapshotFile | null;
   /** Give up on a worker that does not answer a step in this long. */
   timeoutMs: number;
+  /** Looks at what was prepared before anything commits; throws to refuse it (every worker
+   * then aborts). @default accept */
+  check?: (prepared: FromWorker[]) => void;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function advance(options: AdvanceOptions): Promise<FromWorker[]> {
       send: send({ type: "prepare", config, snapshot }),
       timeoutMs,
     });
+    options.check?.(prepared);
   } catch (e) {
     await askWorkers({ slots, want: "aborted", send: send({ type: "abort" }), timeoutMs: 5000 })
       .catch(() => {});
@@ -86,4 +90,39 @@ export async function boot(options: BootOptions): Promise<FromWorker[]> {
   }));
   mark("workers listening");
   return prepared;
+}
+
+/** A generation that prepared fine but is refused (no routes where some served). */
+export class RefusedGeneration extends Error {}
+
+/**
+ * The routes a prepared generation has.
+ *
+ * @param prepared its workers' `prepared` answers
+ * @returns the most any of them reported
+ */
+export function routesOf(prepared: FromWorker[]): number {
+  return Math.max(0, ...prepared.map((m) => m.type === "prepared" ? m.routes : 0));
+}
+
+/**
+ * A check for {@link advance} that refuses a generation with no routes while the serving one
+ * has some (a script saved empty, or read half-written), unless the config allows it
+ * (`allow_no_routes`).
+ *
+ * @param serving the new config, and the generation serving now with its route count
+ * @returns the check
+ */
+export function refuseNoRoutes(
+  serving: { config: Config; generation: number; routes: number },
+): (prepared: FromWorker[]) => void {
+  const { config, generation, routes } = serving;
+  return (prepared) => {
+    if (routesOf(prepared) > 0 || routes === 0 || config.allow_no_routes) return;
+    throw new RefusedGeneration(
+      `${config.script} defines no routes, while generation ${generation} serves ${routes}: ` +
+        "refusing it (a script saved empty or half-written?). Set allow_no_routes: true in " +
+        `${config.file} to serve a script with none`,
+    );
+  };
 }

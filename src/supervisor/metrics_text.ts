@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BUCKETS_S, type MetricsSnapshot } from "../metrics_snapshot.ts";
+import { BUCKETS_S, type Limit, LIMITS, type MetricsSnapshot } from "../metrics_snapshot.ts";
 
 /** What the supervisor itself counts. */
 export interface SupervisorCounters {
@@ -14,6 +14,16 @@ export interface SupervisorCounters {
   recycles: number;
   reloadsOk: number;
   reloadsFailed: number;
+  /** 1 while `/readyz` says ready. @default 1 */
+  ready?: number;
+  /** Listeners (over every worker) not accepting now. @default 0 */
+  listenersDown?: number;
+  /** Interrupts the watchdog sent to Python that blocked past a deadline. @default 0 */
+  interrupts?: number;
+  /** Bounds the supervisor enforces itself (the memory caches'). @default {} */
+  limits?: Partial<Record<Limit, number>>;
+  /** Each memory cache's bytes held now. @default {} */
+  cacheBytes?: Record<string, number>;
 }
 
 const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -65,6 +75,7 @@ export function renderMetrics(
     ),
   );
   socketLines(workers.map((w) => w.snapshot), counted, metric);
+  limitLines(counted, own, metric);
   supervisorLines(own, metric);
   return lines.join("\n") + "\n";
 }
@@ -133,11 +144,51 @@ function socketLines(serving: MetricsSnapshot[], counted: MetricsSnapshot[], met
   );
 }
 
+/** Bounds hit, by config key; listeners that stopped accepting. */
+function limitLines(counted: MetricsSnapshot[], own: SupervisorCounters, metric: Metric): void {
+  const total = (l: Limit) =>
+    counted.reduce((a, s) => a + (s.limits?.[l] ?? 0), own.limits?.[l] ?? 0);
+  metric(
+    "siphon_limit_hits_total",
+    "counter",
+    "Requests, messages, writes or log lines a bound refused, cut or dropped, by the bound's " +
+      "config key (docs/deployment.md, Limits and hostile clients).",
+    ...LIMITS.map((l) => `siphon_limit_hits_total{limit="${l}"} ${total(l)}`),
+  );
+  metric(
+    "siphon_listener_failures_total",
+    "counter",
+    "Times a worker's listener stopped accepting (descriptor exhaustion, say) and was re-opened.",
+    `siphon_listener_failures_total ${counted.reduce((a, s) => a + (s.listenerFailures ?? 0), 0)}`,
+  );
+  metric(
+    "siphon_listeners_down",
+    "gauge",
+    "Listeners (summed over workers) not accepting now; /readyz is 503 while any is.",
+    `siphon_listeners_down ${own.listenersDown ?? 0}`,
+  );
+  metric(
+    "siphon_cache_bytes",
+    "gauge",
+    "Bytes a memory cache holds (keys and values as JSON text), by cache.",
+    ...Object.entries(own.cacheBytes ?? {}).sort().map(([name, n]) =>
+      `siphon_cache_bytes{cache="${esc(name)}"} ${n}`
+    ),
+  );
+}
+
 function supervisorLines(
   own: SupervisorCounters,
   metric: Metric,
 ): void {
   metric("siphon_workers", "gauge", "Workers serving.", `siphon_workers ${own.workers}`);
+  metric("siphon_ready", "gauge", "1 while /readyz answers 200.", `siphon_ready ${own.ready ?? 1}`);
+  metric(
+    "siphon_worker_interrupts_total",
+    "counter",
+    "Interrupts sent to Python that blocked its worker past a request deadline.",
+    `siphon_worker_interrupts_total ${own.interrupts ?? 0}`,
+  );
   metric(
     "siphon_generation",
     "gauge",

@@ -16,6 +16,8 @@ Deno.test("renderMetrics() sums every worker and keeps histograms cumulative", (
     inflight: 1,
     sockets: { open: n, accepted: n + 1, messagesIn: 10 * n, messagesOut: 20 * n },
     pubsub: { published: n, delivered: 2 * n, dropped: bucket },
+    limits: { ws_max_message_bytes: n },
+    listenerFailures: 1,
   });
   const text = renderMetrics([{ id: 1, snapshot: snap(3, 1) }, { id: 2, snapshot: snap(5, 3) }], {
     workers: 2,
@@ -28,6 +30,9 @@ Deno.test("renderMetrics() sums every worker and keeps histograms cumulative", (
   const has = (line: string) =>
     assert.ok(text.split("\n").includes(line), `missing: ${line}\n${text}`);
   has('siphon_requests_total{route="/u/{id:int}",method="GET",status="200"} 8');
+  has('siphon_limit_hits_total{limit="ws_max_message_bytes"} 8');
+  has('siphon_limit_hits_total{limit="max_inflight"} 0');
+  has("siphon_listener_failures_total 2");
   has('siphon_requests_total{route="(none)",method="GET",status="404"} 2');
   has('siphon_request_duration_seconds_bucket{le="0.0005"} 0');
   has('siphon_request_duration_seconds_bucket{le="0.001"} 4');
@@ -59,6 +64,8 @@ Deno.test("renderMetrics() adds retired workers' counts to the totals, not to pe
     inflight: 1,
     sockets: { open: 1, accepted: 1, messagesIn: 3, messagesOut: 3 },
     pubsub: { published: 0, delivered: 0, dropped: 1 },
+    limits: {},
+    listenerFailures: 0,
   };
   const retired = {
     ...live,

@@ -14,11 +14,14 @@ import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
 import { answer } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
+import type { KeptServer } from "../keep_serving.ts";
 import { askWorkers, type Slot } from "./ask.ts";
-import { advance, boot } from "./generations.ts";
+import { advance, boot, RefusedGeneration, refuseNoRoutes, routesOf } from "./generations.ts";
 import { nextGeneration } from "./next_generation.ts";
 import { rememberSite } from "./start_hint.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
+import { Readiness } from "./readiness.ts";
+import { Replacer } from "./replacer.ts";
 import { MetricsBook } from "./metrics_book.ts";
 import { assertAddressesFree } from "./ports.ts";
 import { RssGuard } from "./rss_guard.ts";
@@ -67,10 +70,12 @@ export class Supervisor {
   #generation = 1;
   /** Reloads, replacements and recycles run one at a time, in order. */
   #queue: Promise<unknown> = Promise.resolve();
-  #live = false;
-  #admin: Deno.HttpServer | null = null;
-  #restarts = 0;
-  #recycles = 0;
+  #admin: KeptServer | null = null;
+  /** What /readyz says. */
+  readonly #readiness: Readiness;
+  readonly #replacer: Replacer;
+  /** Routes the serving generation has. */
+  #routes = 0;
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
@@ -78,6 +83,7 @@ export class Supervisor {
     this.#log = options.log;
     this.#python = python;
     this.#config = options.config;
+    this.#readiness = new Readiness(options.config.workers);
     this.#options = {
       ...options,
       env: options.env ?? Deno.env.toObject(),
@@ -85,14 +91,26 @@ export class Supervisor {
     };
     this.#watchdog = new Watchdog({
       log: options.log,
-      onHung: (id) => this.#enqueue(() => this.#replace(id, "hung past its deadline")),
+      onHung: (id) => this.#replaceLater(id, "hung past its deadline"),
+    });
+    this.#replacer = new Replacer({
+      slots: this.#slots,
+      log: options.log,
+      readiness: this.#readiness,
+      watchdog: this.#watchdog,
+      metrics: this.#metrics,
+      counting: () => this.#config.admin?.metrics ?? false,
+      spawn: (id) => this.#spawn(id),
+      advance: (slot) => this.#advance([slot]),
+      enqueue: (job) => void this.#enqueue(job),
+      stopping: () => this.#stopping !== null,
     });
     this.#rssGuard = new RssGuard({
       limitMb: () => this.#config.recycle.max_rss_mb,
       stats: () => this.stats(),
       recycle: (id, reason) => {
         const slot = this.#slots.find((s) => s.id === id);
-        return slot ? this.#enqueue(() => this.#recycle(slot, reason)) : Promise.resolve();
+        return slot ? this.#enqueue(() => this.#replacer.recycle(slot, reason)) : Promise.resolve();
       },
       log: options.log,
     });
@@ -132,7 +150,7 @@ export class Supervisor {
       supervisor.#admin = await startAdmin({
         admin: config.admin,
         log,
-        ready: () => supervisor.#live,
+        ready: () => supervisor.#readiness.ready(supervisor.#slots),
         metrics: () => supervisor.#config.admin?.metrics ? supervisor.#renderMetrics() : null,
       });
       supervisor.#python = await python;
@@ -146,12 +164,13 @@ export class Supervisor {
       });
     } catch (e) {
       for (const s of slots) s.worker.terminate();
-      await supervisor.#admin?.shutdown();
+      await supervisor.#admin?.stop();
       throw e;
     }
+    supervisor.#routes = routesOf(prepared);
     supervisor.#watchdog.start();
     supervisor.#rssGuard.start();
-    supervisor.#live = true;
+    supervisor.#readiness.live = true;
     rememberSite(supervisor.#options.configFile, site, supervisor.#options.env); // head starts
     logMarks(log, { last: true });
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
@@ -171,7 +190,7 @@ export class Supervisor {
     slot = spawnWorker({ id, python: this.#python, env: this.#options.env }),
   ): Slot {
     const { worker, control } = slot;
-    const serving = () => this.#live && this.#slots.includes(slot);
+    const serving = () => this.#readiness.live && this.#slots.includes(slot);
     worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
       const msg = e.data;
       if (msg.type === "cache") {
@@ -183,82 +202,38 @@ export class Supervisor {
         }
       } else if (msg.type === "handshake_failed") {
         this.#handshakes.failed(msg.failure);
+      } else if (msg.type === "listener") {
+        this.#readiness.listener(slot, msg.listen, msg.up);
       } else if (msg.type === "died" && serving()) {
-        this.#enqueue(() => this.#replace(id, msg.cause));
+        this.#replaceLater(id, msg.cause);
       } else if (msg.type === "recycle" && serving()) {
-        this.#enqueue(() => this.#recycle(slot, msg.reason));
+        this.#enqueue(() => this.#replacer.recycle(slot, msg.reason));
       }
     });
     worker.addEventListener("error", (e) => {
       e.preventDefault();
-      if (serving()) this.#enqueue(() => this.#replace(id, `thread crashed: ${e.message}`));
+      if (serving()) this.#replaceLater(id, `thread crashed: ${e.message}`);
     });
     return slot;
   }
 
-  /** Prepares `config` on `slots` from `python`'s snapshot, then commits it (./generations.ts). */
+  /**
+   * Prepares `config` on `slots` from `python`'s snapshot, then commits it (./generations.ts);
+   * `check` may refuse what was prepared.
+   */
   async #advance(
     slots: Slot[],
     config = this.#config,
     python = this.#python,
+    check?: (prepared: FromWorker[]) => void,
   ): Promise<FromWorker[]> {
     const { snapshot } = await python;
-    return advance({ slots, config, snapshot, timeoutMs: this.#options.bootTimeoutMs ?? 180000 });
+    const timeoutMs = this.#options.bootTimeoutMs ?? 180000;
+    return await advance({ slots, config, snapshot, timeoutMs, check });
   }
 
-  /**
-   * Replaces a dead or hung worker with a fresh one on the current generation. The others keep
-   * serving meanwhile; a replacement that cannot start is not retried (no respawn loop).
-   */
-  async #replace(id: number, cause: string): Promise<void> {
-    const index = this.#slots.findIndex((s) => s.id === id);
-    if (index === -1 || this.#stopping) return;
-    const t0 = performance.now();
-    this.#log.error(`worker ${id} died (${cause}); starting a replacement`);
-    this.#watchdog.remove(id);
-    const old = this.#slots[index];
-    await this.#metrics.retire(old, this.#config.admin?.metrics ? 250 : 0);
-    old.worker.terminate();
-    const slot = this.#spawn(id);
-    this.#slots[index] = slot;
-    try {
-      await this.#advance([slot]);
-    } catch (e) {
-      slot.worker.terminate();
-      this.#slots.splice(this.#slots.indexOf(slot), 1);
-      this.#log.error(
-        `cannot start a replacement for worker ${id} (${(e as Error).message}); ` +
-          `serving with ${this.#slots.length} workers`,
-      );
-      return;
-    }
-    this.#watchdog.add(id, slot.control);
-    this.#restarts++;
-    this.#log.info(`worker ${id} replaced in ${Math.round(performance.now() - t0)} ms`);
-  }
-
-  /**
-   * Recycles a worker in place: a fresh interpreter (from the snapshot, on the current config)
-   * is prepared beside the serving one and swapped in — a reload of that one worker. Its
-   * listeners never close, so no connection is refused or reset; requests in flight finish on
-   * the old interpreter, and its wasm memory goes with it.
-   */
-  async #recycle(slot: Slot, reason: string): Promise<void> {
-    if (!this.#slots.includes(slot) || this.#stopping) return;
-    const t0 = performance.now();
-    try {
-      await this.#advance([slot]);
-    } catch (e) {
-      this.#log.error(
-        `cannot recycle worker ${slot.id} (${(e as Error).message}); it keeps serving`,
-      );
-      return;
-    }
-    this.#recycles++;
-    this.#log.info(
-      `worker ${slot.id} recycled (${reason}): a fresh interpreter serves after ` +
-        `${Math.round(performance.now() - t0)} ms`,
-    );
+  #replaceLater(id: number, cause: string): void {
+    this.#enqueue(() => this.#replacer.replace(id, cause));
   }
 
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -309,11 +284,16 @@ export class Supervisor {
           workers: this.#slots.length,
           log: this.#log,
         }));
-        await this.#advance(this.#slots, config, python);
+        const check = refuseNoRoutes({
+          config,
+          generation: this.#generation,
+          routes: this.#routes,
+        });
+        this.#routes = routesOf(await this.#advance(this.#slots, config, python, check));
       } catch (e) {
         this.counters.failed++;
         this.counters.lastError = (e as Error).message;
-        this.#log.error(
+        this.#log[e instanceof RefusedGeneration ? "warning" : "error"](
           `reload failed (${reason}); generation ${this.#generation} keeps serving ` +
             `[${this.#reloads()}]:\n${(e as Error).message}`,
         );
@@ -358,7 +338,8 @@ export class Supervisor {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      this.#live = false;
+      this.#readiness.live = false;
+      this.#replacer.stop();
       await this.#queue;
       this.#watchdog.stop();
       this.#rssGuard.stop();
@@ -376,7 +357,7 @@ export class Supervisor {
       }).catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
       for (const s of this.#slots) s.worker.terminate();
       this.#caches.close();
-      await this.#admin?.shutdown();
+      await this.#admin?.stop();
       this.#log.info("stopped");
     })();
     return this.#stopping;
@@ -384,13 +365,19 @@ export class Supervisor {
 
   /** The Prometheus page (./metrics_book.ts). */
   #renderMetrics(): Promise<string> {
+    const { bytes, refused, evicted } = this.#caches.usage();
     return this.#metrics.render(this.#slots, {
       workers: this.#slots.length,
       generation: this.#generation,
-      restarts: this.#restarts,
-      recycles: this.#recycles,
+      restarts: this.#replacer.restarts,
+      recycles: this.#replacer.recycles,
       reloadsOk: this.counters.ok,
       reloadsFailed: this.counters.failed,
+      ready: this.#readiness.ready(this.#slots) ? 1 : 0,
+      listenersDown: this.#readiness.listenersDown,
+      interrupts: this.#watchdog.interrupts,
+      limits: { "cache.max_value_bytes": refused, "cache.max_bytes": evicted },
+      cacheBytes: bytes,
     });
   }
 }

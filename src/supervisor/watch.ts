@@ -2,9 +2,11 @@
  * Watches the files a reload depends on and calls back once per real change.
  *
  * Editors save by writing a temporary file and renaming it over the original, which leaves a
- * watch on the file itself silent (FACTS.md), so this watches the folders, keeps the events
+ * watch on the file itself silent (docs/internals.md), so this watches the folders, keeps the events
  * that touch a watched file, debounces them, and compares a hash of the contents so a save or
- * touch without change does nothing. One watcher per folder.
+ * touch without change does nothing. One watcher per folder. A file being written (`sed … >
+ * app.py` truncates first) must settle — size and modification time unchanged over
+ * `settleMs` — before it is read: a half-written script never becomes a generation.
  *
  * @module
  */
@@ -19,6 +21,9 @@ export interface WatchOptions {
   onChange: () => void | Promise<void>;
   /** Quiet time before a change counts. @default 100 */
   debounceMs?: number;
+  /** How long every watched file's size and mtime must stay the same before it is read.
+   * @default 200 */
+  settleMs?: number;
 }
 
 /** Watches folders for changes to a set of files. */
@@ -94,11 +99,28 @@ export class FileWatcher {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(async () => {
       if (this.#closed) return;
+      const before = await this.#stats();
+      await new Promise((r) => setTimeout(r, this.#options.settleMs ?? 200));
+      if (this.#closed) return;
+      if (await this.#stats() !== before) {
+        this.#schedule(); // still being written
+        return;
+      }
       const hash = await this.#contentHash();
       if (hash === this.#hash) return;
       this.#hash = hash;
       await this.#options.onChange();
     }, this.#options.debounceMs ?? 100);
+  }
+
+  /** Size and mtime of every watched file, as one string to compare. */
+  async #stats(): Promise<string> {
+    const parts: string[] = [];
+    for (const file of this.#options.files()) {
+      const info = await Deno.stat(file).catch(() => null);
+      parts.push(info ? `${file}:${info.size}:${info.mtime?.getTime()}` : `${file}:missing`);
+    }
+    return parts.join("\n");
   }
 
   async #contentHash(): Promise<string> {

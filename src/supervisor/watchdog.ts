@@ -10,6 +10,10 @@
  * 3. hung: report the worker for termination. Last resort only: terminating a worker does not
  *    stop wasm that never yields, and its listening socket stays open.
  *
+ * A worker interrupted again and again (`runaway.count` times within `runaway.windowMs`: a
+ * handler that keeps scheduling work, say) goes straight to step 2 at its next interrupt: it is
+ * replaced, not interrupted forever.
+ *
  * Boundary: supervisor-side; reads the shared clock each worker publishes
  * (workers/serve/deadlines.ts) and writes Pyodide's interrupt flag.
  *
@@ -34,6 +38,9 @@ export interface WatchdogOptions {
   onHung?: (id: number) => void;
   /** @default 2000 */
   graceMs?: number;
+  /** This many interrupts within `windowMs` make the next one a kill. @default {count: 3,
+   * windowMs: 60000} */
+  runaway?: { count: number; windowMs: number };
 }
 
 /** Watches every worker's clock and interrupts Python that overruns. */
@@ -42,7 +49,11 @@ export class Watchdog {
   /** When each blocked worker was interrupted, and whether it was then told to exit. */
   readonly #escalation = new Map<number, { at: number; killed: boolean }>();
   readonly #options: WatchdogOptions;
+  /** Per worker, when it was interrupted lately (within the runaway window). */
+  readonly #history = new Map<number, number[]>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** Interrupts sent, ever (for /metrics). */
+  interrupts = 0;
 
   /** @param options logger, hang callback and grace */
   constructor(options: WatchdogOptions) {
@@ -62,6 +73,7 @@ export class Watchdog {
   remove(id: number): void {
     this.#workers.delete(id);
     this.#escalation.delete(id);
+    this.#history.delete(id);
   }
 
   /**
@@ -82,12 +94,25 @@ export class Watchdog {
       const grace = this.#options.graceMs ?? 2000;
       const step = this.#escalation.get(id);
       if (step === undefined) {
-        this.#escalation.set(id, { at: now, killed: false });
+        const { count, windowMs } = this.#options.runaway ?? { count: 3, windowMs: 60_000 };
+        const recent = (this.#history.get(id) ?? []).filter((t) => now - t < windowMs);
+        recent.push(now);
+        this.#history.set(id, recent);
+        const runaway = recent.length > count;
+        this.#escalation.set(id, { at: now, killed: runaway });
+        if (runaway) Atomics.store(w.kill, 0, 1);
         this.#interrupt(w);
         hit.push(id);
-        this.#options.log.warning(
-          `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
-        );
+        if (runaway) {
+          this.#options.log.error(
+            `worker ${id}: interrupted ${recent.length} times in ${windowMs / 1000} s (a ` +
+              "runaway handler); making its interpreter exit so the worker is replaced",
+          );
+        } else {
+          this.#options.log.warning(
+            `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
+          );
+        }
       } else if (!step.killed && now - step.at >= grace) {
         this.#escalation.set(id, { at: now, killed: true });
         Atomics.store(w.kill, 0, 1);
@@ -108,6 +133,7 @@ export class Watchdog {
   }
 
   #interrupt(w: Watched): void {
+    this.interrupts++;
     Atomics.store(w.interrupt, 0, 2);
     Atomics.notify(w.interrupt, 0);
   }

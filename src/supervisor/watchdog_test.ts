@@ -82,3 +82,50 @@ Deno.test("Watchdog.check() forgets an interrupt once the loop turns again", () 
   assert.deepEqual(dog.check(9000), [1]);
   assert.deepEqual(hung, []);
 });
+
+Deno.test("Watchdog.check() makes a worker interrupted again and again exit instead", () => {
+  const lines: string[] = [];
+  const dog = new Watchdog({
+    log: createLogger({ write: (l) => lines.push(l) }),
+    runaway: { count: 3, windowMs: 60_000 },
+  });
+  const c = control();
+  const clock = new Float64Array(c.clock);
+  const flag = new Int32Array(c.interrupt, 0, 1);
+  const kill = new Int32Array(c.interrupt, 4, 1);
+  dog.add(2, c);
+  const block = (now: number) => {
+    clock[0] = now - 100;
+    clock[1] = now - 1000;
+  };
+  const turn = (now: number) => { // the interrupt landed: the loop turned again
+    clock[1] = now;
+    flag[0] = 0;
+    dog.check(now);
+  };
+  let now = 10_000_000;
+  for (let i = 0; i < 3; i++, now += 5000) {
+    block(now);
+    assert.deepEqual(dog.check(now), [2]);
+    assert.equal(kill[0], 0, `interrupt ${i + 1} only interrupts`);
+    turn(now + 100);
+  }
+  block(now);
+  assert.deepEqual(dog.check(now), [2]);
+  assert.equal(kill[0], 1, "the fourth within a minute kills");
+  assert.match(lines.at(-1)!, /worker 2: interrupted 4 times in 60 s \(a runaway handler\)/);
+  assert.equal(dog.interrupts, 4);
+  // Spread out over more than the window, interrupts never kill.
+  const calm = new Watchdog({ log: createLogger({ write: () => {} }) });
+  const d = control();
+  calm.add(1, d);
+  const dk = new Int32Array(d.interrupt, 4, 1);
+  for (let i = 0; i < 10; i++) {
+    const t = 20_000_000 + i * 61_000;
+    new Float64Array(d.clock).set([t - 100, t - 1000]);
+    calm.check(t);
+    new Float64Array(d.clock).set([0, t + 1]);
+    calm.check(t + 1);
+  }
+  assert.equal(dk[0], 0);
+});

@@ -11,7 +11,8 @@
  */
 import type { PyodideAPI } from "pyodide";
 import type { PyBuffer, PyCallable, PyProxy } from "pyodide/ffi";
-import { answer, MARKERS } from "../../src/http/errors.ts";
+import { answer, MARKER_LIMITS, MARKERS } from "../../src/http/errors.ts";
+import type { Limit } from "../../src/metrics_snapshot.ts";
 import type { DeadlineClock } from "../serve/deadlines.ts";
 import { BodySources, pythonStream } from "./streams.ts";
 
@@ -65,6 +66,8 @@ export interface BridgeOptions {
   clock: DeadlineClock;
   /** Pyodide's interrupt flag. */
   interrupt: Int32Array;
+  /** A bound refused a response (counted in /metrics). @default nothing */
+  onLimit?: (limit: Limit) => void;
 }
 
 /** Per call: what the response side needs to know. */
@@ -75,6 +78,9 @@ interface CallState {
 }
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** Bytes RFC 9110 forbids in a header besides NUL (the head's separator): C0 but HTAB, and DEL. */
+// deno-lint-ignore no-control-regex -- these are the bytes being refused
+const UNSENDABLE = /[\x01-\x08\x0A-\x1F\x7F]/;
 // deno-lint-ignore no-control-regex -- the packing separators are control characters by design
 const CONTROL = /[\0\x01]/;
 
@@ -210,8 +216,10 @@ export class Bridge {
     return this.#build(head, (length) => this.#out.slice(0, length));
   }
 
-  /** `"!413"`, `"!500"`, `"!504"`: Python answered with an error status only. */
+  /** `"!413"`, `"!500"`, `"!504"`…: Python answered with an error status only. */
   #fromMarker(marker: string): Response {
+    const limit = MARKER_LIMITS[marker];
+    if (limit) this.#options.onLimit?.(limit);
     return answer(MARKERS[marker] ?? "internal");
   }
 
@@ -298,6 +306,13 @@ export class Bridge {
     const parts = head.split("\0");
     const status = Number(parts[0]);
     const length = Number(parts[1]);
+    // Python refuses these already and names the header (_bridge._head); this is the wall for
+    // whatever else reaches here: Deno 2.9.6 sends a NUL as a line break, and panics on some
+    // values (docs/internals.md "Response headers").
+    if (UNSENDABLE.test(head) || parts.length % 2 !== 0) {
+      this.#options.onLimit?.("response_headers");
+      throw new TypeError(`Cannot send the handler's response: ${unsendable(parts)}`);
+    }
     let res: Response;
     try {
       res = new Response(NULL_BODY.has(status) || length === 0 ? null : body(length), { status });
@@ -336,4 +351,20 @@ export class Bridge {
     this.#outBuffer = this.#outProxy.getBuffer("u8");
     this.#out = this.#outBuffer.data as Uint8Array;
   }
+}
+
+/** Which header of a packed head (`status, length, name, value…`) cannot be sent, and why. */
+function unsendable(parts: string[]): string {
+  if (parts.length % 2 !== 0) return `header ${JSON.stringify(parts.at(-1))} has no value`;
+  for (let i = 2; i < parts.length; i += 2) {
+    for (const [what, text] of [["name", parts[i]], ["value", parts[i + 1]]]) {
+      const at = text.search(UNSENDABLE);
+      if (at !== -1) {
+        return `header ${JSON.stringify(parts[i].slice(0, 64))}: its ${what} holds the control ` +
+          `byte 0x${text.charCodeAt(at).toString(16).padStart(2, "0")} at offset ${at}, which ` +
+          "HTTP forbids (RFC 9110 section 5.5)";
+      }
+    }
+  }
+  return "a header holds a byte HTTP forbids";
 }

@@ -102,7 +102,11 @@ export function attachHost(py: PyodideAPI, host: GenerationHost): Bridge {
   if (!known) {
     py.setInterruptBuffer(host.interrupt);
     py.pyimport("siphon._runtime").attach(host.services, JSON.stringify(host.env));
-    const bridge = new Bridge(py, { clock: host.clock, interrupt: host.interrupt });
+    const bridge = new Bridge(py, {
+      clock: host.clock,
+      interrupt: host.interrupt,
+      onLimit: (limit) => host.life.metrics.hit(limit),
+    });
     known = { bridge, folder: null };
     interpreters.set(py, known);
   }
@@ -134,8 +138,10 @@ export function buildGeneration(options: GenerationOptions): Generation {
   if (known.folder !== null && known.folder !== folder) runtime.forget_script(known.folder);
   runtime.forget_script(folder);
   known.folder = folder;
-  const decorated = JSON.parse(runtime.load_script(config.script));
+  const decorated = JSON.parse(runtime.load_script(config.script, JSON.stringify(config.code)));
   const routes = compileRoutes(config, decorated, runtime);
+  host.life.metrics.countMethods(routes.defs.flatMap((d) => d.methods));
+  host.life.metrics.countMethods(config.admin?.metricsMethods ?? []);
   host.interrupt[0] = 0;
   const context: RequestContext = {
     router: routes.router,

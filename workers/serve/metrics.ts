@@ -5,10 +5,26 @@
  * @module
  */
 
-import { BUCKETS_S, type MetricsSnapshot } from "../../src/metrics_snapshot.ts";
+import { BUCKETS_S, type Limit, type MetricsSnapshot } from "../../src/metrics_snapshot.ts";
 
-/** Methods with a fixed code; any other method gets the next free code when first seen. */
-const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+/**
+ * The methods counted by name from the start: RFC 9110's and PATCH. Others are counted by name
+ * only once {@link Metrics.countMethods} names them (the route table's, `admin.metrics_methods`);
+ * any other method a client sends is counted as `other`, so no client can add a label value.
+ */
+export const STANDARD_METHODS: readonly string[] = [
+  "GET",
+  "POST",
+  "PUT",
+  "DELETE",
+  "PATCH",
+  "HEAD",
+  "OPTIONS",
+  "CONNECT",
+  "TRACE",
+];
+/** The label of every method not counted by name. */
+export const OTHER_METHOD = "other";
 
 /**
  * Counters for one worker. `record` runs once per request, so it builds no strings: counts are
@@ -17,7 +33,9 @@ const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
  */
 export class Metrics {
   readonly #requests = new Map<string, Map<number, number>>();
-  readonly #methods = [...METHODS];
+  /** Code → label; code 0 is `other`. Grows only by {@link countMethods}. */
+  readonly #methods = [OTHER_METHOD, ...STANDARD_METHODS];
+  readonly #codes = new Map(this.#methods.map((m, i) => [m, i]));
   readonly #buckets = new Array<number>(BUCKETS_S.length + 1).fill(0);
   #sum = 0;
   #count = 0;
@@ -36,6 +54,20 @@ export class Metrics {
   published = 0;
   delivered = 0;
   dropped = 0;
+  /** This worker's listeners that stopped accepting. */
+  listenerFailures = 0;
+  readonly #limits: Partial<Record<Limit, number>> = {};
+  /** Lines the log cut or dropped, read at each snapshot (the worker's LogBudget). */
+  logCounts: () => { cut: number; dropped: number } = () => ({ cut: 0, dropped: 0 });
+
+  /**
+   * Counts one hit of a bound: something refused, cut or dropped by it.
+   *
+   * @param limit the bound's config key
+   */
+  hit(limit: Limit): void {
+    this.#limits[limit] = (this.#limits[limit] ?? 0) + 1;
+  }
 
   /**
    * Counts one answered request.
@@ -58,10 +90,21 @@ export class Metrics {
   }
 
   #methodCode(method: string): number {
-    if (method === "GET") return 0;
-    if (method === "POST") return 1;
-    const code = this.#methods.indexOf(method);
-    return code !== -1 ? code : this.#methods.push(method) - 1;
+    if (method === "GET") return 1;
+    if (method === "POST") return 2;
+    return this.#codes.get(method) ?? 0;
+  }
+
+  /**
+   * Counts these methods by name from now on (a generation's route table and
+   * `admin.metrics_methods`: the config's and the script's choice, never a client's).
+   *
+   * @param methods upper-case method names
+   */
+  countMethods(methods: Iterable<string>): void {
+    for (const m of methods) {
+      if (!this.#codes.has(m)) this.#codes.set(m, this.#methods.push(m) - 1);
+    }
   }
 
   /** @returns the counters as they are now */
@@ -86,6 +129,16 @@ export class Metrics {
         messagesOut: this.wsOut,
       },
       pubsub: { published: this.published, delivered: this.delivered, dropped: this.dropped },
+      limits: this.#limitsNow(),
+      listenerFailures: this.listenerFailures,
     };
+  }
+
+  #limitsNow(): Partial<Record<Limit, number>> {
+    const { cut, dropped } = this.logCounts();
+    const limits = { ...this.#limits };
+    if (cut) limits["log.max_line_bytes"] = cut;
+    if (dropped) limits["log.max_bytes_per_sec"] = dropped;
+    return limits;
   }
 }

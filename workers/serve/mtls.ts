@@ -11,6 +11,7 @@
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
+import type { RunningServer } from "../../src/keep_serving.ts";
 
 /** The request path, given the verified certificate as JSON. */
 export type CertHandler = (
@@ -20,9 +21,7 @@ export type CertHandler = (
 ) => Response | Promise<Response>;
 
 /** What a worker needs from a running listener. */
-export interface RunningListener {
-  shutdown(): Promise<void>;
-}
+export type RunningListener = RunningServer;
 
 /** Options for {@link startMutualTls}. */
 export interface MutualTlsOptions {
@@ -73,7 +72,16 @@ export function startMutualTls(options: MutualTlsOptions): Promise<RunningListen
       },
       () => {
         server.off("error", reject);
+        // Stopped by shutdown(), or by an error of its own (an accept that failed, say).
+        const finished = new Promise<void>((ended, failed) => {
+          server.once("close", () => ended());
+          server.once("error", (e: Error) => {
+            server.close();
+            failed(e);
+          });
+        });
         resolve({
+          finished,
           shutdown: () => new Promise<void>((done) => server.close(() => done())),
         });
       },

@@ -24,6 +24,10 @@ export interface Exchange {
   route: string;
   /** The id its log lines carry ("" when it did not reach Python). */
   requestId: string;
+  /** The request URL, read once on the way in (an upgraded request's fields may be gone). */
+  url: string;
+  /** What Python sees as `req.client` ("" until worked out: {@link clientOf}). */
+  client: string;
   /** performance.now() at arrival, or 0 when neither metrics nor the access log want it. */
   t0: number;
 }
@@ -43,15 +47,28 @@ export function observe(x: Exchange, res: Response, end: number): Response {
   if (ctx.metrics || ctx.access) {
     const seconds = (end - x.t0) / 1000;
     if (ctx.metrics) life.metrics.record(x.route, x.req.method, res.status, seconds);
-    if (ctx.access) accessLine(x, res.status, seconds);
+    // An accepted WebSocket's line is written when it is gone ({@link socketGone}).
+    if (ctx.access && res.status !== 101) accessLine(x, res.status, seconds);
   }
   life.onRequest();
   return res;
 }
 
-function accessLine(x: Exchange, status: number, seconds: number): void {
+/**
+ * An accepted WebSocket's connection is gone: its access line, with how long it lived and the
+ * close code.
+ *
+ * @param x the upgrade request
+ * @param code the close code (1005: none given, 1006: the connection dropped)
+ */
+export function socketGone(x: Exchange, code: number): void {
+  if (!x.ctx.access) return;
+  accessLine(x, 101, (performance.now() - x.t0) / 1000, code);
+}
+
+function accessLine(x: Exchange, status: number, seconds: number, closeCode?: number): void {
   const { req } = x;
-  const url = req.url;
+  const url = x.url || req.url;
   const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
   x.ctx.log.access(`${req.method} ${path} ${status}`, {
     request_id: x.requestId || requestId(req.headers.get("x-request-id")),
@@ -61,6 +78,7 @@ function accessLine(x: Exchange, status: number, seconds: number): void {
     status,
     duration_ms: Math.round(seconds * 1e6) / 1000,
     client: clientOf(x),
+    close_code: closeCode,
   });
 }
 
@@ -71,11 +89,12 @@ function accessLine(x: Exchange, status: number, seconds: number): void {
  * @returns what Python sees as `req.client`
  */
 export function clientOf(x: Exchange): string {
+  if (x.client) return x.client;
   const addr = x.info.remoteAddr as Deno.NetAddr;
   if (x.trusted.ranges.length) {
-    return clientAddress(addr, x.req.headers.get("x-forwarded-for"), x.trusted);
+    return x.client = clientAddress(addr, x.req.headers.get("x-forwarded-for"), x.trusted);
   }
-  return addr.hostname.includes(":")
+  return x.client = addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
 }

@@ -54,7 +54,18 @@ export function requestHandler(listener: Listener): Handler {
     // performance.now() costs ~80 ns: two calls for a synchronous answer, none when unused.
     const timed = ctx.metrics || ctx.access;
     const t0 = timed ? performance.now() : 0;
-    const x: Exchange = { req, info, clientCert, ctx, trusted, route: "", requestId: "", t0 };
+    const x: Exchange = {
+      req,
+      info,
+      clientCert,
+      ctx,
+      trusted,
+      route: "",
+      requestId: "",
+      url: "",
+      client: "",
+      t0,
+    };
     const out = route(x, listener.server, limits);
     const t1 = timed ? performance.now() : 0;
     if (ctx.metrics) ctx.life.metrics.busyMs += t1 - t0;
@@ -70,7 +81,7 @@ function route(
   limits: { inflight: number },
 ): Response | Promise<Response> {
   const { req, ctx } = x;
-  const url = req.url;
+  const url = x.url = req.url;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const q = url.indexOf("?", pathStart);
   const path = q === -1 ? url.slice(pathStart) : url.slice(pathStart, q);
@@ -85,9 +96,15 @@ function route(
       bridgeRequest(x, server, match, path, q === -1 ? "" : url.slice(q + 1)),
     );
   }
-  if (limits.inflight >= server.max_inflight) return answer("overloaded", { "retry-after": "1" });
+  if (limits.inflight >= server.max_inflight) {
+    ctx.life.metrics.hit("max_inflight");
+    return answer("overloaded", { "retry-after": "1" });
+  }
   const announced = req.headers.get("content-length");
-  if (announced !== null && Number(announced) > server.max_body_bytes) return answer("tooLarge");
+  if (announced !== null && Number(announced) > server.max_body_bytes) {
+    ctx.life.metrics.hit("max_body_bytes");
+    return answer("tooLarge");
+  }
   const call = bridgeRequest(x, server, match, path, q === -1 ? "" : url.slice(q + 1));
   limits.inflight++;
   ctx.life.metrics.inflight++;
@@ -119,7 +136,7 @@ function upgrade(
   if (req.headers.get("sec-websocket-version") !== "13" || !req.headers.get("sec-websocket-key")) {
     return answer("badUpgrade", { "sec-websocket-version": "13" });
   }
-  return ctx.life.sockets.upgrade(req, call, server, ctx);
+  return ctx.life.sockets.upgrade(x, call, server);
 }
 
 /** What the router answers itself: 404, 405 with Allow, 400 for a malformed path. */
@@ -183,7 +200,10 @@ function admit(
     : readAnnounced(req, onCancel);
   return read.then((body) => {
     ctx.clock.end(token);
-    if (body === "too_large") return answer("tooLarge");
+    if (body === "too_large") {
+      ctx.life.metrics.hit("max_body_bytes");
+      return answer("tooLarge");
+    }
     if (body === "timeout") return answer("bodyTimeout");
     if (body === "aborted") return answer("badBody");
     call.body = body;

@@ -7,9 +7,15 @@
  * Limits, per listener: `ws_max_message_bytes` (a larger message closes the socket with 1009),
  * `ws_idle_timeout_ms` (Deno pings a socket idle for half of it and closes it with 1001 when
  * nothing came back by the end), `ws_max_connections` per worker (an upgrade beyond it gets
- * 503). A send waits while the socket's outgoing buffer is over {@link SEND_BUFFER_BYTES}; a
- * handler that leaves more than {@link inboxCap} bytes unread has its socket closed with 1008
- * (Deno cannot stop reading a socket, so the alternative would be memory without bound).
+ * 503), `ws_close_timeout_ms` (a peer that does not answer our close frame in time has its
+ * connection dropped: ./ws_abort.ts). A send waits while the socket's outgoing buffer is over
+ * {@link SEND_BUFFER_BYTES}. Unread messages are bounded per socket ({@link inboxCap}) and summed
+ * over the worker's sockets on the listener (`ws_max_unread_bytes`): the socket whose message
+ * goes over either is closed with 1008 (Deno cannot stop reading a socket, so the alternative
+ * would be memory without bound).
+ *
+ * A socket counts (`ws_max_connections`, the open gauge) until its connection is really gone,
+ * not when a close frame was sent; its access-log line is written then (./observe.ts).
  *
  * A socket lives on the generation that accepted it: a reload leaves it there until it closes.
  *
@@ -23,21 +29,11 @@ import { BridgeFatal, type BridgeRequest } from "../bridge/bridge.ts";
 import type { RequestContext } from "./context.ts";
 import { Inbox } from "./inbox.ts";
 import type { Metrics } from "./metrics.ts";
+import { type Exchange, socketGone } from "./observe.ts";
+import { abortSocket } from "./ws_abort.ts";
+import { drain, queuedSize, SEND_BUFFER_BYTES, textBytes, Unread } from "./ws_limits.ts";
 
 type ServerConfig = Config["servers"][number];
-
-/** Over this many bytes waiting to go out, a send waits for the socket to drain. */
-export const SEND_BUFFER_BYTES = 1 << 20;
-
-/**
- * Unread bytes a socket may hold before it is closed with 1008.
- *
- * @param maxMessageBytes the listener's `ws_max_message_bytes`
- * @returns the cap
- */
-export function inboxCap(maxMessageBytes: number): number {
-  return Math.max(16 << 20, 4 * maxMessageBytes);
-}
 
 /** How a connection becomes a socket: `Deno.upgradeWebSocket`, or the test harness's pair. */
 export type Upgrade = (
@@ -65,19 +61,29 @@ export interface SocketsForPython {
 interface Entry {
   id: number;
   ctx: RequestContext;
+  /** The upgrade request (its access line is written when the socket is gone). */
+  exchange: Exchange;
   requestId: string;
   path: string;
+  /** The listener (unread bytes are summed per listener). */
+  listen: string;
+  /** Its `ws_close_timeout_ms`. */
+  closeTimeoutMs: number;
   socket: WebSocket | null;
   inbox: Inbox<string | ArrayBuffer>;
   /** Bytes queued in the inbox and not taken. */
   queued: number;
   opened: Promise<boolean>;
   settleOpened: (open: boolean) => void;
-  /** Set once the socket closed (or the upgrade failed). */
+  /** Set once the socket closed for Python (our close frame went, or the peer's came). */
   code: number;
   reason: string;
   /** Counted in the open gauge (the open event fired). */
   counted: boolean;
+  /** The connection is gone (or never came): it no longer counts. */
+  gone: boolean;
+  /** Drops the connection when the peer does not answer our close frame. */
+  closeTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** One worker's WebSockets. */
@@ -85,8 +91,10 @@ export class Sockets {
   readonly #entries = new Map<number, Entry>();
   readonly #metrics: Metrics;
   #nextId = 1;
-  /** Upgrading or open (what `ws_max_connections` limits). */
+  /** Upgrading, open or closing (what `ws_max_connections` limits). */
   #live = 0;
+  /** Unread bytes, per socket and over every socket per listener. */
+  readonly #unread = new Unread();
   #stopping: { code: number; reason: string } | null = null;
   #released: (() => void) | null = null;
 
@@ -98,23 +106,19 @@ export class Sockets {
   /**
    * Upgrades a request routed to a websocket route, if its handler accepts.
    *
-   * @param req the upgrade request
+   * @param x the upgrade request on its way (its request, generation and access-log timing)
    * @param call the request as the bridge takes it
    * @param server the listener's settings
-   * @param ctx the generation the socket will live on
    * @returns the handshake response (101), or the refusal
    */
-  async upgrade(
-    req: Request,
-    call: BridgeRequest,
-    server: ServerConfig,
-    ctx: RequestContext,
-  ): Promise<Response> {
+  async upgrade(x: Exchange, call: BridgeRequest, server: ServerConfig): Promise<Response> {
+    const { req, ctx } = x;
     if (this.#stopping) return answer("stopping");
     if (this.#live >= server.ws_max_connections) {
+      this.#metrics.hit("ws_max_connections");
       return answer("socketsFull", { "retry-after": "1" });
     }
-    const entry = this.#entry(ctx, call);
+    const entry = this.#entry(x, call, server);
     this.#live++;
     let handshake: Response | string;
     try {
@@ -149,18 +153,21 @@ export class Sockets {
       });
       return answer("badUpgrade");
     }
-    this.#wire(entry, upgraded.socket, server.ws_max_message_bytes, server.request_timeout_ms);
+    this.#wire(entry, upgraded.socket, server);
     return upgraded.response;
   }
 
-  #entry(ctx: RequestContext, call: BridgeRequest): Entry {
+  #entry(x: Exchange, call: BridgeRequest, server: ServerConfig): Entry {
     let settleOpened!: (open: boolean) => void;
     const opened = new Promise<boolean>((resolve) => settleOpened = resolve);
     const entry: Entry = {
       id: this.#nextId++,
-      ctx,
+      ctx: x.ctx,
+      exchange: x,
       requestId: call.requestId,
       path: call.path,
+      listen: server.listen.text,
+      closeTimeoutMs: server.ws_close_timeout_ms,
       socket: null,
       inbox: new Inbox(),
       queued: 0,
@@ -169,6 +176,8 @@ export class Sockets {
       code: 0,
       reason: "",
       counted: false,
+      gone: false,
+      closeTimer: undefined,
     };
     this.#entries.set(entry.id, entry);
     return entry;
@@ -194,23 +203,21 @@ export class Sockets {
       .finally(() => ctx.clock.end(token));
   }
 
-  #wire(entry: Entry, socket: WebSocket, maxBytes: number, openWithinMs: number): void {
+  #wire(entry: Entry, socket: WebSocket, server: ServerConfig): void {
     const metrics = this.#metrics;
-    const cap = inboxCap(maxBytes);
     entry.socket = socket;
     socket.binaryType = "arraybuffer";
     // A client gone before the 101 went out leaves a socket that never opens and never closes:
     // give up on it, so the handler's accept() ends (1006) instead of waiting forever.
     const never = setTimeout(() => {
       this.#ended(entry, 1006, "the connection closed before the handshake completed");
-      try {
-        socket.close();
-      } catch { /* never opened */ }
-    }, openWithinMs);
+      abortSocket(socket);
+      this.#gone(entry);
+    }, server.request_timeout_ms);
     socket.onopen = () => {
       clearTimeout(never);
       if (entry.code !== 0) { // gave up on it already
-        socket.close(1001, "the handshake took too long");
+        this.#close(entry, 1001, "the handshake took too long");
         return;
       }
       entry.counted = true;
@@ -218,26 +225,35 @@ export class Sockets {
       metrics.wsAccepted++;
       entry.settleOpened(true);
     };
-    socket.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      const data = e.data;
-      const size = typeof data === "string" ? textBytes(data, maxBytes) : data.byteLength;
-      metrics.wsIn++;
-      if (size > maxBytes) {
-        this.#refuse(entry, 1009, `message of ${size} bytes > ws_max_message_bytes ${maxBytes}`);
-        return;
-      }
-      entry.queued += queuedSize(data);
-      if (entry.queued > cap) {
-        this.#refuse(entry, 1008, `the handler left over ${cap} bytes unread`);
-        return;
-      }
-      entry.inbox.push(data);
-    };
+    socket.onmessage = (e: MessageEvent<string | ArrayBuffer>) =>
+      this.#received(entry, e.data, server);
     socket.onclose = (e: CloseEvent) => {
       clearTimeout(never);
       this.#ended(entry, e.code, e.reason);
+      this.#gone(entry);
     };
     socket.onerror = () => {}; // a close event follows
+  }
+
+  /** A message came: queued for Python, or refused by a limit (the socket closes). */
+  #received(entry: Entry, data: string | ArrayBuffer, server: ServerConfig): void {
+    const metrics = this.#metrics;
+    const maxBytes = server.ws_max_message_bytes;
+    const size = typeof data === "string" ? textBytes(data, maxBytes) : data.byteLength;
+    metrics.wsIn++;
+    if (entry.code !== 0) return; // closing: nobody reads it any more
+    if (size > maxBytes) {
+      metrics.hit("ws_max_message_bytes");
+      this.#refuse(entry, 1009, `message of ${size} bytes > ws_max_message_bytes ${maxBytes}`);
+      return;
+    }
+    const over = this.#unread.add(entry, queuedSize(data), server);
+    if (over) {
+      metrics.hit("ws_max_unread_bytes");
+      this.#refuse(entry, 1008, over);
+      return;
+    }
+    entry.inbox.push(data);
   }
 
   /** Closes a socket for breaking a limit and tells the log why. */
@@ -248,23 +264,50 @@ export class Sockets {
     this.#close(entry, code, why.slice(0, 120), why);
   }
 
-  /** Sends the close frame (if the socket is still open) and ends the entry. */
+  /**
+   * Sends the close frame (if the socket is still open) and ends the entry for Python; the
+   * connection counts until the peer answers, or `closeTimeoutMs` passed and it was dropped.
+   */
   #close(entry: Entry, code: number, reason: string, logged = reason): void {
+    const socket = entry.socket;
     try {
-      entry.socket?.close(code, reason);
+      socket?.close(code, reason);
     } catch { /* closing already */ }
     this.#ended(entry, code, logged);
+    if (!socket || entry.gone || entry.closeTimer !== undefined) return;
+    entry.closeTimer = setTimeout(() => {
+      if (entry.gone) return;
+      const dropped = abortSocket(socket);
+      this.#metrics.hit("ws_close_timeout_ms");
+      entry.ctx.log.warning(
+        `WebSocket ${entry.path}: the peer did not answer the close frame within ` +
+          `ws_close_timeout_ms (${entry.closeTimeoutMs} ms); ` +
+          (dropped ? "dropped its connection" : "this Deno cannot drop it; the OS will"),
+        { request_id: entry.requestId },
+      );
+      if (dropped) this.#gone(entry);
+    }, entry.closeTimeoutMs);
   }
 
-  /** The socket is gone (or never came): Python's reads end, the count drops. */
+  /** The socket is closed for Python: its reads end and its close code is known. */
   #ended(entry: Entry, code: number, reason: string): void {
     if (entry.code !== 0) return;
     entry.code = code || 1005;
     entry.reason = reason;
     entry.inbox.close();
     entry.settleOpened(false);
+    if (!entry.socket) this.#gone(entry); // refused before any connection was upgraded
+  }
+
+  /** The connection is gone (or never came): the counts drop; the access line is written. */
+  #gone(entry: Entry): void {
+    if (entry.gone) return;
+    entry.gone = true;
+    clearTimeout(entry.closeTimer);
     this.#live--;
     if (entry.counted) this.#metrics.wsOpen--;
+    this.#unread.drop(entry);
+    if (entry.socket) socketGone(entry.exchange, entry.code);
   }
 
   /**
@@ -293,6 +336,13 @@ export class Sockets {
     ]).then(() => clearTimeout(timer));
   }
 
+  /** Python took `item` from the socket's inbox: it no longer counts as unread. */
+  #taken(entry: Entry, item: string | ArrayBuffer | null): Taken {
+    if (item === null) return undefined;
+    if (!entry.gone) this.#unread.take(entry, queuedSize(item)); // a gone one's were dropped
+    return item;
+  }
+
   /** @returns a promise that resolves once every socket's handler has returned */
   drained(): Promise<void> {
     if (this.#entries.size === 0) return Promise.resolve();
@@ -310,10 +360,10 @@ export class Sockets {
         if (!entry) return undefined;
         const got = entry.inbox.take((item) => {
           if (!deliver(id, item)) return false;
-          taken(entry, item ?? null);
+          this.#taken(entry, item ?? null);
           return true;
         });
-        return got === false ? false : taken(entry, got);
+        return got === false ? false : this.#taken(entry, got);
       },
       write: (id, data) => {
         const socket = entries.get(id)?.socket;
@@ -340,36 +390,4 @@ export class Sockets {
       },
     };
   }
-}
-
-function taken(entry: Entry, item: string | ArrayBuffer | null): Taken {
-  if (item === null) return undefined;
-  entry.queued -= queuedSize(item);
-  return item;
-}
-
-/** What a queued message counts against the inbox cap (UTF-16 units for text: no encoding). */
-function queuedSize(item: string | ArrayBuffer): number {
-  return typeof item === "string" ? item.length : item.byteLength;
-}
-
-/** Resolves once the socket's outgoing buffer is back under the bound (or it closed). */
-function drain(socket: WebSocket): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount <= SEND_BUFFER_BYTES) {
-        resolve();
-      } else setTimeout(check, 2);
-    };
-    setTimeout(check, 2);
-  });
-}
-
-const encoder = new TextEncoder();
-
-/** UTF-8 length of `text`, exact only when it could be near `limit` (cheap otherwise). */
-function textBytes(text: string, limit: number): number {
-  if (text.length * 3 <= limit) return text.length;
-  if (text.length > limit) return text.length;
-  return encoder.encode(text).byteLength;
 }

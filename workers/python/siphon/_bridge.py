@@ -18,6 +18,7 @@ Coroutines are driven here with ``send(None)``; only one that suspends becomes a
 
 import asyncio
 import inspect
+import re
 from itertools import chain as _chains
 from types import CoroutineType
 import traceback
@@ -29,6 +30,7 @@ from ._response import _status
 TOO_LARGE = "!413"  # a streamed body went past max_body_bytes and nobody caught it
 FAILED = "!500"  # the handler (or a middleware) failed; the traceback is in the log
 TIMED_OUT = "!504"  # interrupted (or cancelled) at the request deadline
+UNSENDABLE = "!500h"  # a response header held a byte HTTP forbids (a 500 counted as such)
 
 IN_SIZE = 64 * 1024
 OUT_SIZE = 64 * 1024
@@ -192,7 +194,7 @@ def _outcome(route, req, exc):
         return TOO_LARGE
     if isinstance(exc, _chain.WrongType):
         log.error(f"{req.method} {req.path}: {exc}")
-        return FAILED
+        return UNSENDABLE if isinstance(exc, _Unsendable) else FAILED
     _log_failure(route, req, exc)
     return FAILED
 
@@ -275,24 +277,53 @@ def _pack(route, req, resp, middleware, sync):
 
 
 def _head(status, headers, length):
-    # Names and values all str (the usual case): one join, no loop in Python.
+    # Names and values all str (the usual case): one join, no loop in Python. The separator is
+    # NUL, so a NUL inside a name or value would split it into more headers (injection): the
+    # count of separators and one search for the other forbidden bytes check every header at
+    # once, and only a head that fails is taken apart to name the header.
     try:
         flat = "\0".join(_chain_items(headers.items()))
     except TypeError:
         pass
     else:
+        if flat.count("\0") != 2 * len(headers) - 1 or _UNSENDABLE(flat) is not None:
+            _refuse_header(headers.items())
         return f"{status}\0{length}\0{flat}" if flat else f"{status}\0{length}"
-    parts = [str(status), length]
+    pairs = []
     for name, value in headers.items():
         name = str(name)
         if isinstance(value, (list, tuple)):
             for v in value:
-                parts.append(name)
-                parts.append(str(v))
+                pairs.append((name, str(v)))
         else:
-            parts.append(name)
-            parts.append(str(value))
-    return "\0".join(parts)
+            pairs.append((name, str(value)))
+    _refuse_header(pairs)
+    return "\0".join([str(status), length, *_chain_items(pairs)])
+
+
+# Bytes RFC 9110 forbids in a field name or value besides NUL (the packing separator, counted
+# above): the other C0 controls but HTAB, and DEL. JS checks the packed head again
+# (workers/bridge/bridge.ts), so this is where a script learns which header it was.
+_UNSENDABLE = re.compile("[\x01-\x08\x0a-\x1f\x7f]").search
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]").search
+
+
+class _Unsendable(_chain.WrongType):
+    """A response header that must not go on the wire."""
+
+
+def _refuse_header(pairs):
+    """Raise ``WrongType`` naming the first header whose name or value holds a byte that must
+    not go on the wire (the caller answers 500 and logs it); return when there is none."""
+    for name, value in pairs:
+        for part, text in (("name", name), ("value", value)):
+            bad = _CONTROL(text)
+            if bad is not None:
+                raise _Unsendable(
+                    f"response header {name[:64]!r}: its {part} holds the control byte "
+                    f"0x{ord(bad.group()):02x} at offset {bad.start()}, which HTTP forbids "
+                    "(RFC 9110 section 5.5); the response was not sent. Strip or encode it "
+                    "(a client's value reflected into a header, say)")
 
 
 def format_traceback(exc):

@@ -9,7 +9,7 @@ import random
 import sys
 import time
 
-from . import _bridge, _client, _websocket, cache, http, log, pubsub
+from . import _bridge, _client, _code, _websocket, cache, http, log, pubsub
 
 _host = None
 _module = None
@@ -90,15 +90,19 @@ class ScriptError(Exception):
     """The user's script could not be imported; the message holds the traceback."""
 
 
-def load_script(path):
+def load_script(path, code_json="{}"):
     """Import the script at ``path`` as a module named after its file; returns the decorator
-    routes as JSON: ``[[path, [methods], "file:line", stream, websocket], …]``."""
+    routes as JSON: ``[[path, [methods], "file:line", stream, websocket], …]``. ``code_json``
+    holds the texts of the script and its neighbours as the config load read them
+    (``siphon._code``); without them, they are read from disk."""
     global _module
     folder, filename = os.path.split(path)
     name = filename[:-3] if filename.endswith(".py") else filename
     if folder not in sys.path:
         sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location(name, path)
+    code = json.loads(code_json)
+    _code.use(folder, code)
+    spec = importlib.util.spec_from_file_location(name, path, loader=_code.loader(path, code))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

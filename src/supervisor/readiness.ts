@@ -1,0 +1,67 @@
+/**
+ * Whether the server takes traffic as configured — what `/readyz` says: every configured worker
+ * serving (none missing, none being replaced) with every listener accepting, and not stopping.
+ * The supervisor tells it what happens; it never asks a worker.
+ *
+ * Boundary: supervisor-side.
+ *
+ * @module
+ */
+import type { Slot } from "./ask.ts";
+
+/** The supervisor's view of what serves. */
+export class Readiness {
+  readonly #workers: number;
+  /** Per worker, its listeners that stopped accepting and are being started again. */
+  readonly #down = new Map<Slot, Set<string>>();
+  /** Workers being replaced (or waiting to try again). */
+  readonly #replacing = new Set<number>();
+  /** Booted and not stopping. */
+  live = false;
+
+  /** @param workers how many workers the config asks for */
+  constructor(workers: number) {
+    this.#workers = workers;
+  }
+
+  /**
+   * A worker's listener went down (it is being started again) or came back.
+   *
+   * @param slot the worker
+   * @param listen the listener
+   * @param up whether it accepts again
+   */
+  listener(slot: Slot, listen: string, up: boolean): void {
+    const down = this.#down.get(slot) ?? new Set();
+    if (up) down.delete(listen);
+    else down.add(listen);
+    this.#down.set(slot, down);
+  }
+
+  /** A worker is being replaced: it no longer serves, and its listeners went with it. */
+  replacing(slot: Slot): void {
+    this.#replacing.add(slot.id);
+    this.#down.delete(slot);
+  }
+
+  /** The replacement of worker `id` serves. */
+  replaced(id: number): void {
+    this.#replacing.delete(id);
+  }
+
+  /** @returns listeners (over every worker) not accepting now */
+  get listenersDown(): number {
+    let n = 0;
+    for (const down of this.#down.values()) n += down.size;
+    return n;
+  }
+
+  /**
+   * @param serving the workers serving now
+   * @returns whether `/readyz` says ready
+   */
+  ready(serving: readonly Slot[]): boolean {
+    return this.live && this.#replacing.size === 0 && serving.length >= this.#workers &&
+      this.listenersDown === 0;
+  }
+}
