@@ -2,6 +2,9 @@
 # Build: docker build -t siphon-deno .   Run: mount a folder with http.yaml + the script at
 # /etc/siphon (config path: /etc/siphon/http.yaml); the server listens where http.yaml says
 # (8080 for the app, 9091 for /healthz /readyz /metrics; bind 0.0.0.0 inside a container).
+# Descriptors: every connection takes one and an image cannot set the limit, so run with
+# `--ulimit nofile=1048576:1048576` (the server raises its soft limit to the hard one; running out
+# is survived, not prevented: docs/deployment.md, "Limits and hostile clients").
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /src

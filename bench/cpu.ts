@@ -109,7 +109,13 @@ try {
           "bench/app/http.yaml",
         ],
         cwd: baseline,
-        env: { ...siphon.env, PORT: String(port), WORKERS: "1", METRICS: "false" },
+        env: {
+          ...siphon.env,
+          ADMIN_PORT: String(freePortNear(0)), // its own: the first server holds siphon.env's
+          PORT: String(port),
+          WORKERS: "1",
+          METRICS: "false",
+        },
         url: `http://127.0.0.1:${port}/trivial`,
       })),
     );

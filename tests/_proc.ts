@@ -36,20 +36,35 @@ export async function rssMiB(pid: number, options: { children?: boolean } = {}):
  *
  * @param pid process id
  * @param work what to measure
+ * @param options `children`: sum its direct children's RSS in too (uvicorn's workers)
+ *   @default false
  * @returns the work's result and the RSS peak's growth over the start, in MiB
  */
-export async function peakGrowth<T>(pid: number, work: () => Promise<T>): Promise<[T, number]> {
-  const before = await rssMiB(pid);
+export async function peakGrowth<T>(
+  pid: number,
+  work: () => Promise<T>,
+  options: { children?: boolean } = {},
+): Promise<[T, number]> {
+  const children = options.children ?? false;
+  const before = await rssMiB(pid, { children });
+  const pids = (await sh(`echo ${pidsOf(pid, children)}`)).trim();
   const sampler = new Deno.Command("sh", {
-    args: ["-c", `while grep VmRSS /proc/${pid}/status; do sleep 0.02; done`],
+    args: [
+      "-c",
+      `while kill -0 ${pid}; do for p in ${pids}; do grep VmRSS /proc/$p/status; done; ` +
+      "echo .; sleep 0.02; done",
+    ],
     stdout: "piped",
     stderr: "null",
   }).spawn();
   let peak = before;
   const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of sampler.stdout) {
-      peak = Math.max(peak, sumKb(decoder.decode(chunk)) / 1024);
+    let pending = "";
+    for await (const chunk of sampler.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const samples = pending.split(".\n");
+      pending = samples.pop()!;
+      for (const sample of samples) peak = Math.max(peak, sumKb(sample) / 1024);
     }
   })();
   try {

@@ -29,6 +29,19 @@ export class ConfigError extends Error {
     super(problems.map(formatProblem).join("\n"));
     this.name = "ConfigError";
   }
+
+  /**
+   * One problem with what a key points at outside the file (the script, the package cache),
+   * reported at the file's start.
+   *
+   * @param file the config file
+   * @param path the key, e.g. `python.packages`
+   * @param message what is wrong and what to do
+   * @returns the error
+   */
+  static about(file: string, path: string, message: string): ConfigError {
+    return new ConfigError([{ file, line: 1, col: 1, path, message }]);
+  }
 }
 
 /** A problem at an offset of the document, with its field path. */

@@ -55,13 +55,11 @@ async function readCode(config: Config): Promise<Record<string, string>> {
   try {
     code[config.script] = await Deno.readTextFile(config.script);
   } catch (e) {
-    throw new ConfigError([{
-      file: config.file,
-      line: 0,
-      col: 0,
-      path: "script",
-      message: `cannot read the script ${config.script}: ${(e as Error).message}`,
-    }]);
+    throw ConfigError.about(
+      config.file,
+      "script",
+      `cannot read the script ${config.script}: ${(e as Error).message}`,
+    );
   }
   let total = code[config.script].length;
   const folder = dirname(config.script);

@@ -26,13 +26,10 @@ export async function installPackages(config: Config, cacheDir: string): Promise
     const site = await installWheels(wheels, cacheDir);
     return { ...config, python: { ...config.python, site } };
   } catch (e) {
-    throw new ConfigError([{
-      file: config.file,
-      line: 1,
-      col: 1,
-      path: "python.packages",
-      message: `${(e as Error).message}; check that ${cacheDir} is writable, or set ` +
-        "SIPHON_CACHE_DIR",
-    }]);
+    throw ConfigError.about(
+      config.file,
+      "python.packages",
+      `${(e as Error).message}; check that ${cacheDir} is writable, or set SIPHON_CACHE_DIR`,
+    );
   }
 }
