@@ -18,7 +18,10 @@ export interface WorkerControl {
    */
   interrupt: SharedArrayBuffer;
   /** Float64[0]: earliest deadline (epoch ms) of the worker's in-flight requests, 0 if none;
-   * Float64[1]: last time (epoch ms) the worker's event loop turned. */
+   * Float64[1]: last time (epoch ms) the worker's event loop turned;
+   * Float64[2]: since when (epoch ms) the worker is busy outside any request (building a
+   * generation, collecting garbage), 0 if it is not (its loop may stand still then without it
+   * being gone). */
   clock: SharedArrayBuffer;
   /** Where the supervisor writes answers to `cache` requests (src/cache/channel.ts). */
   cache: SharedArrayBuffer;
@@ -38,16 +41,21 @@ export type ToWorker =
     /** Pyodide's wasm compiled by the supervisor, or null to compile it here. */
     wasm: WebAssembly.Module | null;
     control: WorkerControl;
-    env: Record<string, string>;
+    /** The private channel every later message travels on, both ways (src/supervisor/spawn.ts). */
+    port: MessagePort;
   }
   | {
     type: "prepare";
     config: Config;
     /** The snapshot this generation starts from (config-dependent: `python.packages`). */
     snapshot: SnapshotFile | null;
+    /** What Python's `os.environ` holds (`python.env`; the worker itself reads no variable). */
+    env: Record<string, string>;
+    /** Whether Deno's OpenTelemetry is on (`OTEL_DENO`): spans are named after routes. */
+    tracing: boolean;
   }
   /** `siphon-deno check`: import the script and compile its routes (no on_startup), then stop. */
-  | { type: "check"; config: Config }
+  | { type: "check"; config: Config; env: Record<string, string> }
   | { type: "commit" }
   | { type: "abort" }
   | { type: "stats" }

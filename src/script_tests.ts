@@ -90,10 +90,7 @@ export async function runScriptTests(
     cache: new SharedArrayBuffer(CHANNEL_BYTES),
   };
   const caches = new Caches();
-  const worker = new Worker(new URL("../workers/test_worker.ts", import.meta.url), {
-    type: "module",
-    name: "test",
-  });
+  const worker = testThread();
   let hung = () => {};
   // A generous grace before the kill step: making the interpreter exit ends the whole run, so
   // only do it to a handler that really ignores its interrupt, not to a thread starved of CPU.
@@ -154,4 +151,27 @@ function serveCaches(
   }
   caches.sync({ ...msg.config, cache: {} });
   caches.sync(msg.config);
+}
+
+/**
+ * The thread tests run in. Your own tests, on your machine: files, hosts and variables as they
+ * ask (they load configs and install packages as they go); no processes or native code.
+ */
+function testThread(): Worker {
+  return new Worker(new URL("../workers/test_worker.ts", import.meta.url), {
+    type: "module",
+    name: "test",
+    deno: {
+      permissions: {
+        read: true,
+        write: true,
+        net: true,
+        env: true,
+        run: false,
+        ffi: false,
+        sys: false,
+        import: false,
+      },
+    },
+  } as WorkerOptions);
 }

@@ -126,7 +126,8 @@ Deno.test("boot: a worker accepts as soon as it is ready; /readyz waits for ever
   Deno.writeTextFileSync(
     join(dir, "http.yaml"),
     `script: app.py\nworkers: 2\nadmin: { listen: "127.0.0.1:${adminPort}" }\n` +
-      `servers:\n  - listen: 127.0.0.1:${port}\n`,
+      `servers:\n  - listen: 127.0.0.1:${port}\n` +
+      `python: { env: [GATE], allow_net: ["127.0.0.1:${gate.addr.port}"] }\n`,
   );
   const server = await startServer({
     config: join(dir, "http.yaml"),

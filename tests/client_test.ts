@@ -104,6 +104,7 @@ Deno.test("http.Client: named and inline clients, errors, TLS verification, conc
       UP_PORT: String(upPort),
       TLS_PORT: String(tlsPort),
       CA_FILE: certs.ca,
+      CERT_DIR: join(certs.ca, ".."),
     },
   });
   const text = (path: string, init?: RequestInit) =>

@@ -46,7 +46,8 @@ async def through_client(req):
     join(dir, "http.yaml"),
     `script: app.py\nworkers: 2\nservers:\n  - listen: 127.0.0.1:${mtlsPort}\n` +
       `    tls: { cert_path: cert.pem, key_path: key.pem, client_ca: ca.pem }\n` +
-      `  - listen: 127.0.0.1:${plainPort}\n`,
+      `  - listen: 127.0.0.1:${plainPort}\n` +
+      `python: { allow_net: ["localhost:${mtlsPort}"] }\n`,
   );
   Deno.writeTextFileSync(
     join(dir, "alice-combined.pem"),

@@ -143,7 +143,8 @@ Deno.test("a corrupt cached snapshot falls back to a cold load with a warning", 
   assert.match(first.logs(), /built the Python snapshot/);
   assert.match(first.logs(), /python from snapshot/);
   await first.stop();
-  const [file] = [...Deno.readDirSync(cache)].map((e) => join(cache, e.name));
+  const [file] = [...Deno.readDirSync(cache)].filter((e) => e.name.endsWith(".snapshot"))
+    .map((e) => join(cache, e.name));
   const bytes = Deno.readFileSync(file);
   Deno.writeFileSync(file, bytes.subarray(0, 4096));
   const server = await startServer({ config: p.config, env: { SIPHON_CACHE_DIR: cache } });

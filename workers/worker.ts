@@ -23,8 +23,6 @@ import {
   LogBudget,
   type Logger,
 } from "../src/log.ts";
-import { ask } from "../src/cache/channel.ts";
-import { type CacheCall, checkValueSize } from "../src/cache/memory_store.ts";
 import type { FromWorker, ToWorker } from "../src/protocol.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { SnapshotFile } from "../src/pyodide/snapshot_file.ts";
@@ -37,12 +35,15 @@ import { loadRedis, RedisCaches } from "./host/redis_cache.ts";
 import { PubSubs } from "./host/pubsub.ts";
 import { fastScheduler, underDeadline } from "./host/scheduler.ts";
 import { errorText } from "./host/error_text.ts";
-import { loadPython, preloadPyodide } from "./host/python.ts";
+import { interpreterAlive, loadPython, preloadPyodide } from "./host/python.ts";
+import { cacheCalls } from "./host/cache_calls.ts";
 import { Listeners } from "./serve/listeners.ts";
+import { lockDown } from "./host/lockdown.ts";
 import { memoryStats, memoryVerdict } from "./host/memory.ts";
 import { spanNamer } from "./serve/trace.ts";
 import type { RequestContext, WorkerLife } from "./serve/context.ts";
 
+lockDown(); // before any Python: see ./host/lockdown.ts
 mark("worker module loaded");
 // What loading Pyodide imports, imported while this worker waits for its snapshot and wasm.
 preloadPyodide();
@@ -79,27 +80,12 @@ const life: WorkerLife = workerLife({
   },
 });
 
-const post = (msg: FromWorker) => self.postMessage(msg);
+/** The private channel to the supervisor (src/supervisor/spawn.ts), kept out of Python's reach. */
+let channel: MessagePort | null = null;
+const post = (msg: FromWorker) => channel?.postMessage(msg);
 /** This worker's log allowance (`log.max_bytes_per_sec`), kept across its generations. */
 const logBudget = new LogBudget();
 life.metrics.logCounts = () => ({ cut: logBudget.cutTotal, dropped: logBudget.droppedTotal });
-
-/** `siphon.cache` on a memory cache: the supervisor holds the store; returns the JSON answer. */
-function cacheCall(config: Config, name: string, callJson: string): string {
-  const call: CacheCall = JSON.parse(callJson);
-  checkSize(call, config.cache[name]?.max_value_bytes ?? Infinity);
-  return ask(init!.control.cache, () => post({ type: "cache", name, call }), 5000);
-}
-
-/** A value over `max_value_bytes` is refused here, before it travels (and counted). */
-function checkSize(call: CacheCall, maxValueBytes: number): void {
-  try {
-    checkValueSize(call, maxValueBytes);
-  } catch (e) {
-    life.metrics.hit("cache.max_value_bytes");
-    throw e;
-  }
-}
 
 const outbound = new Outbound();
 const schedule = fastScheduler();
@@ -110,30 +96,28 @@ const pubsubs = new PubSubs(
   (topic, message) => post({ type: "publish", topic, message }),
 );
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
+// The first message comes on the thread's own channel and hands over the private one; every
+// later message comes on that one (a script can post on the thread's channel, never on it).
+self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
+  if (msg.type !== "init" || init) return;
+  self.onmessage = null;
+  init = msg;
+  channel = msg.port;
+  channel.onmessage = (e: MessageEvent<ToWorker>) => handle(e.data);
+  interrupt = new Int32Array(msg.control.interrupt, 0, 1);
+  kill = new Int32Array(msg.control.interrupt, 4, 1);
+  clock = new DeadlineClock(new Float64Array(msg.control.clock));
+  // Python does not depend on the config: load it while the supervisor reads that.
+  headStart = startPython();
+};
+
+/** One message from the supervisor. */
+async function handle(msg: ToWorker): Promise<void> {
   const id = init?.id ?? -1;
   switch (msg.type) {
-    case "init":
-      init = msg;
-      interrupt = new Int32Array(msg.control.interrupt, 0, 1);
-      kill = new Int32Array(msg.control.interrupt, 4, 1);
-      clock = new DeadlineClock(new Float64Array(msg.control.clock));
-      // Python does not depend on the config: load it while the supervisor reads that.
-      headStart = startPython();
-      return;
     case "prepare":
-      try {
-        const t0 = performance.now();
-        pending = await buildGeneration(msg.config, { snapshot: msg.snapshot });
-        pending.ctx.log.flush(); // boot lines come before the supervisor's "serving"
-        const routes = pending.ctx.labels.length;
-        post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0, routes });
-      } catch (e) {
-        pending = null;
-        post({ type: "prepare_failed", id, message: errorText(e) });
-      }
-      return;
+      return await prepare(msg);
     case "commit":
       try {
         await commit();
@@ -147,7 +131,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       return;
     case "check":
       try {
-        const checked = await buildGeneration(msg.config, { startup: false });
+        const checked = await buildGeneration(msg.config, { startup: false, env: msg.env });
         const missing: string[] = JSON.parse(checked.runtime.unresolved_imports(msg.config.script));
         if (missing.length > 0) throw new Error(missing.join("\n"));
         post({ type: "checked", id, routes: checked.ctx.labels.length });
@@ -163,7 +147,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       post({ type: "metrics", id, snapshot: life.metrics.snapshot() });
       return;
     case "stats":
-      if (current) post({ type: "stats", stats: memoryStats(id, current.py, current.runtime) });
+      if (!current) return;
+      clock.busy(true);
+      try {
+        post({ type: "stats", stats: memoryStats(id, current.py, current.runtime) });
+      } finally {
+        clock.busy(false);
+      }
       return;
     case "published":
       pubsubs.relayed(msg.topic, msg.message);
@@ -173,7 +163,26 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       post({ type: "stopped", id });
       return;
   }
-};
+}
+
+/** Builds the next generation beside the serving one (the supervisor commits it later). */
+async function prepare(msg: Extract<ToWorker, { type: "prepare" }>): Promise<void> {
+  const id = init?.id ?? -1;
+  clock.busy(true);
+  try {
+    const t0 = performance.now();
+    const { config, snapshot, env, tracing } = msg;
+    pending = await buildGeneration(config, { snapshot, env, tracing });
+    pending.ctx.log.flush(); // boot lines come before the supervisor's "serving"
+    const routes = pending.ctx.labels.length;
+    post({ type: "prepared", id, python: pending.python, ms: performance.now() - t0, routes });
+  } catch (e) {
+    pending = null;
+    post({ type: "prepare_failed", id, message: errorText(e) });
+  } finally {
+    clock.busy(false);
+  }
+}
 
 // A Python exception escaping an asyncio callback must not kill the worker; the interpreter
 // exiting there (the watchdog's kill reaching a background task) must end it.
@@ -188,27 +197,29 @@ self.addEventListener("unhandledrejection", (e) => {
 
 function uncaught(text: string): void {
   current?.ctx.log.error(text);
-  if (current && !alive(current.py)) die(`the interpreter ended outside a request (${text})`);
+  if (current && !interpreterAlive(current.py)) {
+    die(`the interpreter ended outside a request (${text})`);
+  }
 }
 
-/** Whether the interpreter still runs Python (after os._exit or a wasm trap it does not). */
-function alive(py: PyodideAPI): boolean {
-  try {
-    py.runPython("None");
-    return true;
-  } catch {
-    return false;
-  }
+/** How a generation is built: its Python environment, and what the supervisor decided. */
+interface BuildOptions {
+  /** Python's `os.environ` (`python.env`), SIPHON_WORKER added here. */
+  env: Record<string, string>;
+  /** Run on_startup (serving); `check` only imports. @default true */
+  startup?: boolean;
+  /** The snapshot to start from. @default the one of the worker's init */
+  snapshot?: SnapshotFile | null;
+  /** Name request spans after routes (OpenTelemetry on). @default false */
+  tracing?: boolean;
 }
 
 /**
  * Loads a fresh interpreter, imports the script, compiles routes, runs on_startup (unless
  * `startup` is false: `check` only imports).
  */
-async function buildGeneration(
-  config: Config,
-  { startup = true, snapshot = init?.snapshot ?? null } = {},
-): Promise<Generation> {
+async function buildGeneration(config: Config, options: BuildOptions): Promise<Generation> {
+  const { env, startup = true, snapshot = init?.snapshot ?? null, tracing = false } = options;
   if (!init) throw new Error("worker not initialised");
   logBudget.rate = config.log.max_bytes_per_sec;
   const log = createLogger({
@@ -236,14 +247,14 @@ async function buildGeneration(
     python: py,
     host: {
       services: services(config, log),
-      env: { ...init.env, SIPHON_WORKER: String(init.id) },
+      env: { ...env, SIPHON_WORKER: String(init.id) },
       log,
       clock,
       interrupt,
       life,
       onFatal: die,
       onHandshakeError: (failure) => post({ type: "handshake_failed", failure }),
-      traceRoute: await spanNamer(),
+      traceRoute: tracing ? await spanNamer() : null,
     },
   });
   mark("script imported, routes compiled");
@@ -266,7 +277,7 @@ interface PythonStart {
 function startPython(snapshot = init!.snapshot): PythonStart {
   const log = createHeldLogger();
   const python = readSiphonPackage().then((files) =>
-    loadPython({ files, env: init!.env, log, snapshot, wasm: init!.wasm })
+    loadPython({ files, env: {}, log, snapshot, wasm: init!.wasm })
   ).then((loaded) => {
     mark(loaded.mode === "snapshot" ? "python restored from the snapshot" : "python loaded cold");
     return loaded;
@@ -292,13 +303,12 @@ function services(config: Config, log: Logger): PythonServices {
     fetchStream: outbound.fetchStream.bind(outbound),
     readStream: outbound.read.bind(outbound),
     closeStream: outbound.close.bind(outbound),
-    cache: (name, callJson) => cacheCall(config, name, callJson),
-    cacheAsync: async (name, callJson) => {
-      const c = config.cache[name];
-      const call: CacheCall = JSON.parse(callJson);
-      checkSize(call, c.max_value_bytes);
-      return await redis.run({ url: c.url!, prefix: c.prefix }, call);
-    },
+    ...cacheCalls(config, {
+      channel: () => init!.control.cache,
+      post: (name, call) => post({ type: "cache", name, call }),
+      redis,
+      metrics: life.metrics,
+    }),
     sockets: life.sockets.forPython(),
     pubsub: pubsubs.for(config.pubsub, log).forPython(),
   };

@@ -211,6 +211,8 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     python: {
       mounts: raw.python.mounts.map((m) => ({ ...m, host: abs(m.host) })),
       packages: raw.python.packages,
+      env: raw.python.env,
+      allow_net: raw.python.allow_net,
       wheelhouse: raw.python.wheelhouse === "embedded"
         ? EMBEDDED_WHEELHOUSE
         : abs(raw.python.wheelhouse ?? "wheels"),

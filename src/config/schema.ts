@@ -124,6 +124,25 @@ const requirement = z.string().regex(
   "expected a package name or name==version, like pyjwt or pyjwt==2.8.0",
 );
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A `python.env` entry: `NAME` (from the server's environment) or `{ NAME: value }`. */
+const envEntry = z.union([
+  z.string().regex(ENV_NAME, { error: "expected a variable name like API_KEY" }),
+  z.record(
+    z.string().regex(ENV_NAME, { error: "expected a variable name like API_KEY" }),
+    z.string(),
+  ).refine((m) => Object.keys(m).length === 1, { error: "expected one NAME: value per entry" }),
+]);
+
+/** A `python.allow_net` entry: `host`, `host:port`, `[v6]:port`, or `*`. */
+const netEntry = z.string().regex(
+  /^(\*|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[A-Za-z0-9.-]+(:\d{1,5})?)$/,
+  {
+    error: 'expected "host", "host:port" or "*"',
+  },
+);
+
 const mount = z.strictObject({
   host: z.string().min(1),
   mode: z.enum(["ro", "rw"]).default("ro"),
@@ -230,7 +249,13 @@ export const configSchema = z.strictObject({
     mounts: z.array(mount).default([]),
     packages: z.array(requirement).default([]),
     wheelhouse: z.string().min(1).optional(),
-  }).default({ mounts: [], packages: [] }),
+    /** What `os.environ` holds besides SIPHON_WORKER: names taken from the server's
+     * environment, or `NAME: value`. Nothing else is inherited. */
+    env: z.array(envEntry).default([]),
+    /** Hosts Python may reach besides the configured clients and Redis: `host`, `host:port`,
+     * or `"*"` for any (which also lets it listen anywhere). */
+    allow_net: z.array(netEntry).default([]),
+  }).default({ mounts: [], packages: [], env: [], allow_net: [] }),
   cache: z.record(
     z.string().min(1),
     z.strictObject({

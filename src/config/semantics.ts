@@ -64,9 +64,21 @@ function checkFiles(config: Config, report: Report): void {
     mustExist(["servers", i, "tls", "key_path"], s.tls?.key_path, "file");
     mustExist(["servers", i, "tls", "client_ca"], s.tls?.client_ca, "file");
   });
-  config.python.mounts.forEach((m, i) =>
-    mustExist(["python", "mounts", i, "host"], m.host, "folder")
-  );
+  config.python.mounts.forEach((m, i) => {
+    mustExist(["python", "mounts", i, "host"], m.host, "folder");
+    // A script that could rewrite its config or itself could grant itself more on the next
+    // reload: such a folder is never writable for Python (docs/security.md).
+    const inside = [config.script, config.file, ...config.sources].find((f) =>
+      f.startsWith(m.host.replace(/\/$/, "") + "/")
+    );
+    if (m.mode === "rw" && inside) {
+      report(
+        ["python", "mounts", i, "host"],
+        `${m.host} holds ${inside}: a read-write mount must not hold the config or the script ` +
+          "(a script could rewrite what it is granted); mount a folder of data instead",
+      );
+    }
+  });
   for (const [name, c] of Object.entries(config.clients)) {
     for (const key of ["verify", "cert", "key"] as const) {
       mustExist(["clients", name, key], c[key], "file");

@@ -7,13 +7,25 @@
  *
  * @module
  */
-import type { FromWorker, WorkerControl } from "../protocol.ts";
+import type { FromWorker, ToWorker, WorkerControl } from "../protocol.ts";
 
-/** A worker thread the supervisor runs. */
+/**
+ * A worker thread the supervisor runs, and its private channel (./spawn.ts): what the worker
+ * says arrives checked (src/protocol_check.ts); nothing else the thread posts is listened to.
+ */
 export interface Slot {
   id: number;
   worker: Worker;
   control: WorkerControl;
+  /** Sends a message on the private channel. */
+  send(message: ToWorker): void;
+  /**
+   * Hears the worker's checked messages.
+   *
+   * @param listener called with each
+   * @returns stops hearing them
+   */
+  listen(listener: (message: FromWorker) => void): () => void;
 }
 
 /** Options for {@link askWorkers}. */
@@ -39,16 +51,16 @@ export function askWorkers(options: AskOptions): Promise<FromWorker[]> {
     new Promise<FromWorker>((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
-        s.worker.removeEventListener("message", onMessage);
+        stop();
         s.worker.removeEventListener("error", onError);
       };
-      const onMessage = (e: MessageEvent<FromWorker>) => {
-        if (e.data.type === want) {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === want) {
           cleanup();
-          resolve(e.data);
-        } else if (e.data.type.endsWith("_failed")) {
+          resolve(message);
+        } else if (message.type.endsWith("_failed")) {
           cleanup();
-          reject(new Error((e.data as { message: string }).message));
+          reject(new Error((message as { message: string }).message));
         }
       };
       const onError = (e: ErrorEvent) => {
@@ -60,7 +72,7 @@ export function askWorkers(options: AskOptions): Promise<FromWorker[]> {
         cleanup();
         reject(new Error(`worker ${s.id} did not report "${want}" within ${timeoutMs} ms`));
       }, timeoutMs);
-      s.worker.addEventListener("message", onMessage);
+      const stop = s.listen(onMessage);
       s.worker.addEventListener("error", onError);
       options.send(s);
     })

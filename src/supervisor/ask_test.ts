@@ -1,18 +1,27 @@
 import assert from "node:assert/strict";
+import type { FromWorker } from "../protocol.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 
-/** A stand-in for a Worker: `postMessage` makes it answer with `reply(message)`. */
-function fakeSlot(id: number, reply: (msg: unknown) => unknown): Slot {
-  const target = new EventTarget();
-  const worker = Object.assign(target, {
-    postMessage: (msg: unknown) => {
+/** A stand-in for a worker: a message sent to it makes it answer with `reply(message)`. */
+function fakeSlot(id: number, reply: (msg: unknown) => unknown): Slot & { say(m: unknown): void } {
+  const listeners = new Set<(m: FromWorker) => void>();
+  const say = (m: unknown) => {
+    for (const l of [...listeners]) l(m as FromWorker);
+  };
+  return {
+    id,
+    worker: new EventTarget() as unknown as Worker,
+    control: {} as Slot["control"],
+    send: (msg) => {
       const answer = reply(msg);
-      if (answer !== undefined) {
-        setTimeout(() => target.dispatchEvent(new MessageEvent("message", { data: answer })), 1);
-      }
+      if (answer !== undefined) setTimeout(() => say(answer), 1);
     },
-  }) as unknown as Worker;
-  return { id, worker, control: {} as Slot["control"] };
+    listen: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    say,
+  };
 }
 
 Deno.test("askWorkers() waits for the wanted answer of every slot, ignoring others", async () => {
@@ -23,8 +32,8 @@ Deno.test("askWorkers() waits for the wanted answer of every slot, ignoring othe
     slots,
     want: "prepared",
     send: (s) => {
-      s.worker.dispatchEvent(new MessageEvent("message", { data: { type: "metrics", id: s.id } }));
-      s.worker.postMessage({ type: "prepare" });
+      slots[s.id - 1].say({ type: "metrics", id: s.id });
+      s.send({ type: "abort" });
     },
     timeoutMs: 1000,
   });
@@ -37,7 +46,7 @@ Deno.test("askWorkers() rejects with the message of a *_failed answer, or on sil
     askWorkers({
       slots: [failing],
       want: "prepared",
-      send: (s) => s.worker.postMessage({}),
+      send: (s) => s.send({ type: "abort" }),
       timeoutMs: 1000,
     }),
     { message: "app.py:4: boom" },
@@ -47,7 +56,7 @@ Deno.test("askWorkers() rejects with the message of a *_failed answer, or on sil
     askWorkers({
       slots: [silent],
       want: "stopped",
-      send: (s) => s.worker.postMessage({}),
+      send: (s) => s.send({ type: "abort" }),
       timeoutMs: 20,
     }),
     { message: 'worker 4 did not report "stopped" within 20 ms' },

@@ -11,8 +11,9 @@
  */
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { ToWorker } from "../protocol.ts";
 import { askWorkers } from "./ask.ts";
+import { pythonEnv, workerPermissions } from "./permissions.ts";
+import { defaultCacheDir } from "../pyodide/assets.ts";
 import { preparePython } from "./snapshot.ts";
 import { spawnWorker } from "./spawn.ts";
 
@@ -26,13 +27,15 @@ import { spawnWorker } from "./spawn.ts";
  */
 export async function checkScript(config: Config, log: Logger): Promise<{ routes: number }> {
   const python = preparePython({ log });
-  const slot = spawnWorker({ id: 1, python, env: Deno.env.toObject() });
+  const env = Deno.env.toObject();
+  const permissions = workerPermissions(config, { cacheDir: defaultCacheDir(env), role: "check" });
+  const slot = spawnWorker({ id: 1, python, permissions });
   try {
     await python; // the worker's init goes first
     const [answer] = await askWorkers({
       slots: [slot],
       want: "checked",
-      send: (s) => s.worker.postMessage({ type: "check", config } satisfies ToWorker),
+      send: (s) => s.send({ type: "check", config, env: pythonEnv(config, env) }),
       timeoutMs: 180_000,
     });
     return { routes: answer.type === "checked" ? answer.routes : 0 };

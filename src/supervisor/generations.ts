@@ -23,6 +23,10 @@ export interface AdvanceOptions {
   config: Config;
   /** The snapshot the generation starts from. */
   snapshot: SnapshotFile | null;
+  /** Python's environment for the generation (./permissions.ts `pythonEnv`). */
+  env: Record<string, string>;
+  /** Whether request spans are named after routes (OpenTelemetry on). */
+  tracing: boolean;
   /** Give up on a worker that does not answer a step in this long. */
   timeoutMs: number;
   /** Looks at what was prepared before anything commits; throws to refuse it (every worker
@@ -39,14 +43,14 @@ export interface AdvanceOptions {
  *   prepare every worker was told to abort
  */
 export async function advance(options: AdvanceOptions): Promise<FromWorker[]> {
-  const { slots, config, snapshot, timeoutMs } = options;
-  const send = (message: ToWorker) => (s: Slot) => s.worker.postMessage(message);
+  const { slots, config, snapshot, timeoutMs, env, tracing } = options;
+  const send = (message: ToWorker) => (s: Slot) => s.send(message);
   let prepared: FromWorker[];
   try {
     prepared = await askWorkers({
       slots,
       want: "prepared",
-      send: send({ type: "prepare", config, snapshot }),
+      send: send({ type: "prepare", config, snapshot, env, tracing }),
       timeoutMs,
     });
     options.check?.(prepared);
@@ -76,12 +80,12 @@ export interface BootOptions extends AdvanceOptions {
  *   server that cannot boot all its workers does not start)
  */
 export async function boot(options: BootOptions): Promise<FromWorker[]> {
-  const { config, snapshot, timeoutMs } = options;
+  const { config, snapshot, timeoutMs, env, tracing } = options;
   let first = true;
   const prepared = await Promise.all(options.slots.map(async (slot) => {
     const ask = (want: FromWorker["type"], message: ToWorker) =>
-      askWorkers({ slots: [slot], want, send: (s) => s.worker.postMessage(message), timeoutMs });
-    const [answer] = await ask("prepared", { type: "prepare", config, snapshot });
+      askWorkers({ slots: [slot], want, send: (s) => s.send(message), timeoutMs });
+    const [answer] = await ask("prepared", { type: "prepare", config, snapshot, env, tracing });
     await ask("committed", { type: "commit" });
     if (first) mark("first worker listening");
     first = false;

@@ -10,10 +10,10 @@
  * @module
  */
 import { createHeldLogger, type HeldLogger } from "../log.ts";
-import type { Slot } from "./ask.ts";
 import { preparePython, type PythonStart } from "./snapshot.ts";
-import { spawnWorker } from "./spawn.ts";
-import { lastSite } from "./start_hint.ts";
+import { type Spawned, spawnWorker } from "./spawn.ts";
+import { lastStart } from "./start_hint.ts";
+import type { WorkerPermissions } from "./permissions.ts";
 import { fromUser, parseCommandLine } from "../cli_args.ts";
 
 /** Work begun before the config was read. */
@@ -26,9 +26,12 @@ export interface HeadStart {
    * for this before it loads the rest, so the worker's restore does not wait for a main thread
    * busy loading modules. */
   settled: Promise<void>;
-  /** Worker 1, started with {@link env}. */
-  worker: Slot;
-  /** The environment Python's `os.environ` holds (the process's). */
+  /** Worker 1, started with the permissions the last start of the config used; null when no
+   * start is remembered (a thread's permissions are fixed when it starts). */
+  worker: Spawned | null;
+  /** Worker 1's permissions (the supervisor adopts it only if the config asks for the same). */
+  permissions: WorkerPermissions | null;
+  /** The process's environment. */
   env: Record<string, string>;
   /** The installed packages whose snapshot worker 1 restores: the last start's (./start_hint.ts). */
   site: string | null;
@@ -44,7 +47,8 @@ export interface HeadStart {
 export function headStart(configFile: string): HeadStart {
   const log = createHeldLogger();
   const env = Deno.env.toObject();
-  const site = lastSite(configFile, env);
+  const hint = lastStart(configFile, env);
+  const site = hint?.site ?? null;
   // The thread first: preparing Python reads the wasm before it can hand back its promise.
   let begin!: () => void;
   let building!: () => void;
@@ -52,10 +56,11 @@ export function headStart(configFile: string): HeadStart {
   const python = new Promise<void>((resolve) => begin = resolve).then(() =>
     preparePython({ log, onBuild: building, site })
   );
-  const worker = spawnWorker({ id: 1, python, env });
+  const permissions = hint?.permissions ?? null;
+  const worker = permissions ? spawnWorker({ id: 1, python, permissions }) : null;
   begin();
   const settled = Promise.race([python.then(() => {}, () => {}), built]);
-  return { log, python, settled, env, worker, site };
+  return { log, python, settled, env, worker, permissions, site };
 }
 
 /**

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type { ToWorker } from "../protocol.ts";
 import { addSnapshot, emptySnapshot, type MetricsSnapshot } from "../metrics_snapshot.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { renderMetrics, type SupervisorCounters } from "./metrics_text.ts";
@@ -17,7 +16,7 @@ const ask = (slots: Slot[], timeoutMs: number) =>
   askWorkers({
     slots,
     want: "metrics",
-    send: (s) => s.worker.postMessage({ type: "metrics" } satisfies ToWorker),
+    send: (s) => s.send({ type: "metrics" }),
     timeoutMs,
   });
 

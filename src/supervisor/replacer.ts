@@ -10,7 +10,9 @@
  * @module
  */
 import type { Logger } from "../log.ts";
+import type { FromWorker } from "../protocol.ts";
 import type { Slot } from "./ask.ts";
+import { drain } from "./drain.ts";
 import type { MetricsBook } from "./metrics_book.ts";
 import type { Readiness } from "./readiness.ts";
 import type { Watchdog } from "./watchdog.ts";
@@ -95,6 +97,42 @@ export class Replacer {
       `worker ${slot.id} recycled (${reason}): a fresh interpreter serves after ` +
         `${Math.round(performance.now() - t0)} ms`,
     );
+  }
+
+  /**
+   * Moves every worker to a generation that needs permissions the serving threads do not have
+   * (a thread's are fixed when it starts): new workers are started and prepare the generation
+   * beside the serving ones; when all have it, they accept beside them (reusePort), take their
+   * place, and the old ones drain — their requests in flight finish within `graceMs`, their
+   * WebSockets are closed with 1001 — and end. If any new worker fails, they all end and the old
+   * ones serve on, untouched.
+   *
+   * @param renewal how to start a new worker and move workers to the generation; the drain
+   * @returns the new workers' `prepared` answers
+   * @throws {Error} with the failing worker's message
+   */
+  async renew(renewal: {
+    spawn: (id: number) => Slot;
+    advance: (slots: Slot[]) => Promise<FromWorker[]>;
+    graceMs: number;
+  }): Promise<FromWorker[]> {
+    const host = this.#host;
+    const old = [...host.slots];
+    const fresh = old.map((s) => renewal.spawn(s.id));
+    let prepared: FromWorker[];
+    try {
+      prepared = await renewal.advance(fresh);
+    } catch (e) {
+      for (const s of fresh) s.worker.terminate();
+      throw e;
+    }
+    host.slots.splice(0, host.slots.length, ...fresh);
+    for (const s of old) host.watchdog.remove(s.id);
+    for (const s of fresh) host.watchdog.add(s.id, s.control);
+    host.log.info(`${fresh.length} new workers serve (new permissions); the old ones drain`);
+    await Promise.all(old.map((s) => host.metrics.retire(s, host.counting() ? 250 : 0)));
+    await drain(old, { graceMs: renewal.graceMs, hooks: null });
+    return prepared;
   }
 
   /** Stops the retries waiting (the server is stopping). */

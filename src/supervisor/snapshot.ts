@@ -20,6 +20,7 @@ import {
   snapshotKey,
 } from "../pyodide/assets.ts";
 import { describeSnapshot, readSnapshotFile, type SnapshotFile } from "../pyodide/snapshot_file.ts";
+import { workerPermissions } from "./permissions.ts";
 
 /** What every worker starts its interpreter from. */
 export interface PythonStart {
@@ -131,7 +132,14 @@ async function build(
 ): Promise<Uint8Array> {
   const worker = new Worker(new URL("../../workers/snapshot_worker.ts", import.meta.url), {
     type: "module",
-  });
+    // Reads Pyodide and the installed packages; hands the image back, writes nothing itself.
+    deno: {
+      permissions: workerPermissions(null, {
+        cacheDir: site ?? defaultCacheDir(),
+        role: "snapshot",
+      }),
+    },
+  } as WorkerOptions);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {

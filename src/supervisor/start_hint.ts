@@ -1,8 +1,9 @@
 /**
- * Which snapshot the last start of a config used, kept in the cache folder (`starts.json`): the
- * head start (./head_start.ts) begins before the config is read, so for a config with
- * `python.packages` it would otherwise restore the plain snapshot in worker 1, only to drop it
- * when the config asks for the one with the packages imported.
+ * What the last start of a config used, kept in the cache folder (`starts.json`): the folder of
+ * its installed `python.packages` (whose snapshot worker 1 restores) and its workers' Deno
+ * permissions. The head start (./head_start.ts) begins worker 1 before the config is read; a
+ * thread's permissions are fixed when it starts, so without the last start's it cannot start
+ * one, and with `python.packages` it would otherwise restore the plain snapshot only to drop it.
  *
  * Boundary: main thread; read by the head start, written once a start or reload is serving.
  *
@@ -10,46 +11,59 @@
  */
 import { join } from "node:path";
 import { defaultCacheDir } from "../pyodide/assets.ts";
+import type { WorkerPermissions } from "./permissions.ts";
+
+/** What a config's last start used. */
+export interface StartHint {
+  /** Its installed packages' folder, or null. */
+  site: string | null;
+  /** Its request workers' permissions. */
+  permissions: WorkerPermissions;
+}
 
 /**
- * The folder of installed packages a config's last start used.
+ * What a config's last start used.
  *
  * @param configFile the config file, absolute
  * @param env the environment (its cache folder)
- * @returns the folder, or null (none, or unknown)
+ * @returns the hint, or null (none, or unusable)
  */
-export function lastSite(configFile: string, env: Record<string, string>): string | null {
+export function lastStart(configFile: string, env: Record<string, string>): StartHint | null {
   try {
     const file = join(defaultCacheDir(env), "starts.json");
-    const site = JSON.parse(Deno.readTextFileSync(file))[configFile];
-    return typeof site === "string" && Deno.statSync(join(site, ".complete")).isFile ? site : null;
+    const hint = JSON.parse(Deno.readTextFileSync(file))[configFile];
+    if (!hint || typeof hint !== "object" || typeof hint.permissions !== "object") return null;
+    const site = typeof hint.site === "string" &&
+        Deno.statSync(join(hint.site, ".complete")).isFile
+      ? hint.site
+      : null;
+    return { site, permissions: hint.permissions };
   } catch {
     return null;
   }
 }
 
 /**
- * Notes the folder of installed packages a config is served with (best effort: a cache folder
- * that cannot be written only costs the next start its head start).
+ * Notes what a config is served with (best effort: a cache folder that cannot be written only
+ * costs the next start its head start).
  *
  * @param configFile the config file, absolute
- * @param site its `python.site`
+ * @param hint its `python.site` and its workers' permissions
  * @param env the environment (its cache folder)
  */
-export function rememberSite(
+export function rememberStart(
   configFile: string,
-  site: string | null,
+  hint: StartHint,
   env: Record<string, string>,
 ): void {
   const file = join(defaultCacheDir(env), "starts.json");
   try {
-    let starts: Record<string, string> = {};
+    let starts: Record<string, unknown> = {};
     try {
       starts = JSON.parse(Deno.readTextFileSync(file));
     } catch { /* first one */ }
-    if ((starts[configFile] ?? null) === site) return;
-    if (site) starts[configFile] = site; // only configs with packages have something to remember
-    else delete starts[configFile];
+    if (JSON.stringify(starts[configFile]) === JSON.stringify(hint)) return;
+    starts[configFile] = hint;
     const tmp = `${file}.${Deno.pid}.tmp`;
     Deno.writeTextFileSync(tmp, JSON.stringify(starts, null, 1) + "\n");
     Deno.renameSync(tmp, file);

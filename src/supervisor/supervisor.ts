@@ -10,24 +10,26 @@
  */
 import { type Config, listenUrls, type LogOverrides } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { FromWorker, ToWorker, WorkerStats } from "../protocol.ts";
+import type { FromWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
-import { answer } from "../cache/channel.ts";
 import { startAdmin } from "./admin.ts";
 import type { KeptServer } from "../keep_serving.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { advance, boot, RefusedGeneration, refuseNoRoutes, routesOf } from "./generations.ts";
 import { nextGeneration } from "./next_generation.ts";
-import { rememberSite } from "./start_hint.ts";
+import { rememberStart } from "./start_hint.ts";
+import { pythonSees, servePermissions, type WorkerPermissions } from "./permissions.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
 import { Readiness } from "./readiness.ts";
 import { Replacer } from "./replacer.ts";
+import { followWorker } from "./worker_events.ts";
+import { drain } from "./drain.ts";
 import { MetricsBook } from "./metrics_book.ts";
 import { assertAddressesFree } from "./ports.ts";
 import { RssGuard } from "./rss_guard.ts";
 import { preparePython, type PythonStart } from "./snapshot.ts";
 import type { HeadStart } from "./head_start.ts";
-import { spawnWorker } from "./spawn.ts";
+import { type Spawned, spawnWorker } from "./spawn.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
 import { logMarks, mark } from "../startup.ts";
@@ -76,6 +78,8 @@ export class Supervisor {
   readonly #replacer: Replacer;
   /** Routes the serving generation has. */
   #routes = 0;
+  /** What the serving generation's workers may reach (fixed per thread: ./permissions.ts). */
+  #permissions: WorkerPermissions;
   #stopping: Promise<void> | null = null;
   readonly counters: ReloadCounters = { ok: 0, failed: 0, lastError: null };
 
@@ -89,9 +93,11 @@ export class Supervisor {
       env: options.env ?? Deno.env.toObject(),
       configFile: options.configFile ?? options.config.file,
     };
+    this.#permissions = servePermissions(options.config, this.#options.env);
     this.#watchdog = new Watchdog({
       log: options.log,
       onHung: (id) => this.#replaceLater(id, "hung past its deadline"),
+      onGone: (id) => this.#replaceLater(id, "its thread ended"),
     });
     this.#replacer = new Replacer({
       slots: this.#slots,
@@ -140,8 +146,15 @@ export class Supervisor {
     const python = head?.site === site ? head.python : preparePython({ log, site, wasm });
     const supervisor = new Supervisor({ ...options, env: options.env ?? head?.env }, python);
     const slots = supervisor.#slots;
+    // Worker 1 of the head start is taken only if it has the permissions this config grants.
+    const adopt = head?.worker &&
+      JSON.stringify(head.permissions) === JSON.stringify(supervisor.#permissions);
+    if (head?.worker && !adopt) {
+      head.worker.worker.terminate();
+      mark("head start dropped: the config grants other permissions");
+    }
     for (let id = 1; id <= config.workers; id++) {
-      slots.push(id === 1 && head ? supervisor.#spawn(id, head.worker) : supervisor.#spawn(id));
+      slots.push(id === 1 && adopt ? supervisor.#spawn(id, head.worker!) : supervisor.#spawn(id));
     }
     mark("workers spawned");
     let prepared: FromWorker[];
@@ -161,6 +174,7 @@ export class Supervisor {
         snapshot: supervisor.#python.snapshot,
         timeoutMs: options.bootTimeoutMs ?? 180000,
         onCommitted: (slot) => supervisor.#watchdog.add(slot.id, slot.control),
+        ...pythonSees(config, supervisor.#options.env),
       });
     } catch (e) {
       for (const s of slots) s.worker.terminate();
@@ -171,7 +185,7 @@ export class Supervisor {
     supervisor.#watchdog.start();
     supervisor.#rssGuard.start();
     supervisor.#readiness.live = true;
-    rememberSite(supervisor.#options.configFile, site, supervisor.#options.env); // head starts
+    supervisor.#remember(config);
     logMarks(log, { last: true });
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
@@ -187,32 +201,17 @@ export class Supervisor {
    */
   #spawn(
     id: number,
-    slot = spawnWorker({ id, python: this.#python, env: this.#options.env }),
+    slot: Spawned = spawnWorker({ id, python: this.#python, permissions: this.#permissions }),
   ): Slot {
-    const { worker, control } = slot;
-    const serving = () => this.#readiness.live && this.#slots.includes(slot);
-    worker.addEventListener("message", (e: MessageEvent<FromWorker>) => {
-      const msg = e.data;
-      if (msg.type === "cache") {
-        const { ok, json } = this.#caches.run(msg.name, msg.call);
-        answer(control.cache, ok, json);
-      } else if (msg.type === "publish") {
-        for (const s of this.#slots) {
-          if (s !== slot) s.worker.postMessage({ ...msg, type: "published" });
-        }
-      } else if (msg.type === "handshake_failed") {
-        this.#handshakes.failed(msg.failure);
-      } else if (msg.type === "listener") {
-        this.#readiness.listener(slot, msg.listen, msg.up);
-      } else if (msg.type === "died" && serving()) {
-        this.#replaceLater(id, msg.cause);
-      } else if (msg.type === "recycle" && serving()) {
-        this.#enqueue(() => this.#replacer.recycle(slot, msg.reason));
-      }
-    });
-    worker.addEventListener("error", (e) => {
-      e.preventDefault();
-      if (serving()) this.#replaceLater(id, `thread crashed: ${e.message}`);
+    followWorker(slot, {
+      caches: this.#caches,
+      handshakes: this.#handshakes,
+      readiness: this.#readiness,
+      log: this.#log,
+      slots: () => this.#slots,
+      serving: (s) => this.#readiness.live && this.#slots.includes(s),
+      replace: (id, cause) => this.#replaceLater(id, cause),
+      recycle: (s, reason) => void this.#enqueue(() => this.#replacer.recycle(s, reason)),
     });
     return slot;
   }
@@ -229,7 +228,20 @@ export class Supervisor {
   ): Promise<FromWorker[]> {
     const { snapshot } = await python;
     const timeoutMs = this.#options.bootTimeoutMs ?? 180000;
-    return await advance({ slots, config, snapshot, timeoutMs, check });
+    return await advance({
+      slots,
+      config,
+      snapshot,
+      timeoutMs,
+      check,
+      ...pythonSees(config, this.#options.env),
+    });
+  }
+
+  /** What the next start's head start needs to know (./start_hint.ts). */
+  #remember(config: Config): void {
+    const hint = { site: config.python.site, permissions: this.#permissions };
+    rememberStart(this.#options.configFile, hint, this.#options.env);
   }
 
   #replaceLater(id: number, cause: string): void {
@@ -289,7 +301,17 @@ export class Supervisor {
           generation: this.#generation,
           routes: this.#routes,
         });
-        this.#routes = routesOf(await this.#advance(this.#slots, config, python, check));
+        const permissions = servePermissions(config, this.#options.env);
+        // Within the workers' permissions: in place. Beyond them: new workers (./replacer.ts).
+        const prepared = JSON.stringify(permissions) === JSON.stringify(this.#permissions)
+          ? await this.#advance(this.#slots, config, python, check)
+          : await this.#replacer.renew({
+            spawn: (id) => this.#spawn(id, spawnWorker({ id, python, permissions })),
+            advance: (slots) => this.#advance(slots, config, python, check),
+            graceMs: config.shutdown_grace_ms,
+          });
+        this.#permissions = permissions;
+        this.#routes = routesOf(prepared);
       } catch (e) {
         this.counters.failed++;
         this.counters.lastError = (e as Error).message;
@@ -302,7 +324,7 @@ export class Supervisor {
       this.#generation++;
       this.#config = config;
       this.#python = python;
-      rememberSite(this.#options.configFile, config.python.site, this.#options.env);
+      this.#remember(config);
       this.#caches.sync(config);
       this.counters.ok++;
       this.counters.lastError = null;
@@ -323,7 +345,7 @@ export class Supervisor {
     const answers = await askWorkers({
       slots: this.#slots,
       want: "stats",
-      send: (s) => s.worker.postMessage({ type: "stats" } satisfies ToWorker),
+      send: (s) => s.send({ type: "stats" }),
       timeoutMs: this.#options.bootTimeoutMs ?? 180000,
     });
     return answers.flatMap((m) => m.type === "stats" ? [m.stats] : []);
@@ -345,17 +367,11 @@ export class Supervisor {
       this.#rssGuard.stop();
       const graceMs = this.#config.shutdown_grace_ms;
       this.#log.info(`stopping: draining in-flight requests (up to ${graceMs} ms)`);
-      const first = this.#slots[0];
-      await askWorkers({
-        slots: this.#slots,
-        want: "stopped",
-        send: (s) =>
-          s.worker.postMessage(
-            { type: "stop", graceMs, runShutdownHooks: s === first } satisfies ToWorker,
-          ),
-        timeoutMs: graceMs + 5000,
-      }).catch((e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`));
-      for (const s of this.#slots) s.worker.terminate();
+      await drain(this.#slots, {
+        graceMs,
+        hooks: this.#slots[0] ?? null,
+        onLate: (e) => this.#log.warning(`not every worker stopped cleanly: ${e.message}`),
+      });
       this.#caches.close();
       await this.#admin?.stop();
       this.#log.info("stopped");

@@ -10,6 +10,10 @@
  * 3. hung: report the worker for termination. Last resort only: terminating a worker does not
  *    stop wasm that never yields, and its listening socket stays open.
  *
+ * A worker whose event loop stands still for {@link GONE_MS} with nothing in flight and no
+ * generation being built has ended (a thread that exits gives its parent no event): it is
+ * reported gone at once, to be replaced.
+ *
  * A worker interrupted again and again (`runaway.count` times within `runaway.windowMs`: a
  * handler that keeps scheduling work, say) goes straight to step 2 at its next interrupt: it is
  * replaced, not interrupted forever.
@@ -24,6 +28,8 @@ import type { WorkerControl } from "../protocol.ts";
 
 /** How long the loop must have been still before a passed deadline counts as blocked. */
 const BLOCKED_MS = 50;
+/** How long an idle worker's loop may stand still before the worker counts as gone. */
+export const GONE_MS = 1000;
 
 interface Watched {
   interrupt: Int32Array;
@@ -36,6 +42,8 @@ export interface WatchdogOptions {
   log: Logger;
   /** Called once when a worker is still blocked `graceMs` after its interrupt. */
   onHung?: (id: number) => void;
+  /** Called once when an idle worker's loop stood still {@link GONE_MS}: its thread ended. */
+  onGone?: (id: number) => void;
   /** @default 2000 */
   graceMs?: number;
   /** This many interrupts within `windowMs` make the next one a kill. @default {count: 3,
@@ -86,6 +94,17 @@ export class Watchdog {
     const hit: number[] = [];
     for (const [id, w] of this.#workers) {
       const deadline = w.clock[0];
+      const gone = this.#options.onGone && deadline === 0 && w.clock[2] === 0 &&
+        now - w.clock[1] >= GONE_MS;
+      if (gone) {
+        this.remove(id);
+        this.#options.log.error(
+          `worker ${id}: its event loop stood still ${now - w.clock[1]} ms with nothing in ` +
+            "flight: the thread ended (exited or closed itself); replacing it",
+        );
+        this.#options.onGone?.(id);
+        continue;
+      }
       const blocked = deadline !== 0 && now > deadline && now - w.clock[1] >= BLOCKED_MS;
       if (!blocked) {
         this.#escalation.delete(id);

@@ -5,7 +5,7 @@ import { Watchdog } from "./watchdog.ts";
 function control() {
   return {
     interrupt: new SharedArrayBuffer(8),
-    clock: new SharedArrayBuffer(16),
+    clock: new SharedArrayBuffer(32),
     cache: new SharedArrayBuffer(16),
   };
 }
@@ -22,7 +22,7 @@ Deno.test("Watchdog.check() interrupts only a blocked worker past its deadline",
   };
   set(blocked, now - 10, now - 500); // deadline passed, loop still for 500 ms
   set(turning, now - 10, now - 5); // deadline passed, but the loop turns: the worker copes
-  set(idle, 0, now - 5000); // nothing in flight
+  set(idle, 0, now - 5); // nothing in flight
   set(early, now + 1000, now - 5000); // blocked, but before its deadline
   [blocked, turning, idle, early].forEach((c, i) => dog.add(i + 1, c));
   assert.deepEqual(dog.check(now), [1]);
@@ -128,4 +128,27 @@ Deno.test("Watchdog.check() makes a worker interrupted again and again exit inst
     calm.check(t + 1);
   }
   assert.equal(dk[0], 0);
+});
+
+Deno.test("Watchdog.check() reports a worker gone when its idle loop stood still a second", () => {
+  const gone: number[] = [];
+  const lines: string[] = [];
+  const dog = new Watchdog({
+    log: createLogger({ write: (l) => lines.push(l) }),
+    onGone: (id) => gone.push(id),
+  });
+  const [ended, building, fine] = [control(), control(), control()];
+  const now = 5_000_000;
+  new Float64Array(ended.clock).set([0, now - 1200, 0]);
+  new Float64Array(building.clock).set([0, now - 5000, now - 5000]); // restoring an interpreter
+  new Float64Array(fine.clock).set([0, now - 30, 0]);
+  [ended, building, fine].forEach((c, i) => dog.add(i + 1, c));
+  dog.check(now);
+  assert.deepEqual(gone, [1]);
+  assert.match(
+    lines.join(""),
+    /worker 1: its event loop stood still 1200 ms with nothing in flight/,
+  );
+  dog.check(now + 10);
+  assert.deepEqual(gone, [1], "reported once");
 });

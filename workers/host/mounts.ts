@@ -1,9 +1,12 @@
 /**
- * What of the host file system Python sees: the script's own folder read-write at its real
- * path, plus `python.mounts` (read-only unless `mode: rw`), plus the folder the config's
- * `python.packages` are installed in (read-only, on `sys.path`). Nothing else is mounted, so the rest
- * of the host is invisible to handlers. Serving and the script test harness mount through here
- * alike (the harness once refused nothing under `siphon-deno test`: a copy had drifted).
+ * What of the host file system Python sees: the script's own folder read-only at its real path
+ * (it holds the script and usually the config: a script must not rewrite what it runs or what
+ * it is granted), plus `python.mounts` (read-only unless `mode: rw`), plus the folder the
+ * config's `python.packages` are installed in (read-only, on `sys.path`). Nothing else is
+ * mounted, so the rest of the host is invisible to handlers; the worker's Deno permissions
+ * (src/supervisor/permissions.ts) hold the same line for anything that reaches past Pyodide's
+ * file system. Serving and the script test harness mount through here alike (the harness once
+ * refused nothing under `siphon-deno test`: a copy had drifted).
  *
  * Boundary: worker-side, when a generation is built.
  *
@@ -38,7 +41,7 @@ export function mountFolders(
   const scriptDir = config.script.slice(0, config.script.lastIndexOf("/")) || "/";
   const site = config.python.site;
   const mounts = [
-    { host: scriptDir, mode: "rw" },
+    { host: scriptDir, mode: "ro" },
     ...config.python.mounts,
     ...site ? [{ host: site, mode: "ro" }] : [],
   ];

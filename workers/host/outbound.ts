@@ -248,6 +248,11 @@ function pairsOf(headers: Headers): string {
 
 function describe(e: unknown): string {
   const err = e as Error & { cause?: unknown };
+  if (err?.name === "NotCapable") {
+    const host = /access to "([^"]+)"/.exec(err.message)?.[1] ?? "that host";
+    return `this worker may not reach ${host}: Python reaches the configured clients, Redis and ` +
+      `python.allow_net only; add "${host}" to python.allow_net in the config`;
+  }
   const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
   return `${err.message}${cause}`.replace(/\s+/g, " ").trim();
 }

@@ -172,3 +172,18 @@ function dropLoadBuffers(py: PyodideAPI): void {
     internals._module.instantiateWasm = undefined;
   }
 }
+
+/**
+ * Whether an interpreter still runs Python (after `os._exit` or a wasm trap it does not).
+ *
+ * @param py the interpreter
+ * @returns true while it answers
+ */
+export function interpreterAlive(py: PyodideAPI): boolean {
+  try {
+    py.runPython("None");
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -80,6 +80,17 @@ export class DeadlineClock {
     }, TICK_MS);
   }
 
+  /**
+   * Says the worker is busy outside any request — building a generation (its loop may stand
+   * still for seconds while an interpreter loads), collecting garbage for stats: the
+   * supervisor's watchdog does not take such a stillness for an exit.
+   *
+   * @param on busy now
+   */
+  busy(on: boolean): void {
+    this.#clock[2] = on ? Date.now() : 0;
+  }
+
   /** Stops the heartbeat. */
   stop(): void {
     clearInterval(this.#timer);

@@ -10,12 +10,12 @@ import type { RequestContext } from "./context.ts";
 /**
  * With Deno's OpenTelemetry on (`OTEL_DENO=true`), Deno.serve opens a span per request named
  * after the method; this renames it `GET /users/{id}` and sets `http.route`, as the HTTP
- * semantic conventions ask. Without it, the API is not even loaded.
+ * semantic conventions ask. The supervisor says whether it is on (a worker reads no
+ * environment); without it, the API is not even loaded.
  *
- * @returns the namer, or null when tracing is off
+ * @returns the namer
  */
-export async function spanNamer(): Promise<RequestContext["traceRoute"]> {
-  if (!/^(true|1)$/i.test(Deno.env.get("OTEL_DENO") ?? "")) return null;
+export async function spanNamer(): Promise<NonNullable<RequestContext["traceRoute"]>> {
   const { trace } = await import("@opentelemetry/api");
   return (method, template) => {
     const span = trace.getActiveSpan();
