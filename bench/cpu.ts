@@ -112,6 +112,7 @@ try {
         env: {
           ...siphon.env,
           ADMIN_PORT: String(freePortNear(0)), // its own: the first server holds siphon.env's
+          INIT_CWD: baseline, // its own bench/app/http.yaml, as its code reads it
           PORT: String(port),
           WORKERS: "1",
           METRICS: "false",
