@@ -148,7 +148,10 @@ export type TestReport =
   | { type: "caches"; config: Config }
   | { type: "cache"; name: string; call: CacheCall }
   /** `harness.cache.set_data`: a memory cache holding `entries`; null drops the cache. */
-  | { type: "cache_data"; name: string; entries: Record<string, string> | null };
+  | { type: "cache_data"; name: string; entries: Record<string, string> | null }
+  /** A loaded config's `python.packages`: the main thread installs them (the test thread may
+   * not write the cache) and answers the folder on `control.cache`. */
+  | { type: "install"; file: string; wheels: string[]; cacheDir: string };
 
 /** Supervisor → snapshot builder, and its answers. */
 export type ToSnapshotBuilder = {

@@ -7,13 +7,14 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Caches } from "./cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "./cache/channel.ts";
 import type { Logger } from "./log.ts";
 import type { TestCounts, TestReport, TestStart, WorkerControl } from "./protocol.ts";
 import { obtainSnapshot } from "./supervisor/snapshot.ts";
 import { Watchdog } from "./supervisor/watchdog.ts";
+import { installSite } from "./packages/packages.ts";
 
 /** The tests to run: files, and per file the names asked for (`file.py::name`). */
 export interface TestSelection {
@@ -90,7 +91,7 @@ export async function runScriptTests(
     cache: new SharedArrayBuffer(CHANNEL_BYTES),
   };
   const caches = new Caches();
-  const worker = testThread();
+  const worker = testThread(cwd, selection.files);
   let hung = () => {};
   // A generous grace before the kill step: making the interpreter exit ends the whole run, so
   // only do it to a handler that really ignores its interrupt, not to a thread starved of CPU.
@@ -104,6 +105,7 @@ export async function runScriptTests(
         const msg = e.data;
         if (msg.type === "done") resolve(msg);
         else if (msg.type === "error") reject(new Error(msg.message));
+        else if (msg.type === "install") install(msg, control);
         else serveCaches(msg, caches, control);
       };
       worker.onerror = (e) => {
@@ -154,19 +156,26 @@ function serveCaches(
 }
 
 /**
- * The thread tests run in. Your own tests, on your machine: files, hosts and variables as they
- * ask (they load configs and install packages as they go); no processes or native code.
+ * The thread tests run in, with Deno permissions of its own: it reads what the tests name
+ * (scripts, configs and mounts found as they go: any file), writes only in the folder the run
+ * started from and the test files' folders (never the caches: packages are installed here, on
+ * its behalf), and has no network (script tests mock clients), environment (handed over; the
+ * config loader's library looks up two debug switches), processes or native code.
+ *
+ * @param cwd the folder the run started from
+ * @param files the test files
+ * @returns the thread
  */
-function testThread(): Worker {
+function testThread(cwd: string, files: string[]): Worker {
   return new Worker(new URL("../workers/test_worker.ts", import.meta.url), {
     type: "module",
     name: "test",
     deno: {
       permissions: {
         read: true,
-        write: true,
-        net: true,
-        env: true,
+        write: [...new Set([cwd, ...files.map((f) => dirname(f))])],
+        net: false,
+        env: ["LOG_TOKENS", "LOG_STREAM"], // the yaml library's debug switches, nothing else
         run: false,
         ffi: false,
         sys: false,
@@ -174,4 +183,16 @@ function testThread(): Worker {
       },
     },
   } as WorkerOptions);
+}
+
+/** Installs a loaded config's `python.packages` for the test thread; answers their folder. */
+async function install(
+  msg: Extract<TestReport, { type: "install" }>,
+  control: WorkerControl,
+): Promise<void> {
+  try {
+    answer(control.cache, true, JSON.stringify(await installSite(msg)));
+  } catch (e) {
+    answer(control.cache, false, JSON.stringify((e as Error).message));
+  }
 }

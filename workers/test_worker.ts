@@ -50,6 +50,23 @@ let clock: DeadlineClock;
 let interrupt: Int32Array;
 let control: WorkerControl;
 let loaded: Loaded | null = null;
+/** The folder the run started from (a siphon.yaml's relative paths start there). */
+let cwd = "";
+
+/**
+ * Installs a config's `python.packages` — in the main thread: this one may not write the cache,
+ * which serving workers load (src/script_tests.ts).
+ */
+function install(config: Config, cacheDir: string): Promise<Config> {
+  const { wheels } = config.python;
+  if (wheels.length === 0) return Promise.resolve(config);
+  const site = JSON.parse(ask(
+    control.cache,
+    () => post({ type: "install", file: config.file, wheels, cacheDir }),
+    300_000,
+  ));
+  return Promise.resolve({ ...config, python: { ...config.python, site } });
+}
 
 self.onmessage = async (event: MessageEvent<TestStart>) => {
   try {
@@ -70,6 +87,7 @@ self.onmessage = async (event: MessageEvent<TestStart>) => {
 
 async function runAll(start: TestStart): Promise<string> {
   control = start.control;
+  cwd = start.cwd;
   interrupt = new Int32Array(control.interrupt, 0, 1);
   const kill = new Int32Array(control.interrupt, 4, 1);
   clock = new DeadlineClock(new Float64Array(control.clock));
@@ -215,10 +233,10 @@ async function configFor(
   configPath: string | null,
   env: Record<string, string>,
 ): Promise<Config> {
-  if (configPath) return await loadConfig(configPath, env);
+  if (configPath) return await loadConfig(configPath, env, cwd, install);
   const beside = join(dirname(script), "http.yaml");
   try {
-    const config = await loadConfig(beside, env);
+    const config = await loadConfig(beside, env, cwd, install);
     if (config.script === script) return config;
   } catch { /* no usable http.yaml beside the script: defaults */ }
   return parseConfig(

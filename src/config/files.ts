@@ -19,6 +19,8 @@ import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
  * @param env environment for `${VAR}` expansion
  * @param cwd where a siphon.yaml's relative paths start (`deno task` passes the user's folder
  *   as INIT_CWD)
+ * @param install installs `python.packages` into the cache (the script-test thread, which may
+ *   not write the cache, asks the main thread to) @default installPackages
  * @returns the validated config
  * @throws {ConfigError} listing every problem with its position
  * @example
@@ -30,12 +32,13 @@ export async function loadConfig(
   file: string,
   env: Readonly<Record<string, string>> = Deno.env.toObject(),
   cwd: string = Deno.env.get("INIT_CWD") || Deno.cwd(),
+  install: (config: Config, cacheDir: string) => Promise<Config> = installPackages,
 ): Promise<Config> {
   const text = await readConfigText(file);
   const config = looksLikeSiphonYaml(text)
     ? await loadSiphonYaml(file, text, { env, cwd })
     : parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)] });
-  const installed = await installPackages(config, defaultCacheDir(env));
+  const installed = await install(config, defaultCacheDir(env));
   return { ...installed, code: await readCode(installed) };
 }
 

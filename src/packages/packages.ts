@@ -20,16 +20,28 @@ import { installWheels } from "./install.ts";
  * @throws {ConfigError} when the cache cannot be written
  */
 export async function installPackages(config: Config, cacheDir: string): Promise<Config> {
-  const { wheels } = config.python;
-  if (wheels.length === 0) return config;
+  const site = await installSite({ file: config.file, wheels: config.python.wheels, cacheDir });
+  return site ? { ...config, python: { ...config.python, site } } : config;
+}
+
+/**
+ * Installs wheels into the cache.
+ *
+ * @param what the config file (for the error), its resolved wheels and the cache folder
+ * @returns the folder they are installed in, or null for no wheels
+ * @throws {ConfigError} when the cache cannot be written
+ */
+export async function installSite(
+  what: { file: string; wheels: string[]; cacheDir: string },
+): Promise<string | null> {
+  if (what.wheels.length === 0) return null;
   try {
-    const site = await installWheels(wheels, cacheDir);
-    return { ...config, python: { ...config.python, site } };
+    return await installWheels(what.wheels, what.cacheDir);
   } catch (e) {
     throw ConfigError.about(
-      config.file,
+      what.file,
       "python.packages",
-      `${(e as Error).message}; check that ${cacheDir} is writable, or set SIPHON_CACHE_DIR`,
+      `${(e as Error).message}; check that ${what.cacheDir} is writable, or set SIPHON_CACHE_DIR`,
     );
   }
 }
