@@ -6,7 +6,8 @@
  * on a fresh server (freed memory is not always given back, so a second one would read low).
  *
  * Servers: siphon-deno (2 workers, `ws_max_message_bytes: 65536`), uvicorn+starlette
- * (2 processes, `--ws-max-size 65536`), plain Deno.serve echoing in JS with the same check
+ * (2 processes, `--ws-max-size 65536`; needs Debian's python3-websockets — with wsproto alone
+ * uvicorn 0.17 takes the whole message), plain Deno.serve echoing in JS with the same check
  * (2 workers). Everything on 127.0.0.1.
  *
  * @module
