@@ -1,7 +1,7 @@
 /**
  * The JS↔Python bridge in process, no sockets: `deno bench -P bench/bridge_bench.ts`.
  * Baseline: the straightforward bridge (a `toPy` dict in, `tuple.toJs()` out) that measured
- * 0.06× plain Deno.serve in FACTS.md. The request: 8 headers, 2 path params, 3 query params,
+ * 0.06× plain Deno.serve (docs/internals.md, "The bridge"). The request: 8 headers, 2 path params, 3 query params,
  * a 100 B body; the reply: 2 headers and a JSON body.
  */
 import type { PyProxy } from "pyodide/ffi";

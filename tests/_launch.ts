@@ -20,7 +20,8 @@ export const SERVE_FLAGS: readonly string[] = ["-q", "-P=serve"];
 /** V8 flags of the server: `gc()` for memory hygiene, a small young generation. */
 export const V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=4";
 
-/** The environment the server starts with: glibc gives freed large buffers back (FACTS.md). */
+/** The environment the server starts with: glibc gives freed large buffers back
+ * (docs/internals.md, "Memory"). */
 export const SERVE_ENV: Readonly<Record<string, string>> = {
   GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=131072",
 };

@@ -3,7 +3,7 @@
  * list), built on the host at first start by a short-lived worker and reused afterwards.
  *
  * Why on the host and never shipped: every restore of one snapshot starts with the same hash and
- * RNG state, so each installation makes its own (see FACTS.md, "Memory snapshots").
+ * RNG state, so each installation makes its own (docs/internals.md, "Memory snapshots").
  *
  * @module
  */
