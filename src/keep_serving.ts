@@ -37,8 +37,6 @@ export interface KeepOptions {
 
 /** A server kept accepting. */
 export interface KeptServer {
-  /** Whether it accepts now. */
-  readonly up: boolean;
   /** Stops it for good (no restart). */
   stop(): Promise<void>;
 }
@@ -60,9 +58,6 @@ export async function keepServing(options: KeepOptions): Promise<KeptServer> {
   };
   watch(options, state, state.running!);
   return {
-    get up() {
-      return state.running !== null;
-    },
     async stop() {
       state.stopped = true;
       clearTimeout(state.timer);

@@ -12,8 +12,7 @@
 import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import { askWorkers } from "./ask.ts";
-import { pythonEnv, workerPermissions } from "./permissions.ts";
-import { defaultCacheDir } from "../pyodide/assets.ts";
+import { configPermissions, pythonEnv } from "./permissions.ts";
 import { preparePython } from "./snapshot.ts";
 import { spawnWorker } from "./spawn.ts";
 
@@ -28,8 +27,7 @@ import { spawnWorker } from "./spawn.ts";
 export async function checkScript(config: Config, log: Logger): Promise<{ routes: number }> {
   const python = preparePython({ log });
   const env = Deno.env.toObject();
-  const permissions = workerPermissions(config, { cacheDir: defaultCacheDir(env), role: "check" });
-  const slot = spawnWorker({ id: 1, python, permissions });
+  const slot = spawnWorker({ id: 1, python, permissions: configPermissions(config, env, "check") });
   try {
     await python; // the worker's init goes first
     const [answer] = await askWorkers({

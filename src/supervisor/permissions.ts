@@ -1,9 +1,10 @@
 /**
  * The Deno permissions of a worker thread: the one builder for request workers, `check`'s
- * worker, the script-test worker and the snapshot builder. A worker runs the user's Python, and
- * Python reaches everything the worker's JavaScript can (`import js`, or `Function` from any JS
- * function handed to it), so these permissions — enforced by Deno — are the sandbox: nothing a
- * script does can reach a file, a host or a variable its config does not grant.
+ * worker and the snapshot builder (the script-test thread, which reads any file a test names,
+ * has its own set in src/script_tests.ts). A worker runs the user's Python, and Python reaches
+ * everything the worker's JavaScript can (`import js`, or `Function` from any JS function handed
+ * to it), so these permissions — enforced by Deno — are the sandbox: nothing a script does can
+ * reach a file, a host or a variable its config does not grant.
  *
  * - read: Pyodide's assets and the siphon package, the cache folder (snapshots, installed
  *   packages), the script's folder, `python.mounts`, the TLS files of the listeners and the
@@ -37,7 +38,7 @@ export interface WorkerPermissions {
 }
 
 /** What the worker is for: serving listens on the config's addresses; the others do not. */
-export type WorkerRole = "serve" | "check" | "test" | "snapshot";
+export type WorkerRole = "serve" | "check" | "snapshot";
 
 /**
  * Variables the libraries a worker loads look up (the Redis client's debug switches): harmless
@@ -52,14 +53,17 @@ const PYTHON_DIR = join(import.meta.dirname!, "..", "..", "workers", "python");
  * The permissions of a worker for a config.
  *
  * @param config the generation's config (null: the snapshot builder, which needs none of it)
- * @param options `cacheDir`: the snapshot and package cache; `role`: what the worker does
+ * @param options `cacheDir`: the snapshot and package cache, read-only (null: none — the
+ *   snapshot builder reads only the packages folder it imports, if any); `role`: what the
+ *   worker does
  * @returns the permission set, with every list sorted (so two sets compare as JSON)
  */
 export function workerPermissions(
   config: Config | null,
-  options: { cacheDir: string; role: WorkerRole },
+  options: { cacheDir: string | null; role: WorkerRole },
 ): WorkerPermissions {
-  const read = new Set([...both(PYODIDE_DIR), ...both(PYTHON_DIR), ...both(options.cacheDir)]);
+  const read = new Set([...both(PYODIDE_DIR), ...both(PYTHON_DIR)]);
+  if (options.cacheDir) { for (const dir of both(options.cacheDir)) read.add(dir); }
   const write = new Set<string>();
   const net = new Set<string>();
   let anyHost = false;
@@ -99,17 +103,19 @@ export function workerPermissions(
 }
 
 /**
- * The permissions of a config's request workers.
+ * The permissions of a config's workers: its request workers, or `check`'s worker.
  *
  * @param config the config
  * @param serverEnv the server's environment (its cache folder)
+ * @param role `serve` (listens on the config's addresses) or `check`
  * @returns the permission set
  */
-export function servePermissions(
+export function configPermissions(
   config: Config,
   serverEnv: Record<string, string>,
+  role: "serve" | "check",
 ): WorkerPermissions {
-  return workerPermissions(config, { cacheDir: defaultCacheDir(serverEnv), role: "serve" });
+  return workerPermissions(config, { cacheDir: defaultCacheDir(serverEnv), role });
 }
 
 /** A folder as given and as it really is (Deno checks the path a call names; symlinks differ). */

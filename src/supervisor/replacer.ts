@@ -1,7 +1,7 @@
 /**
- * Replacing workers that died or hung, and recycling interpreters. A dead or hung worker's thread is terminated (its counts kept for
- * `/metrics`), a fresh one is started on the serving generation, and `/readyz` is 503 until it
- * serves. A replacement that cannot start is tried again later, with back-off (1 s doubling to a
+ * Replacing workers that died or hung, and recycling interpreters. A dead or hung worker's
+ * thread is terminated (its counts kept for `/metrics`), a fresh one is started on the serving
+ * generation, and `/readyz` is 503 until it serves. A replacement that cannot start is tried again later, with back-off (1 s doubling to a
  * minute): never in a tight loop, never given up on — a server one worker short is not ready.
  * A recycle is gentler: a fresh interpreter is prepared beside the serving one and swapped in.
  *

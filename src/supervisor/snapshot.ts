@@ -134,10 +134,7 @@ async function build(
     type: "module",
     // Reads Pyodide and the installed packages; hands the image back, writes nothing itself.
     deno: {
-      permissions: workerPermissions(null, {
-        cacheDir: site ?? defaultCacheDir(),
-        role: "snapshot",
-      }),
+      permissions: workerPermissions(null, { cacheDir: site, role: "snapshot" }),
     },
   } as WorkerOptions);
   let timer: ReturnType<typeof setTimeout> | undefined;

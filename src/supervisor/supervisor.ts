@@ -18,7 +18,7 @@ import { askWorkers, type Slot } from "./ask.ts";
 import { advance, boot, RefusedGeneration, refuseNoRoutes, routesOf } from "./generations.ts";
 import { nextGeneration } from "./next_generation.ts";
 import { rememberStart } from "./start_hint.ts";
-import { pythonSees, servePermissions, type WorkerPermissions } from "./permissions.ts";
+import { configPermissions, pythonSees, type WorkerPermissions } from "./permissions.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
 import { Readiness } from "./readiness.ts";
 import { Replacer } from "./replacer.ts";
@@ -93,7 +93,7 @@ export class Supervisor {
       env: options.env ?? Deno.env.toObject(),
       configFile: options.configFile ?? options.config.file,
     };
-    this.#permissions = servePermissions(options.config, this.#options.env);
+    this.#permissions = configPermissions(options.config, this.#options.env, "serve");
     this.#watchdog = new Watchdog({
       log: options.log,
       onHung: (id) => this.#replaceLater(id, "hung past its deadline"),
@@ -301,7 +301,7 @@ export class Supervisor {
           generation: this.#generation,
           routes: this.#routes,
         });
-        const permissions = servePermissions(config, this.#options.env);
+        const permissions = configPermissions(config, this.#options.env, "serve");
         // Within the workers' permissions: in place. Beyond them: new workers (./replacer.ts).
         const prepared = JSON.stringify(permissions) === JSON.stringify(this.#permissions)
           ? await this.#advance(this.#slots, config, python, check)
