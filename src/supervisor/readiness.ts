@@ -35,13 +35,14 @@ export class Readiness {
     const down = this.#down.get(slot) ?? new Set();
     if (up) down.delete(listen);
     else down.add(listen);
-    this.#down.set(slot, down);
+    if (down.size) this.#down.set(slot, down);
+    else this.#down.delete(slot);
   }
 
   /** A worker is being replaced: it no longer serves, and its listeners went with it. */
   replacing(slot: Slot): void {
     this.#replacing.add(slot.id);
-    this.#down.delete(slot);
+    this.forget(slot);
   }
 
   /** The replacement of worker `id` serves. */
@@ -49,10 +50,21 @@ export class Readiness {
     this.#replacing.delete(id);
   }
 
-  /** @returns listeners (over every worker) not accepting now */
-  get listenersDown(): number {
+  /** A worker ended (replaced, or drained after a renewal): what it said is dropped. */
+  forget(slot: Slot): void {
+    this.#down.delete(slot);
+  }
+
+  /**
+   * Only the serving workers count: one that is draining or ending may still report a listener
+   * going down, and a worker that no longer serves keeps nobody from being served.
+   *
+   * @param serving the workers serving now
+   * @returns listeners (over those workers) not accepting now
+   */
+  listenersDown(serving: readonly Slot[]): number {
     let n = 0;
-    for (const down of this.#down.values()) n += down.size;
+    for (const slot of serving) n += this.#down.get(slot)?.size ?? 0;
     return n;
   }
 
@@ -62,6 +74,6 @@ export class Readiness {
    */
   ready(serving: readonly Slot[]): boolean {
     return this.live && this.#replacing.size === 0 && serving.length >= this.#workers &&
-      this.listenersDown === 0;
+      this.listenersDown(serving) === 0;
   }
 }

@@ -132,6 +132,7 @@ export class Replacer {
     host.log.info(`${fresh.length} new workers serve (new permissions); the old ones drain`);
     await Promise.all(old.map((s) => host.metrics.retire(s, host.counting() ? 250 : 0)));
     await drain(old, { graceMs: renewal.graceMs, hooks: null });
+    for (const s of old) host.readiness.forget(s);
     return prepared;
   }
 

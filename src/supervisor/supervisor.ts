@@ -390,7 +390,7 @@ export class Supervisor {
       reloadsOk: this.counters.ok,
       reloadsFailed: this.counters.failed,
       ready: this.#readiness.ready(this.#slots) ? 1 : 0,
-      listenersDown: this.#readiness.listenersDown,
+      listenersDown: this.#readiness.listenersDown(this.#slots),
       interrupts: this.#watchdog.interrupts,
       limits: { "cache.max_value_bytes": refused, "cache.max_bytes": evicted },
       cacheBytes: bytes,
