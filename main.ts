@@ -1,7 +1,7 @@
 /**
  * siphon-deno's entry point. Signal handlers come first, before the rest of the program is
  * loaded (seconds on a cold module cache): a SIGTERM during that load or the workers' boot is
- * then drained, not fatal. Then `serve` gets its head start (src/supervisor/head_start.ts):
+ * then drained, not fatal. Then `serve` gets its head start (src/start/head_start.ts):
  * worker 1, the wasm compile and the snapshot lookup begin before the rest of the program loads,
  * and the rest loads once the worker has what it needs to restore its interpreter (loading
  * modules keeps this thread busy, and the worker would wait for it).
@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { Signals } from "./src/signals.ts";
-import { mark } from "./src/startup.ts";
+import { Signals } from "./src/start/signals.ts";
+import { mark } from "./src/start/marks.ts";
 
 if (import.meta.main) {
   const signals = new Signals();
   mark("runtime started", performance.timeOrigin);
   mark("main.ts loaded");
-  const early = await import("./src/supervisor/head_start.ts");
+  const early = await import("./src/start/head_start.ts");
   const configFile = early.serveConfig(Deno.args);
   const head = configFile ? early.headStart(configFile) : undefined;
   await head?.settled;

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { freePortNear } from "./_ports.ts";
-import { siphonCommand as launch, toolCommand } from "../tests/_launch.ts";
+import { siphonCommand as launch, toolCommand } from "../harness/launch.ts";
 
 export const ROOT = join(import.meta.dirname!, "..");
 
@@ -86,7 +86,7 @@ export async function startProc(options: StartOptions): Promise<Proc> {
   };
 }
 
-export { cpuSeconds, peakGrowth, rssMiB } from "../tests/_proc.ts";
+export { cpuSeconds, peakGrowth, rssMiB } from "../harness/proc_stats.ts";
 
 /** One wrk run's result. */
 export interface WrkResult {
@@ -142,7 +142,7 @@ export async function wrk(
 }
 
 /**
- * The command that runs siphon-deno the way `deno task serve` does (tests/_launch.ts). Its
+ * The command that runs siphon-deno the way `deno task serve` does (harness/launch.ts). Its
  * environment names a free port for the admin listener (`ADMIN_PORT`, which bench/app/http.yaml
  * reads), so servers side by side each have theirs.
  */
@@ -153,7 +153,7 @@ export function siphonCommand(config: string): { cmd: string[]; env: Record<stri
 }
 
 /**
- * Another deno program of this repository as one command line (tests/_launch.ts's toolCommand).
+ * Another deno program of this repository as one command line (harness/launch.ts's toolCommand).
  *
  * @returns executable and arguments
  */

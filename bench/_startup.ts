@@ -5,7 +5,7 @@
  * @module
  */
 import { ROOT } from "./_proc.ts";
-import { epochNow } from "../src/startup.ts";
+import { epochNow } from "../src/start/marks.ts";
 
 /** One start. */
 export interface StartSample {

@@ -9,9 +9,9 @@ import { parseConfig } from "../src/config/load.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { BridgeRequest } from "../workers/bridge/bridge.ts";
-import { buildGeneration } from "../workers/host/generation.ts";
-import { offlineHost } from "../workers/host/offline_host.ts";
-import { loadPython } from "../workers/host/python.ts";
+import { buildGeneration } from "../workers/generation/generation.ts";
+import { offlineHost } from "../workers/doubles/offline_host.ts";
+import { loadPython } from "../src/snapshot/restore.ts";
 
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
@@ -35,7 +35,7 @@ def straightforward(d):
     return (200, [["content-type", "application/json"], ["x-req", d["headers"]["x-request-id"]]], body)
 `,
 );
-// Built as a worker builds a generation (workers/host/generation.ts).
+// Built as a worker builds a generation (workers/generation/generation.ts).
 const { context } = buildGeneration({
   config: parseConfig("script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n", {
     file: `${dir}/http.yaml`,

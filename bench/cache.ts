@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { drive } from "../harness/driver.ts";
-import { freePort, ROOT, startServer } from "../tests/_server.ts";
+import { freePort, ROOT, startServer } from "../harness/launch.ts";
 
 async function measure(backend: "memory" | "redis", config: string) {
   const port = freePort();

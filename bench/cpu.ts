@@ -11,7 +11,7 @@
  * it runs beside the others, so a change is measured before and after in one run).
  */
 import { join } from "node:path";
-import { V8_FLAGS } from "../tests/_launch.ts";
+import { V8_FLAGS } from "../harness/launch.ts";
 import { freePortNear } from "./_ports.ts";
 import {
   cpuSeconds,

@@ -2,7 +2,7 @@
  * What counting one request costs on the request path: `Metrics.record` against a loop that
  * only touches the same inputs. `deno bench bench/metrics_bench.ts`.
  */
-import { Metrics } from "../workers/serve/metrics.ts";
+import { Metrics } from "../workers/base/metrics.ts";
 
 const routes = ["/users/{id:int}", "/orders/{id}", "/", ""];
 const methods = ["GET", "POST", "GET", "DELETE"];

@@ -14,7 +14,7 @@
  */
 import { freePortNear } from "./_ports.ts";
 import { peakGrowth, rssMiB, siphonCommand, startProc, toolArgs, uvicornCommand } from "./_proc.ts";
-import { handshakeRequest } from "../tests/_ws.ts";
+import { handshakeRequest } from "../harness/ws_raw.ts";
 
 const counts = (Deno.env.get("BENCH_CLIENTS") ?? "1,10,40").split(",").map(Number);
 const frameMiB = Number(Deno.env.get("BENCH_FRAME_MB") ?? 60);

@@ -1,5 +1,5 @@
 /**
- * Hot-reload numbers: `deno task bench:reload`. Runs the soak of tests/reload_test.ts (10 edits,
+ * Hot-reload numbers: `deno task bench:reload`. Runs the soak of tests/e2e/reload_test.ts (10 edits,
  * 3 bad, 32 connections of load on 2 workers) and reports save → served latency and failed
  * requests. With `BENCH_BASELINE=<older checkout>` it runs that checkout's soak and this one's
  * in turns (RUNS rounds, default 3) and compares the medians.

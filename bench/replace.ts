@@ -5,7 +5,7 @@
  * this one's in turns (ROUNDS, default 2, of RUNS kills each) and compares the medians.
  */
 import { join } from "node:path";
-import { freePort, ROOT, startServer } from "../tests/_server.ts";
+import { freePort, ROOT, startServer } from "../harness/launch.ts";
 import { BASELINE, checkouts, runIn } from "./_baseline.ts";
 import { median } from "./_startup.ts";
 

@@ -1,16 +1,16 @@
 /**
  * The whole request path of one worker in process, without sockets: routing, limits, body,
  * the bridge, Python, the Response — built by the same generation builder as a worker's
- * (workers/host/generation.ts). `deno bench -P bench/request_path_bench.ts`.
+ * (workers/generation/generation.ts). `deno bench -P bench/request_path_bench.ts`.
  * The baseline is the same handler answering 404 without Python.
  */
 import { join } from "node:path";
 import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
-import { buildGeneration } from "../workers/host/generation.ts";
-import { offlineHost } from "../workers/host/offline_host.ts";
-import { loadPython } from "../workers/host/python.ts";
+import { buildGeneration } from "../workers/generation/generation.ts";
+import { offlineHost } from "../workers/doubles/offline_host.ts";
+import { loadPython } from "../src/snapshot/restore.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
 import type { Config } from "../src/config/load.ts";
@@ -19,7 +19,7 @@ const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), 
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
 const interrupt = new Int32Array(new SharedArrayBuffer(8));
-/** A generation as a worker builds it (workers/host/generation.ts), with one switch changed. */
+/** A generation as a worker builds it (workers/generation/generation.ts), with one switch changed. */
 function handlerWith(options: { metrics: boolean; access: boolean }) {
   const variant: Config = {
     ...config,

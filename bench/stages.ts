@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { freePortNear } from "./_ports.ts";
 import { cpuSeconds, type Proc, ROOT, startProc, wrk } from "./_proc.ts";
-import { SERVE_FLAGS, V8_FLAGS } from "../tests/_launch.ts";
+import { SERVE_FLAGS, V8_FLAGS } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const duration = Deno.env.get("BENCH_DURATION") ?? "3s";

@@ -9,7 +9,7 @@
  * - `cross`: the same, plus one call into Python that does nothing (the crossing itself);
  * - `full`: the real bridge and handler, as a worker serves (what bench:cpu measures).
  *
- * The generation is built as a worker builds it (workers/host/generation.ts), one worker's
+ * The generation is built as a worker builds it (workers/generation/generation.ts), one worker's
  * worth in this process's main thread.
  */
 import { join } from "node:path";
@@ -18,10 +18,10 @@ import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { Bridge, BridgeRequest } from "../workers/bridge/bridge.ts";
-import { buildGeneration } from "../workers/host/generation.ts";
-import { offlineHost } from "../workers/host/offline_host.ts";
-import { loadPython } from "../workers/host/python.ts";
-import { DeadlineClock } from "../workers/serve/deadlines.ts";
+import { buildGeneration } from "../workers/generation/generation.ts";
+import { offlineHost } from "../workers/doubles/offline_host.ts";
+import { loadPython } from "../src/snapshot/restore.ts";
+import { DeadlineClock } from "../workers/base/deadlines.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
 

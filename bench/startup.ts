@@ -3,7 +3,7 @@
  * `deno task bench:startup`. Cases: siphon-deno with 1 and 2 workers, its snapshot cached /
  * built first (an empty cache) / off (`SIPHON_SNAPSHOT=off`: every worker loads Pyodide cold);
  * uvicorn+starlette (1 process) and plain Deno.serve. Then, from the timestamps siphon-deno logs
- * at `debug` (`startup: PHASE at EPOCH_MS`, src/startup.ts), where its start goes, phase by
+ * at `debug` (`startup: PHASE at EPOCH_MS`, src/start/marks.ts), where its start goes, phase by
  * phase, for the cached cases.
  *
  * The first 200 is polled every 5 ms on the route each server answers with Python (or JS);

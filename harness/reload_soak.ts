@@ -1,13 +1,13 @@
 /**
  * The hot-reload soak: a real server (2 workers) under continuous load from the driver while
  * its route table and script are edited, good and bad edits mixed, saved the way editors do
- * (temporary file renamed over the original). Used by tests/reload_test.ts (assertions) and
+ * (temporary file renamed over the original). Used by tests/e2e/reload_test.ts (assertions) and
  * bench/reload.ts (numbers).
  *
  * @module
  */
 import { join } from "node:path";
-import { startServer } from "../tests/_server.ts";
+import { startServer } from "./launch.ts";
 import { drive, type DriveSummary } from "./driver.ts";
 
 /** One edit and what came of it. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { toolCommand } from "../tests/_launch.ts";
+import { toolCommand } from "./launch.ts";
 
 Deno.test("`drive selftest` drives its mock and passes with exact counts", async () => {
   const { cmd, args } = toolCommand("drive", "harness/main.ts", [

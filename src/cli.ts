@@ -19,10 +19,10 @@ import { Supervisor } from "./supervisor/supervisor.ts";
 import { checkScript } from "./supervisor/check.ts";
 import { basename } from "node:path";
 import { FileWatcher, watchedFilesFor } from "./supervisor/watch.ts";
-import type { Signals } from "./signals.ts";
+import type { Signals } from "./start/signals.ts";
 import { VERSION } from "./version.ts";
-import type { HeadStart } from "./supervisor/head_start.ts";
-import { mark } from "./startup.ts";
+import type { HeadStart } from "./start/head_start.ts";
+import { mark } from "./start/marks.ts";
 import { findTestFiles, runScriptTests } from "./script_tests.ts";
 import { copyStubs } from "./pyodide/stubs.ts";
 

@@ -1,6 +1,6 @@
 /**
  * The command line's flags and where paths on it resolve: shared by the CLI (src/cli.ts) and by
- * `serve`'s head start (src/supervisor/head_start.ts), which needs the config file's name before
+ * `serve`'s head start (src/start/head_start.ts), which needs the config file's name before
  * the CLI's modules are loaded — one parser, so the two never read a command line differently.
  *
  * @module

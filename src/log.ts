@@ -272,7 +272,7 @@ export interface HeldLogger extends Logger {
 
 /**
  * A logger for work that starts before the config (and so the log's level and format) is known:
- * the server's head start (src/supervisor/head_start.ts) and a worker's first interpreter.
+ * the server's head start (src/start/head_start.ts) and a worker's first interpreter.
  *
  * @returns a logger holding its lines until released
  */

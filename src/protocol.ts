@@ -7,7 +7,7 @@
 import type { CacheCall } from "./cache/memory_store.ts";
 import type { Config } from "./config/load.ts";
 import type { MetricsSnapshot } from "./metrics_snapshot.ts";
-import type { SnapshotFile } from "./pyodide/snapshot_file.ts";
+import type { SnapshotFile } from "./snapshot/file.ts";
 
 /** Shared memory the supervisor's watchdog reads and writes for one worker. */
 export interface WorkerControl {

@@ -12,7 +12,7 @@ import { Caches } from "./cache/caches.ts";
 import { answer, CHANNEL_BYTES } from "./cache/channel.ts";
 import type { Logger } from "./log.ts";
 import type { TestCounts, TestReport, TestStart, WorkerControl } from "./protocol.ts";
-import { obtainSnapshot } from "./supervisor/snapshot.ts";
+import { obtainSnapshot } from "./snapshot/build.ts";
 import { Watchdog } from "./supervisor/watchdog.ts";
 import { installSite } from "./packages/packages.ts";
 

@@ -1,5 +1,5 @@
 """Tests for the SSE example: `deno task test:script examples/sse`. (The client going away is
-tested against a running server in tests/stream_test.ts.)"""
+tested against a running server in tests/e2e/stream_test.ts.)"""
 import json
 
 import pytest

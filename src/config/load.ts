@@ -19,6 +19,7 @@ import {
   readDocument,
   sortProblems,
 } from "./document.ts";
+import type { Config } from "./config_type.ts";
 import { type CacheSettings, configSchema, knownKeysAt, type RawConfig } from "./schema.ts";
 import { checkSemantics } from "./semantics.ts";
 
@@ -31,39 +32,7 @@ export {
   type NodeAt,
 } from "./document.ts";
 
-/** A route declared in http.yaml, with where it was declared. */
-export type ConfigRoute = RawConfig["routes"][number] & { source: string };
-
-/** A validated config with absolute paths. */
-export type Config = Omit<RawConfig, "workers" | "routes" | "python"> & {
-  python: RawConfig["python"] & {
-    wheelhouse: string;
-    /** The wheel files `python.packages` resolve to, dependencies included. */
-    wheels: string[];
-    /** Where `python.packages` are installed (a folder on `sys.path`), once loaded. */
-    site: string | null;
-  };
-  /** The config file as the user named it (used in messages). */
-  file: string;
-  /** Absolute folder relative paths resolved against: the config file's (http.yaml), or the
-   * working folder (siphon.yaml, as siphon-http resolves them). */
-  dir: string;
-  /** Worker count with `auto` resolved. */
-  workers: number;
-  routes: ConfigRoute[];
-  /** The config files it was read from (absolute): a change to one is a reload. */
-  sources: string[];
-  /** Keys accepted but not used (siphon.yaml's SIP-core settings …), each at its place. */
-  warnings: ConfigProblem[];
-  /** Whether file changes reload (siphon.yaml `script.reload: sighup` turns it off). */
-  watch: boolean;
-  /**
-   * The Python this generation runs, as it was when the config was loaded: the script and the
-   * `.py` files beside it, by absolute path (./files.ts). Every worker of the generation, a
-   * replacement included, imports these texts, not what the files hold later.
-   */
-  code: Record<string, string>;
-};
+export type { Config, ConfigRoute } from "./config_type.ts";
 
 /** What {@link parseConfig} needs besides the text. */
 export interface ParseOptions {

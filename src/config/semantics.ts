@@ -13,7 +13,8 @@ import { isScalar } from "yaml";
 import { parseTrusted } from "../http/client_addr.ts";
 import { RouteConflictError, Router } from "../router/router.ts";
 import { parseTemplate, TemplateError } from "../router/template.ts";
-import { type At, type Config, type ConfigProblem, formatPath, type NodeAt } from "./load.ts";
+import type { Config } from "./config_type.ts";
+import { type At, type ConfigProblem, formatPath, type NodeAt } from "./document.ts";
 import { PackageError, resolveWheels, scanWheelhouse } from "../packages/wheelhouse.ts";
 
 /** Reports a problem at a field path of the document (`extra` columns into its node). */

@@ -157,3 +157,19 @@ function withoutPort(entry: string): string {
   const colons = entry.split(":").length - 1;
   return colons === 1 ? entry.slice(0, entry.indexOf(":")) : entry;
 }
+
+/**
+ * `ip:port` of the peer, or the forwarded client when the peer is a trusted proxy: what Python
+ * sees as `req.client` and the access log writes.
+ *
+ * @param req the request (its `X-Forwarded-For`)
+ * @param info Deno's connection info (the peer)
+ * @param trusted the listener's `trusted_proxies`, parsed
+ * @returns the client address
+ */
+export function clientOf(req: Request, info: Deno.ServeHandlerInfo, trusted: Trusted): string {
+  const addr = info.remoteAddr as Deno.NetAddr;
+  // Without trusted proxies (the common case) the header is not even read.
+  const forwarded = trusted.ranges.length ? req.headers.get("x-forwarded-for") : null;
+  return clientAddress(addr, forwarded, trusted);
+}

@@ -1,7 +1,7 @@
 /**
  * The one place the request path turns a status into a response of its own making: the table
- * of its answers (status and the one line the client reads), and the markers Python's half of
- * the bridge returns instead of a response (workers/python/siphon/_bridge.py names the same).
+ * of its answers (status and the one line the client reads). The markers Python answers with
+ * instead of a response name these (workers/bridge/contract.ts).
  *
  * @module
  */
@@ -27,24 +27,6 @@ export const ANSWERS = {
 
 /** One of the request path's own answers. */
 export type Answer = keyof typeof ANSWERS;
-
-/**
- * What Python returns instead of a response when it answers with an error status only: a
- * streamed body over the cap nobody caught (413), a handler that failed (500), one that was
- * interrupted at its deadline (504), one whose response header held a forbidden byte (500).
- */
-export const MARKERS: Readonly<Record<string, Answer>> = {
-  "!413": "tooLarge",
-  "!500": "internal",
-  "!500h": "internal",
-  "!504": "timeout",
-};
-
-/** The markers that mean a bound refused the response (counted in `/metrics`). */
-export const MARKER_LIMITS: Readonly<Record<string, "max_body_bytes" | "response_headers">> = {
-  "!413": "max_body_bytes",
-  "!500h": "response_headers",
-};
 
 /**
  * One of the request path's own answers as a response.

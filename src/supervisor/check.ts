@@ -13,7 +13,7 @@ import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import { askWorkers } from "./ask.ts";
 import { configPermissions, pythonEnv } from "./permissions.ts";
-import { preparePython } from "./snapshot.ts";
+import { preparePython } from "../snapshot/build.ts";
 import { spawnWorker } from "./spawn.ts";
 
 /**

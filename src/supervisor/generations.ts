@@ -13,9 +13,9 @@
  */
 import type { Config } from "../config/load.ts";
 import type { FromWorker, ToWorker } from "../protocol.ts";
-import { mark } from "../startup.ts";
+import { mark } from "../start/marks.ts";
 import { askWorkers, type Slot } from "./ask.ts";
-import type { SnapshotFile } from "../pyodide/snapshot_file.ts";
+import type { SnapshotFile } from "../snapshot/file.ts";
 
 /** Options for {@link advance}. */
 export interface AdvanceOptions {

@@ -12,7 +12,7 @@ import { type Config, ConfigError, type LogOverrides, withLogOverrides } from ".
 import { loadConfig } from "../config/files.ts";
 import type { Logger } from "../log.ts";
 import { AddressInUseError, assertAddressesFree } from "./ports.ts";
-import { preparePython, type PythonStart } from "./snapshot.ts";
+import { preparePython, type PythonStart } from "../snapshot/build.ts";
 
 /** Options for {@link nextGeneration}. */
 export interface NextOptions {

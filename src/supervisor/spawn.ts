@@ -19,7 +19,7 @@ import type { FromWorker, ToWorker } from "../protocol.ts";
 import { checkFromWorker } from "../protocol_check.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import type { Slot } from "./ask.ts";
-import type { PythonStart } from "./snapshot.ts";
+import type { PythonStart } from "../snapshot/build.ts";
 
 /** Options for {@link spawnWorker}. */
 export interface SpawnOptions {

@@ -17,7 +17,7 @@ import type { KeptServer } from "../keep_serving.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { advance, boot, RefusedGeneration, refuseNoRoutes, routesOf } from "./generations.ts";
 import { nextGeneration } from "./next_generation.ts";
-import { rememberStart } from "./start_hint.ts";
+import { rememberStart } from "../start/start_hint.ts";
 import { configPermissions, pythonSees, type WorkerPermissions } from "./permissions.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
 import { Readiness } from "./readiness.ts";
@@ -27,12 +27,12 @@ import { drain } from "./drain.ts";
 import { MetricsBook } from "./metrics_book.ts";
 import { assertAddressesFree } from "./ports.ts";
 import { RssGuard } from "./rss_guard.ts";
-import { preparePython, type PythonStart } from "./snapshot.ts";
-import type { HeadStart } from "./head_start.ts";
+import { preparePython, type PythonStart } from "../snapshot/build.ts";
+import type { HeadStart } from "../start/head_start.ts";
 import { type Spawned, spawnWorker } from "./spawn.ts";
 import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
-import { logMarks, mark } from "../startup.ts";
+import { logMarks, mark } from "../start/marks.ts";
 
 /** Options for {@link Supervisor.start}. */
 export interface SupervisorOptions {

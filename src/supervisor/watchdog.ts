@@ -19,7 +19,7 @@
  * replaced, not interrupted forever.
  *
  * Boundary: supervisor-side; reads the shared clock each worker publishes
- * (workers/serve/deadlines.ts) and writes Pyodide's interrupt flag.
+ * (workers/base/deadlines.ts) and writes Pyodide's interrupt flag.
  *
  * @module
  */

@@ -1,44 +1,35 @@
 /**
- * The JS half of the request bridge (the Python half is workers/python/siphon/_bridge.py, whose
- * docstring specifies the format). One string and the body go into a Python-owned bytearray;
- * a packed head string (and the body in a second bytearray) come back. No per-request proxies
- * on the sync path.
+ * The JS half of the request bridge (the Python half is workers/python/siphon/_bridge.py; the
+ * format both follow is ./contract.ts's). One string and the body go into a Python-owned
+ * bytearray; a packed head string (and the body in a second bytearray) come back. No
+ * per-request proxies on the sync path.
  *
  * Boundary: worker-side, after routing and limits; before this the request is Deno's, after it
  * the Response is Deno's.
  *
  * @module
  */
-import type { PyodideAPI } from "pyodide";
 import type { PyBuffer, PyCallable, PyProxy } from "pyodide/ffi";
-import { answer, MARKER_LIMITS, MARKERS } from "../../src/http/errors.ts";
+import { answer } from "../../src/http/errors.ts";
 import type { Limit } from "../../src/metrics_snapshot.ts";
-import type { DeadlineClock } from "../serve/deadlines.ts";
-import { BodySources, pythonStream } from "./streams.ts";
+import type { DeadlineClock } from "../base/deadlines.ts";
+import {
+  type BridgeEntries,
+  ITEM,
+  MARKER_LIMITS,
+  MARKERS,
+  type PackedParts,
+  packRequest,
+} from "./contract.ts";
+import { type BodySources, pythonStream } from "./streams.ts";
 
 /** The parts of a request Python sees, already routed and decoded. */
-export interface BridgeRequest {
+export interface BridgeRequest extends PackedParts {
   route: number;
-  method: string;
-  /** Raw path, as it arrived. */
-  path: string;
-  client: string;
-  /** Decoded query pairs, flat: `[k, v, k, v…]`. */
-  query: string[];
-  /** Header pairs, flat, lower-case names. */
-  headers: string[];
-  /** Decoded path-parameter values in template order. */
-  params: string[];
-  /** The verified client certificate as JSON (mutual TLS listeners), else `""`. */
-  clientCert: string;
-  /** The id the log uses for this request. */
-  requestId: string;
   /** The listener's `request_timeout_ms`: each chunk of a streamed response must come in it. */
   timeoutMs: number;
   /** On `stream=True` routes: the body, unread, and the listener's cap; else null. */
   bodyStream: { stream: ReadableStream<Uint8Array>; cap: number } | null;
-  /** True when a decoded value may contain `\0` or `\x01` (the raw text had `%00`/`%01`). */
-  mayHaveControl: boolean;
   body: Uint8Array | null;
 }
 
@@ -60,8 +51,10 @@ export class BridgeFatal extends Error {
   }
 }
 
-/** What a {@link Bridge} needs besides the interpreter. */
+/** What a {@link Bridge} needs besides Python's `siphon._bridge`. */
 export interface BridgeOptions {
+  /** The request bodies Python reads as streams (the `readBody` service reads them too). */
+  sources: BodySources;
   /** The worker's deadline clock (streamed response chunks have deadlines too). */
   clock: DeadlineClock;
   /** Pyodide's interrupt flag. */
@@ -81,17 +74,14 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 /** Bytes RFC 9110 forbids in a header besides NUL (the head's separator): C0 but HTAB, and DEL. */
 // deno-lint-ignore no-control-regex -- these are the bytes being refused
 const UNSENDABLE = /[\x01-\x08\x0A-\x1F\x7F]/;
-// deno-lint-ignore no-control-regex -- the packing separators are control characters by design
-const CONTROL = /[\0\x01]/;
 
 /** One worker's bridge to its interpreter. */
 export class Bridge {
-  readonly #module: PyProxy;
+  readonly #module: BridgeEntries;
   readonly #dispatch: PyCallable;
-  readonly #websocket: PyProxy;
   readonly #encoder = new TextEncoder();
   readonly #options: BridgeOptions;
-  readonly #sources = new BodySources();
+  readonly #sources: BodySources;
   #inProxy: PyProxy | null = null;
   #inBuffer: PyBuffer | null = null;
   #in!: Uint8Array;
@@ -100,16 +90,15 @@ export class Bridge {
   #out!: Uint8Array;
 
   /**
-   * @param py the worker's interpreter, with `siphon._bridge` installed
-   * @param options deadline clock, interrupt flag
+   * @param module Python's `siphon._bridge` (./contract.ts `attach`)
+   * @param options body sources, deadline clock, interrupt flag
    */
-  constructor(py: PyodideAPI, options: BridgeOptions) {
+  constructor(module: BridgeEntries, options: BridgeOptions) {
     this.#options = options;
-    py.pyimport("siphon._stream")._read = (id: number) => this.#sources.read(id);
-    this.#module = py.pyimport("siphon._bridge");
-    this.#dispatch = this.#module.dispatch;
-    this.#websocket = py.pyimport("siphon._websocket");
-    this.#outProxy = this.#module._outbuf;
+    this.#sources = options.sources;
+    this.#module = module;
+    this.#dispatch = module.dispatch;
+    this.#outProxy = module.outbuf;
     this.#acquireIn();
     this.#acquireOut();
   }
@@ -121,7 +110,7 @@ export class Bridge {
    * @returns the Response, or a {@link Pending} when an async step suspended
    */
   call(req: BridgeRequest): Response | Pending {
-    const meta = this.#meta(req);
+    const meta = packRequest(req);
     const source = req.bodyStream
       ? this.#sources.open(req.bodyStream.stream, req.bodyStream.cap)
       : 0;
@@ -130,7 +119,7 @@ export class Bridge {
   }
 
   /**
-   * Starts a websocket route's handler on the upgrade request (Python's `siphon._websocket`):
+   * Starts a websocket route's handler on the upgrade request (Python's `open_socket`):
    * guards, then the handler, until it accepts or refuses.
    *
    * @param req the routed upgrade request
@@ -138,10 +127,10 @@ export class Bridge {
    * @returns the refusal as a Response, or the subprotocol the handler accepted with ("": none)
    */
   async openSocket(req: BridgeRequest, socketId: number): Promise<Response | string> {
-    const metaLength = this.#write(this.#meta(req), null);
+    const metaLength = this.#write(packRequest(req), null);
     let handshake: PyProxy;
     try {
-      handshake = this.#websocket.open(req.route, metaLength, socketId);
+      handshake = this.#module.open_socket(req.route, metaLength, socketId);
     } catch (e) {
       throw new BridgeFatal((e as Error).message ?? String(e));
     }
@@ -163,14 +152,7 @@ export class Bridge {
 
   /** The upgrade missed its deadline: cancel the socket's handler. */
   abortSocket(socketId: number): void {
-    this.#websocket.abort(socketId);
-  }
-
-  #meta(req: BridgeRequest): string {
-    return req.method + "\x01" + req.path + "\x01" + req.client + "\x01" +
-      this.#section(req.query, req.mayHaveControl) + "\x01" + req.headers.join("\0") + "\x01" +
-      this.#section(req.params, req.mayHaveControl) + "\x01" + req.clientCert + "\x01" +
-      req.requestId + "\x01";
+    this.#module.abort_socket(socketId);
   }
 
   /** Writes the packed request and its body into Python's input buffer; returns meta bytes. */
@@ -201,12 +183,6 @@ export class Bridge {
       return this.#fromHead(out);
     }
     return this.#fromProxy(out as PyProxy, state);
-  }
-
-  #section(values: string[], mayHaveControl: boolean): string {
-    const joined = values.join("\0");
-    if (!mayHaveControl || !values.some((v) => CONTROL.test(v))) return joined;
-    return "\x02" + JSON.stringify(values);
   }
 
   /** Sync result: head string, body (if any) in the output buffer. */
@@ -303,7 +279,7 @@ export class Bridge {
     head: string,
     body: (length: number) => Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
   ): Response {
-    const parts = head.split("\0");
+    const parts = head.split(ITEM);
     const status = Number(parts[0]);
     const length = Number(parts[1]);
     // Python refuses these already and names the header (_bridge._head); this is the wall for
@@ -326,7 +302,7 @@ export class Bridge {
   /** (Re)takes a view of Python's input buffer; views go empty when wasm memory grows. */
   #acquireIn(): void {
     this.#releaseIn();
-    const proxy = this.#module._inbuf as PyProxy;
+    const proxy = this.#module.inbuf;
     const buffer = proxy.getBuffer("u8");
     this.#inProxy = proxy;
     this.#inBuffer = buffer;

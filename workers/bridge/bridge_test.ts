@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/log.ts";
 import { readSiphonPackage } from "../../src/pyodide/assets.ts";
-import { buildGeneration } from "../host/generation.ts";
-import { offlineHost } from "../host/offline_host.ts";
-import { loadPython } from "../host/python.ts";
+import { buildGeneration } from "../generation/generation.ts";
+import { offlineHost } from "../doubles/offline_host.ts";
+import { loadPython } from "../../src/snapshot/restore.ts";
 import type { BridgeRequest, Pending } from "./bridge.ts";
 
 const SCRIPT = `

@@ -15,10 +15,8 @@
  * @module
  */
 import type { PyProxy } from "pyodide/ffi";
-import type { DeadlineClock } from "../serve/deadlines.ts";
-
-/** The marker Python's `_stream` turns into `http.PayloadTooLarge`. */
-export const TOO_LARGE = "PayloadTooLarge:";
+import type { DeadlineClock } from "../base/deadlines.ts";
+import { TOO_LARGE_PREFIX } from "./contract.ts";
 
 interface Source {
   reader: ChunkReader;
@@ -29,7 +27,8 @@ interface Source {
 const CHUNK_BYTES = 64 * 1024;
 /** Streamed bytes between two young-generation collections. */
 const COLLECT_EVERY = 8 * 1024 * 1024;
-let sinceCollect = 0;
+/** Bytes streamed in this thread since the last collection. */
+const streamed = { sinceCollect: 0 };
 
 /**
  * Counts bytes a stream moved. Every chunk leaves a short-lived ArrayBuffer behind whose memory
@@ -40,9 +39,9 @@ let sinceCollect = 0;
  * @param bytes bytes just moved
  */
 export function noteStreamed(bytes: number): void {
-  sinceCollect += bytes;
-  if (sinceCollect < COLLECT_EVERY) return;
-  sinceCollect = 0;
+  streamed.sinceCollect += bytes;
+  if (streamed.sinceCollect < COLLECT_EVERY) return;
+  streamed.sinceCollect = 0;
   (globalThis as { gc?: (options?: { type: string }) => void }).gc?.({ type: "minor" });
 }
 
@@ -128,7 +127,7 @@ export class BodySources {
     if (source.received > source.cap) {
       this.close(id);
       throw new Error(
-        `${TOO_LARGE} the request body is larger than max_body_bytes (${source.cap} bytes)`,
+        `${TOO_LARGE_PREFIX} the request body is larger than max_body_bytes (${source.cap} bytes)`,
       );
     }
     return chunk;

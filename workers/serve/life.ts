@@ -6,7 +6,7 @@
  */
 import { Batcher } from "./batcher.ts";
 import type { WorkerLife } from "./context.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "../base/metrics.ts";
 import { Sockets } from "./sockets.ts";
 
 /**

@@ -11,27 +11,24 @@
  */
 import { answer } from "../../src/http/errors.ts";
 import { BridgeFatal, type BridgeRequest, type Pending } from "../bridge/bridge.ts";
-import type { RequestContext } from "./context.ts";
+import type { Exchange } from "./context.ts";
+
+/** A request admitted to Python: its call made, its deadline set. */
+type Admitted = Exchange & { call: BridgeRequest };
 
 /**
  * Python's part of a request. Busy time is counted once: by the caller for a run inside the
  * handler's synchronous part (`inline` and nothing waiting), here for a run that happens later
  * (after the body arrived, or in a batch).
  *
- * @param call the request as the bridge takes it
- * @param deadline epoch ms
- * @param ctx the generation's context
+ * @param x the request, with its bridge call and deadline
  * @param inline whether the caller is still in the handler's synchronous part
  * @returns the response, now or later
  */
-export function callPython(
-  call: BridgeRequest,
-  deadline: number,
-  ctx: RequestContext,
-  inline: boolean,
-): Response | Promise<Response> {
+export function callPython(x: Admitted, inline: boolean): Response | Promise<Response> {
+  const { ctx } = x;
   const { batcher } = ctx.life;
-  const work = () => run(call, deadline, ctx);
+  const work = () => run(x);
   if (!ctx.metrics || (inline && batcher.immediate)) return batcher.submit(work);
   return batcher.submit(() => {
     const t = performance.now();
@@ -44,20 +41,17 @@ export function callPython(
 }
 
 /** Python's part, under the request deadline. */
-function run(
-  call: BridgeRequest,
-  deadline: number,
-  ctx: RequestContext,
-): Response | Promise<Response> {
+function run(x: Admitted): Response | Promise<Response> {
+  const { ctx } = x;
   let expire: (() => void) | undefined;
-  const token = ctx.clock.begin(deadline, () => expire?.());
+  const token = ctx.clock.begin(x.deadline, () => expire?.());
   ctx.interrupt[0] = 0;
   let out: Response | Pending;
   try {
-    out = ctx.bridge.call(call);
+    out = ctx.bridge.call(x.call);
   } catch (e) {
     ctx.clock.end(token);
-    return failed(call, ctx, e);
+    return failed(x, e);
   }
   if (out instanceof Response) {
     ctx.clock.end(token);
@@ -67,15 +61,16 @@ function run(
   const timedOut = new Promise<Response>((resolve) => {
     expire = () => {
       resolve(answer("timeout"));
-      cancel(call, ctx, pending);
+      cancel(x, pending);
     };
   });
-  const result = pending.result.catch((e) => failed(call, ctx, e));
+  const result = pending.result.catch((e) => failed(x, e));
   return Promise.race([result, timedOut]).finally(() => ctx.clock.end(token));
 }
 
 /** A failure of the bridge (not of the handler: Python answers those with markers). */
-function failed(call: BridgeRequest, ctx: RequestContext, e: unknown): Response {
+function failed(x: Admitted, e: unknown): Response {
+  const { ctx, call } = x;
   ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`, {
     request_id: call.requestId,
   });
@@ -83,7 +78,8 @@ function failed(call: BridgeRequest, ctx: RequestContext, e: unknown): Response 
   return answer("internal");
 }
 
-function cancel(call: BridgeRequest, ctx: RequestContext, pending: Pending): void {
+function cancel(x: Admitted, pending: Pending): void {
+  const { ctx, call } = x;
   const about = { request_id: call.requestId };
   ctx.log.warning(`${call.method} ${call.path}: handler cancelled at its deadline`, about);
   try {

@@ -12,7 +12,8 @@ const PREFIX = Array.from(
   crypto.getRandomValues(new Uint8Array(4)),
   (b) => b.toString(16).padStart(2, "0"),
 ).join("") + "-";
-let counter = 0;
+/** The last id made in this thread. */
+const made = { count: 0 };
 /** Printable ASCII without spaces or quotes, at most 128 characters. */
 const WELL_FORMED = /^[\x21\x23-\x26\x28-\x7e]{1,128}$/;
 
@@ -29,5 +30,5 @@ const WELL_FORMED = /^[\x21\x23-\x26\x28-\x7e]{1,128}$/;
  */
 export function requestId(incoming: string | null): string {
   if (incoming !== null && WELL_FORMED.test(incoming)) return incoming;
-  return PREFIX + (++counter).toString(36);
+  return PREFIX + (++made.count).toString(36);
 }

@@ -1,7 +1,8 @@
 /**
  * One listener's request path, read top to bottom: route → limits → the request as Python
  * takes it → body → Python → response, then what the operator is told (./observe.ts). Each
- * request travels in its own record (an {@link Exchange}); a reload swaps the listener's
+ * request travels in one record from accept to observe (an {@link Exchange}: its listener's
+ * settings, generation, route, deadline, bridge call and timing); a reload swaps the listener's
  * settings and context, and a request finishes on the ones it started with.
  *
  * Boundary: wire-layer work for one worker. Python's part is behind ./python_call.ts and the
@@ -9,19 +10,16 @@
  *
  * @module
  */
-import type { Config } from "../../src/config/load.ts";
 import { type BodyFailure, readBody } from "../../src/http/body.ts";
-import type { Trusted } from "../../src/http/client_addr.ts";
+import { clientOf, type Trusted } from "../../src/http/client_addr.ts";
 import { answer, errorResponse } from "../../src/http/errors.ts";
 import { parseQueryPairs } from "../../src/http/query.ts";
 import type { Match } from "../../src/router/router.ts";
 import type { BridgeRequest } from "../bridge/bridge.ts";
-import type { RequestContext } from "./context.ts";
-import { clientOf, type Exchange, observe } from "./observe.ts";
+import type { Exchange, RequestContext, ServerConfig } from "./context.ts";
+import { observe } from "./observe.ts";
 import { callPython } from "./python_call.ts";
 import { requestId } from "./request_id.ts";
-
-type ServerConfig = Config["servers"][number];
 
 /**
  * A listener's settings and request context. A reload swaps the fields in place; each request
@@ -41,6 +39,9 @@ export type Handler = (
   clientCert?: string,
 ) => Response | Promise<Response>;
 
+/** A request admitted to Python: routed, its call made. */
+type Routed = Exchange & { call: BridgeRequest };
+
 /**
  * One listener's request path with its own limits.
  *
@@ -50,7 +51,7 @@ export type Handler = (
 export function requestHandler(listener: Listener): Handler {
   const limits = { inflight: 0 };
   return (req, info, clientCert = "") => {
-    const { ctx, trusted } = listener;
+    const { ctx, trusted, server } = listener;
     // performance.now() costs ~80 ns: two calls for a synchronous answer, none when unused.
     const timed = ctx.metrics || ctx.access;
     const t0 = timed ? performance.now() : 0;
@@ -59,14 +60,17 @@ export function requestHandler(listener: Listener): Handler {
       info,
       clientCert,
       ctx,
+      server,
       trusted,
+      url: req.url,
       route: "",
       requestId: "",
-      url: "",
       client: "",
+      call: null,
+      deadline: 0,
       t0,
     };
-    const out = route(x, listener.server, limits);
+    const out = route(x, limits);
     const t1 = timed ? performance.now() : 0;
     if (ctx.metrics) ctx.life.metrics.busyMs += t1 - t0;
     if (out instanceof Response) return observe(x, out, t1);
@@ -75,13 +79,8 @@ export function requestHandler(listener: Listener): Handler {
 }
 
 /** Routes the request and applies the listener's limits; hands the rest to {@link admit}. */
-function route(
-  x: Exchange,
-  server: ServerConfig,
-  limits: { inflight: number },
-): Response | Promise<Response> {
-  const { req, ctx } = x;
-  const url = x.url = req.url;
+function route(x: Exchange, limits: { inflight: number }): Response | Promise<Response> {
+  const { req, ctx, server, url } = x;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const q = url.indexOf("?", pathStart);
   const path = q === -1 ? url.slice(pathStart) : url.slice(pathStart, q);
@@ -89,13 +88,8 @@ function route(
   if (match.status !== 200) return refuse(match);
   x.route = ctx.labels[match.route] ?? "";
   ctx.traceRoute?.(req.method, x.route);
-  if (ctx.websocket[match.route]) {
-    return upgrade(
-      x,
-      server,
-      bridgeRequest(x, server, match, path, q === -1 ? "" : url.slice(q + 1)),
-    );
-  }
+  const query = q === -1 ? "" : url.slice(q + 1);
+  if (ctx.websocket[match.route]) return upgrade(withCall(x, match, { path, query }));
   if (limits.inflight >= server.max_inflight) {
     ctx.life.metrics.hit("max_inflight");
     return answer("overloaded", { "retry-after": "1" });
@@ -105,14 +99,14 @@ function route(
     ctx.life.metrics.hit("max_body_bytes");
     return answer("tooLarge");
   }
-  const call = bridgeRequest(x, server, match, path, q === -1 ? "" : url.slice(q + 1));
+  const routed = withCall(x, match, { path, query });
   limits.inflight++;
   ctx.life.metrics.inflight++;
   const done = () => {
     limits.inflight--;
     ctx.life.metrics.inflight--;
   };
-  const out = admit(x, server, call, announced);
+  const out = admit(routed, announced);
   if (out instanceof Response) {
     done();
     return out;
@@ -124,11 +118,7 @@ function route(
  * A request to a websocket route: a WebSocket upgrade goes to the worker's sockets (Python's
  * handler decides the handshake); anything else is told to upgrade.
  */
-function upgrade(
-  x: Exchange,
-  server: ServerConfig,
-  call: BridgeRequest,
-): Promise<Response> | Response {
+function upgrade(x: Routed): Promise<Response> | Response {
   const { req, ctx } = x;
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return answer("upgradeRequired", { upgrade: "websocket", connection: "Upgrade" });
@@ -136,7 +126,7 @@ function upgrade(
   if (req.headers.get("sec-websocket-version") !== "13" || !req.headers.get("sec-websocket-key")) {
     return answer("badUpgrade", { "sec-websocket-version": "13" });
   }
-  return ctx.life.sockets.upgrade(x, call, server);
+  return ctx.life.sockets.upgrade(x);
 }
 
 /** What the router answers itself: 404, 405 with Allow, 400 for a malformed path. */
@@ -146,54 +136,49 @@ function refuse(match: Exclude<Match, { status: 200 }>): Response {
   return errorResponse(400, `Bad Request: ${match.reason}`);
 }
 
-/** The request as the bridge takes it (its body comes later). */
-function bridgeRequest(
+/** The exchange with the request as the bridge takes it (its body comes later). */
+function withCall(
   x: Exchange,
-  server: ServerConfig,
   match: Extract<Match, { status: 200 }>,
-  path: string,
-  query: string,
-): BridgeRequest {
+  target: { path: string; query: string },
+): Routed {
+  const { req, server } = x;
   const headers: string[] = [];
   let incomingId: string | null = null;
-  x.req.headers.forEach((v, k) => {
+  req.headers.forEach((v, k) => {
     headers.push(k, v);
     if (k === "x-request-id") incomingId = v;
   });
   x.requestId = requestId(incomingId);
-  return {
+  x.call = {
     route: match.route,
-    method: x.req.method,
-    path,
-    client: clientOf(x),
-    query: parseQueryPairs(query),
+    method: req.method,
+    path: target.path,
+    client: x.client ||= clientOf(req, x.info, x.trusted),
+    query: parseQueryPairs(target.query),
     headers,
     params: match.params,
-    mayHaveControl: x.req.url.includes("%0"),
+    mayHaveControl: x.url.includes("%0"),
     clientCert: x.clientCert,
     requestId: x.requestId,
     timeoutMs: server.request_timeout_ms,
     bodyStream: null,
     body: null,
   };
+  return x as Routed;
 }
 
 /** The body — none, streamed to Python, or read whole under the deadline — then Python. */
-function admit(
-  x: Exchange,
-  server: ServerConfig,
-  call: BridgeRequest,
-  announced: string | null,
-): Response | Promise<Response> {
-  const { req, ctx } = x;
-  const deadline = Date.now() + server.request_timeout_ms;
-  if (req.body === null) return callPython(call, deadline, ctx, true);
+function admit(x: Routed, announced: string | null): Response | Promise<Response> {
+  const { req, ctx, server, call } = x;
+  x.deadline = Date.now() + server.request_timeout_ms;
+  if (req.body === null) return callPython(x, true);
   if (ctx.streaming[call.route]) {
     call.bodyStream = { stream: req.body, cap: server.max_body_bytes };
-    return callPython(call, deadline, ctx, true);
+    return callPython(x, true);
   }
   let cancelRead: (() => void) | undefined;
-  const token = ctx.clock.begin(deadline, () => cancelRead?.());
+  const token = ctx.clock.begin(x.deadline, () => cancelRead?.());
   const onCancel = (cancel: () => void) => cancelRead = cancel;
   const read = announced === null
     ? readBody(req.body, { cap: server.max_body_bytes, onCancel })
@@ -207,7 +192,7 @@ function admit(
     if (body === "timeout") return answer("bodyTimeout");
     if (body === "aborted") return answer("badBody");
     call.body = body;
-    return callPython(call, deadline, ctx, false);
+    return callPython(x, false);
   });
 }
 

@@ -10,7 +10,7 @@ import { createLogger } from "../../src/log.ts";
 import { Router } from "../../src/router/router.ts";
 import type { Bridge, BridgeRequest, Pending } from "../bridge/bridge.ts";
 import type { RequestContext } from "./context.ts";
-import { DeadlineClock } from "./deadlines.ts";
+import { DeadlineClock } from "../base/deadlines.ts";
 import { listenerFor } from "./listener.ts";
 import { workerLife } from "./life.ts";
 import { requestHandler } from "./request_path.ts";

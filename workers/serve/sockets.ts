@@ -19,44 +19,23 @@
  *
  * A socket lives on the generation that accepted it: a reload leaves it there until it closes.
  *
- * Boundary: worker-side; the request path hands upgrades here, Python calls {@link forPython}.
+ * Boundary: worker-side; the request path hands upgrades here, Python calls {@link forPython}
+ * (its calls are ../bridge/contract.ts's `SocketsForPython`).
  *
  * @module
  */
-import type { Config } from "../../src/config/load.ts";
 import { answer } from "../../src/http/errors.ts";
 import { BridgeFatal, type BridgeRequest } from "../bridge/bridge.ts";
-import type { RequestContext } from "./context.ts";
-import { Inbox } from "./inbox.ts";
-import type { Metrics } from "./metrics.ts";
-import { type Exchange, socketGone } from "./observe.ts";
+import type { SocketsForPython } from "../bridge/contract.ts";
+import type { Exchange, RequestContext, ServerConfig, Upgrade, WorkerSockets } from "./context.ts";
+import { Inbox } from "../base/inbox.ts";
+import type { Metrics } from "../base/metrics.ts";
+import { socketGone } from "./observe.ts";
 import { abortSocket } from "./ws_abort.ts";
 import { drain, queuedSize, SEND_BUFFER_BYTES, textBytes, Unread } from "./ws_limits.ts";
 
-type ServerConfig = Config["servers"][number];
-
-/** How a connection becomes a socket: `Deno.upgradeWebSocket`, or the test harness's pair. */
-export type Upgrade = (
-  req: Request,
-  options: Deno.UpgradeWebSocketOptions,
-) => { socket: WebSocket; response: Response };
-
-/** A message, or `undefined` once the socket closed (Python sees `None`; `null` would not be). */
+/** A message, or `undefined` once the socket closed. */
 type Taken = string | ArrayBuffer | undefined;
-/** Python's hand-over for a reader that waits (`siphon._waiters.Waiters.deliver`). */
-export type Deliver = (id: number, item: Taken) => boolean;
-
-/** What Python's `siphon._websocket` calls (its module docstring says what each returns). */
-export interface SocketsForPython {
-  opened(id: number): Promise<boolean>;
-  /** A message, `undefined` once closed, or `false`: nothing yet, `deliver(id, item)` will
-   * hand over the next one. */
-  take(id: number, deliver: Deliver): Taken | false;
-  write(id: number, data: string | Uint8Array): undefined | false | Promise<void>;
-  end(id: number, code: number, reason: string): void;
-  closedWith(id: number): string;
-  release(id: number): void;
-}
 
 interface Entry {
   id: number;
@@ -87,7 +66,7 @@ interface Entry {
 }
 
 /** One worker's WebSockets. */
-export class Sockets {
+export class Sockets implements WorkerSockets {
   readonly #entries = new Map<number, Entry>();
   readonly #metrics: Metrics;
   #nextId = 1;
@@ -106,19 +85,18 @@ export class Sockets {
   /**
    * Upgrades a request routed to a websocket route, if its handler accepts.
    *
-   * @param x the upgrade request on its way (its request, generation and access-log timing)
-   * @param call the request as the bridge takes it
-   * @param server the listener's settings
+   * @param x the upgrade request on its way (its request, generation, listener settings, bridge
+   *   call and access-log timing)
    * @returns the handshake response (101), or the refusal
    */
-  async upgrade(x: Exchange, call: BridgeRequest, server: ServerConfig): Promise<Response> {
-    const { req, ctx } = x;
+  async upgrade(x: Exchange & { call: BridgeRequest }): Promise<Response> {
+    const { req, ctx, call, server } = x;
     if (this.#stopping) return answer("stopping");
     if (this.#live >= server.ws_max_connections) {
       this.#metrics.hit("ws_max_connections");
       return answer("socketsFull", { "retry-after": "1" });
     }
-    const entry = this.#entry(x, call, server);
+    const entry = this.#entry(x);
     this.#live++;
     let handshake: Response | string;
     try {
@@ -157,7 +135,8 @@ export class Sockets {
     return upgraded.response;
   }
 
-  #entry(x: Exchange, call: BridgeRequest, server: ServerConfig): Entry {
+  #entry(x: Exchange & { call: BridgeRequest }): Entry {
+    const { call, server } = x;
     let settleOpened!: (open: boolean) => void;
     const opened = new Promise<boolean>((resolve) => settleOpened = resolve);
     const entry: Entry = {
@@ -217,7 +196,7 @@ export class Sockets {
     socket.onopen = () => {
       clearTimeout(never);
       if (entry.code !== 0) { // gave up on it already
-        this.#close(entry, 1001, "the handshake took too long");
+        this.#close(entry, { code: 1001, reason: "the handshake took too long" });
         return;
       }
       entry.counted = true;
@@ -261,14 +240,15 @@ export class Sockets {
     entry.ctx.log.warning(`WebSocket ${entry.path}: closed with ${code}: ${why}`, {
       request_id: entry.requestId,
     });
-    this.#close(entry, code, why.slice(0, 120), why);
+    this.#close(entry, { code, reason: why.slice(0, 120), logged: why });
   }
 
   /**
    * Sends the close frame (if the socket is still open) and ends the entry for Python; the
    * connection counts until the peer answers, or `closeTimeoutMs` passed and it was dropped.
    */
-  #close(entry: Entry, code: number, reason: string, logged = reason): void {
+  #close(entry: Entry, frame: { code: number; reason: string; logged?: string }): void {
+    const { code, reason, logged = reason } = frame;
     const socket = entry.socket;
     try {
       socket?.close(code, reason);
@@ -326,7 +306,7 @@ export class Sockets {
       const socket = entry.socket;
       if (!socket || socket.readyState > WebSocket.OPEN) continue;
       closing.push(new Promise((resolve) => socket.addEventListener("close", resolve)));
-      this.#close(entry, code, reason);
+      this.#close(entry, { code, reason });
     }
     if (closing.length === 0) return Promise.resolve();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -375,7 +355,7 @@ export class Sockets {
       },
       end: (id, code, reason) => {
         const entry = entries.get(id);
-        if (entry?.socket) this.#close(entry, code, reason);
+        if (entry?.socket) this.#close(entry, { code, reason });
       },
       closedWith: (id) => {
         const entry = entries.get(id);

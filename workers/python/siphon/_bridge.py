@@ -1,13 +1,11 @@
-"""The Python half of the request bridge (the TypeScript half is workers/bridge/bridge.ts).
+"""The Python half of the request bridge (the TypeScript half is workers/bridge/bridge.ts; the
+format both follow is ``siphon._contract``'s).
 
-JS writes the request into ``_inbuf`` as one UTF-8 string, sections separated by ``\\x01``
-(method, path, client, query pairs, header pairs, path-param values, client certificate JSON,
-request id; pairs separated by ``\\0``;
-a section starting ``\\x02`` is JSON instead), followed by the body bytes. It calls
-``dispatch(route, meta_len, body_len)``, which returns one of:
+JS writes the request into ``inbuf`` (``siphon._contract.REQUEST_SECTIONS``, then the body) and
+calls ``dispatch(route, meta_len, body_len)``, which returns one of:
 
-* ``"status\\0body_len\\0name\\0value…"`` with the body in ``_outbuf`` (valid until the next call);
-* a tuple ``(head, body_bytes)`` for a body larger than ``_outbuf``;
+* ``"status\\0body_len\\0name\\0value…"`` with the body in ``outbuf`` (valid until the next call);
+* a tuple ``(head, body_bytes)`` for a body larger than ``outbuf``;
 * ``FAILED`` / ``TIMED_OUT`` / ``TOO_LARGE`` (``"!500"``, ``"!504"``, ``"!413"``) when the
   handler failed, was interrupted, or let a streamed body over the cap go uncaught;
 * an ``asyncio.Task`` resolving to a tuple or ``"!…"`` when an ``async`` step really suspended.
@@ -21,34 +19,35 @@ import inspect
 import re
 from itertools import chain as _chains
 from types import CoroutineType
-import traceback
 
-from . import _chain, _stream, _wire, http, log
+from . import _chain, _stream, _websocket, _wire, http, log
+from ._contract import FAILED, SECTION, TIMED_OUT, TOO_LARGE, UNSENDABLE
 from ._response import _status
-
-# What Python answers instead of a response; src/http/errors.ts's MARKERS is the same table.
-TOO_LARGE = "!413"  # a streamed body went past max_body_bytes and nobody caught it
-FAILED = "!500"  # the handler (or a middleware) failed; the traceback is in the log
-TIMED_OUT = "!504"  # interrupted (or cancelled) at the request deadline
-UNSENDABLE = "!500h"  # a response header held a byte HTTP forbids (a 500 counted as such)
+from ._tracebacks import format_traceback
 
 IN_SIZE = 64 * 1024
 OUT_SIZE = 64 * 1024
-_inbuf = bytearray(IN_SIZE)
-_outbuf = bytearray(OUT_SIZE)
+inbuf = bytearray(IN_SIZE)
+outbuf = bytearray(OUT_SIZE)
 _table = []  # route id -> _Route
-_INTERNAL = __file__.rsplit("/", 1)[0] + "/"
 _Response = http.Response
 _Request = http.Request
 _set_request_id = log._request_id.set
 _chain_items = _chains.from_iterable
-_override_params = None  # set only by siphon_sdk's test harness (``path_params=``)
+_override_params = None  # siphon_sdk's ``path_params=`` (override_path_params)
 
 
 def grow_in(size):
-    """Replace the input buffer with one of at least ``size`` bytes (JS re-reads ``_inbuf``)."""
-    global _inbuf
-    _inbuf = bytearray(max(size, 2 * len(_inbuf)))
+    """Replace the input buffer with one of at least ``size`` bytes (JS re-reads ``inbuf``)."""
+    global inbuf
+    inbuf = bytearray(max(size, 2 * len(inbuf)))
+
+
+def override_path_params(params):
+    """The test harness's ``path_params=``: the next requests get ``params`` (a dict) instead of
+    what the router extracted; None goes back to the router's."""
+    global _override_params
+    _override_params = params
 
 
 class _Route:
@@ -111,11 +110,11 @@ def _params(route, section):
     return route.params(_wire.values(section))
 
 
-def _request(route, meta_len, body_len):
-    """The request JS wrote into ``_inbuf``, as ``http.Request``; sets the log's request id."""
+def read_request(route, meta_len, body_len):
+    """The request JS wrote into ``inbuf``, as ``http.Request``; sets the log's request id."""
     method, path, client, query, headers, params, cert, rid, stream_id = \
-        _inbuf[:meta_len].decode().split("\x01")
-    body = bytes(memoryview(_inbuf)[meta_len:meta_len + body_len]) if body_len else b""
+        inbuf[:meta_len].decode().split(SECTION)
+    body = bytes(memoryview(inbuf)[meta_len:meta_len + body_len]) if body_len else b""
     _set_request_id(rid)  # asyncio Tasks copy the context, so async handlers keep it
     path_params = _params(route, params) if _override_params is None else _override_params
     req = _Request(method, path, client, path_params, query, headers, body, cert, rid)
@@ -124,9 +123,21 @@ def _request(route, meta_len, body_len):
     return req
 
 
+def open_socket(route_id, meta_len, socket_id):
+    """Start the handler of a websocket route on the upgrade request in ``inbuf``
+    (``siphon._websocket.start`` says what the handshake Future resolves to)."""
+    route = _table[route_id]
+    return _websocket.start(route, read_request(route, meta_len, 0), socket_id, pack)
+
+
+def abort_socket(socket_id):
+    """The upgrade missed its deadline: cancel the socket's handler."""
+    _websocket.abort(socket_id)
+
+
 def dispatch(route_id, meta_len, body_len):
     route = _table[route_id]
-    req = _request(route, meta_len, body_len)
+    req = read_request(route, meta_len, body_len)
     handler = route.handler
     if handler is not None:
         try:
@@ -138,7 +149,7 @@ def dispatch(route_id, meta_len, body_len):
                     out = done.value
                 else:
                     return asyncio.ensure_future(_finish(route, req, 0, _Resume(out, step)))
-            return _pack(route, req, out, None, True)
+            return pack(route, req, out, None, True)
         except BaseException as exc:  # noqa: BLE001 - every failure becomes an answer
             return _outcome(route, req, exc)
     if route.pipeline is not None:
@@ -157,7 +168,7 @@ def dispatch(route_id, meta_len, body_len):
                     rest = _finish(route, req, i, _Resume(out, step))
                     return asyncio.ensure_future(rest)
             if i == last or out is not None:
-                return _pack(route, req, out, fn if i < last else None, True)
+                return pack(route, req, out, fn if i < last else None, True)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes an answer
         return _outcome(route, req, exc)
 
@@ -169,7 +180,7 @@ def _run_pipeline(route, req):
         try:
             step = coro.send(None)
         except StopIteration as done:
-            return _pack(route, req, done.value, None, True)
+            return pack(route, req, done.value, None, True)
     except BaseException as exc:  # noqa: BLE001
         return _outcome(route, req, exc)
     return asyncio.ensure_future(_finish_pipeline(route, req, _Resume(coro, step)))
@@ -177,7 +188,7 @@ def _run_pipeline(route, req):
 
 async def _finish_pipeline(route, req, pending):
     try:
-        return _pack(route, req, await pending, None, False)
+        return pack(route, req, await pending, None, False)
     except BaseException as exc:  # noqa: BLE001
         return _outcome(route, req, exc)
 
@@ -209,7 +220,7 @@ async def _finish(route, req, i, pending):
             out = chain[i](req)
             if isinstance(out, CoroutineType):
                 out = await out
-        return _pack(route, req, out, chain[i] if i < last else None, False)
+        return pack(route, req, out, chain[i] if i < last else None, False)
     except BaseException as exc:  # noqa: BLE001
         return _outcome(route, req, exc)
 
@@ -239,8 +250,8 @@ class _Resume:
                     return done.value
 
 
-def _pack(route, req, resp, middleware, sync):
-    """The response as JS takes it: a head string (body in ``_outbuf``), or a tuple. Raises
+def pack(route, req, resp, middleware, sync):
+    """The response as JS takes it: a head string (body in ``outbuf``), or a tuple. Raises
     ``_chain.WrongType`` for anything that cannot be sent; the caller's ``_outcome`` answers
     that with a 500. ``middleware`` is the one that answered, or None for the handler."""
     # The common case first: a Response as made, a whole body, no headers or a few.
@@ -251,7 +262,7 @@ def _pack(route, req, resp, middleware, sync):
             headers = resp.headers
             head = _head(status, headers, str(n)) if headers else f"{status}\0{n}"
             if sync and n <= OUT_SIZE:
-                _outbuf[:n] = body
+                outbuf[:n] = body
                 return head
             return (head, body)
     _chain.check_response(resp, middleware, route.label)
@@ -271,7 +282,7 @@ def _pack(route, req, resp, middleware, sync):
     n = len(body)
     head = _head(status, resp.headers, str(n))
     if sync and n <= OUT_SIZE:
-        _outbuf[:n] = body
+        outbuf[:n] = body
         return head
     return (head, body)
 
@@ -324,17 +335,6 @@ def _refuse_header(pairs):
                     f"0x{ord(bad.group()):02x} at offset {bad.start()}, which HTTP forbids "
                     "(RFC 9110 section 5.5); the response was not sent. Strip or encode it "
                     "(a client's value reflected into a header, say)")
-
-
-def format_traceback(exc):
-    """The traceback of ``exc`` without siphon's own frames or the import machinery's, so it
-    points at the script."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith((_INTERNAL, "<frozen "))]
-    lines = ["Traceback (most recent call last):\n"]
-    lines += traceback.format_list(frames)
-    lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines).rstrip()
 
 
 def _log_failure(route, req, exc):

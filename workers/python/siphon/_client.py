@@ -3,13 +3,10 @@ they arrive. Scripts import it from ``siphon.http``."""
 
 import re
 
+from ._contract import host
 from ._response import Response
 
 _clients = {}       # name -> settings from http.yaml `clients:` (set by siphon._runtime)
-_fetch = None       # the worker's outbound fetch (set by siphon._runtime)
-_fetch_stream = None  # the same, returning at the response head (body read by _read_stream)
-_read_stream = None
-_close_stream = None
 
 
 class _Chunks:
@@ -45,7 +42,7 @@ class _ClientBody(_Chunks):
     """An outbound response body, read as it arrives (``Client.request(..., stream=True)``)."""
 
     def __init__(self, stream_id):
-        super().__init__(stream_id, _read_stream, ClientError)
+        super().__init__(stream_id, host.readStream, ClientError)
 
     async def aclose(self):
         self.close()
@@ -53,10 +50,10 @@ class _ClientBody(_Chunks):
     def close(self):
         if not self._done:
             self._done = True
-            _close_stream(self._id)
+            host.closeStream(self._id)
 
     def __del__(self):
-        if not self._done and _close_stream is not None:
+        if not self._done and host.closeStream is not None:
             self.close()
 
 
@@ -70,10 +67,11 @@ async def _send_with_deno(client, method, path, url, headers, body, stream=False
         raise ClientError(f"{method} {url}: not an absolute URL; give the client a base_url "
                           "(clients.NAME.base_url in http.yaml, or Client(base_url=...))")
     payload = to_js(body) if body is not None else None
-    send = _fetch_stream if stream else _fetch
+    send = host.fetchStream if stream else host.fetch
+    request = json.dumps({"client": client._spec, "method": method, "url": url,
+                          "headers": list(headers.items()), "timeout_ms": client.timeout_ms})
     try:
-        result = await send(client._spec, method, url, json.dumps(list(headers.items())),
-                            payload, client.timeout_ms)
+        result = await send(request, payload)
     except JsException as exc:
         raise ClientError(str(exc).removeprefix("Error: ")) from None
     got = dict(json.loads(result.headers))

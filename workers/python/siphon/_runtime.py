@@ -1,5 +1,5 @@
 """Worker boot for the Python side: environment, logging, sleep, loading the user's script,
-lifecycle hooks. Called from workers/host/python.ts and workers/worker.ts."""
+lifecycle hooks. Called from src/snapshot/restore.ts and workers/worker.ts."""
 
 import importlib.util
 import inspect
@@ -9,9 +9,12 @@ import random
 import sys
 import time
 
-from . import _bridge, _client, _code, _websocket, cache, http, log, pubsub
+import pyodide.webloop
 
-_host = None
+from . import _bridge, _client, _code, _soon, cache, http, log
+from ._contract import host
+from ._tracebacks import format_traceback
+
 _module = None
 
 
@@ -24,42 +27,29 @@ def _sleep(seconds):
         left = end - time.monotonic()
         if left <= 0:
             return
-        _host.wait(min(left, 0.05) * 1000.0)
+        host.wait(min(left, 0.05) * 1000.0)
 
 
 def _on_interrupt(signum, frame):
     """Pyodide delivers the watchdog's interrupt as SIGINT. Normally that is KeyboardInterrupt;
     once the watchdog has also set the kill flag (the handler swallowed the first one), exit:
     that unwinds the whole interpreter and the supervisor replaces the worker."""
-    if _host is not None and _host.killed():
+    if host.killed is not None and host.killed():
         os._exit(70)
     raise KeyboardInterrupt
 
 
-def attach(host, env_json, clients_json="{}", caches_json="{}"):
-    """Connect to the worker (logging, interruptible sleep, interrupts, outbound fetch) and take
-    the server's environment and the configured clients."""
-    global _host
+def start(env_json):
+    """Set the interpreter up for its thread, from the services ``siphon._contract.attach``
+    took: ``os.environ``, an interruptible ``time.sleep``, the watchdog's interrupt, asyncio's
+    scheduler."""
     import signal
-    _host = host
-    log._sink = host.log
-    _client._fetch = host.fetch
-    _client._fetch_stream = getattr(host, "fetchStream", None)
-    _client._read_stream = getattr(host, "readStream", None)
-    _client._close_stream = getattr(host, "closeStream", None)
-    cache._call = getattr(host, "cache", None)
-    cache._call_async = getattr(host, "cacheAsync", None)
-    _websocket._host = getattr(host, "sockets", None)
-    pubsub._host = getattr(host, "pubsub", None)
-    configure(clients_json, caches_json)
-    schedule = getattr(host, "schedule", None)
-    if schedule is not None:
-        # asyncio's call_soon without the 4 ms clamp on chained setTimeout(0) (workers/host/scheduler.ts)
-        import pyodide.webloop
-        pyodide.webloop.scheduleCallback = schedule
-        from . import _soon
-        # ready callbacks in batches (siphon._soon); the test runner's need run_sync
-        _soon.install(may_syncify=bool(getattr(host, "stackSwitching", False)))
+    if host.schedule is not None:
+        # asyncio's call_soon without the 4 ms clamp on chained setTimeout(0)
+        # (workers/services/scheduler.ts), ready callbacks in batches (siphon._soon); the test
+        # runner's need run_sync
+        pyodide.webloop.scheduleCallback = host.schedule
+        _soon.install(may_syncify=bool(host.stackSwitching))
     os.environ.clear()
     os.environ.update(json.loads(env_json))
     random.seed()
@@ -109,7 +99,7 @@ def load_script(path, code_json="{}"):
         spec.loader.exec_module(module)
     except BaseException as exc:  # noqa: BLE001 - report any import failure
         sys.modules.pop(name, None)
-        raise ScriptError(f"Cannot import {path}:\n{_bridge.format_traceback(exc)}") from None
+        raise ScriptError(f"Cannot import {path}:\n{format_traceback(exc)}") from None
     _module = module
     return json.dumps([[p, m, where, stream, ws] for p, m, _fn, where, stream, ws in http._routes])
 
@@ -173,7 +163,7 @@ async def _run_hooks(hooks, what):
                 await out
         except BaseException as exc:  # noqa: BLE001
             raise ScriptError(f"@http.{what} {getattr(fn, '__qualname__', fn)} raised:\n"
-                              f"{_bridge.format_traceback(exc)}") from None
+                              f"{format_traceback(exc)}") from None
 
 
 async def startup():

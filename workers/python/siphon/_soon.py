@@ -4,7 +4,7 @@ WebLoop schedules every ready callback on its own: a JS callable made for it (a 
 finalizer) and one task of the JS event loop, entered through a stack switch. A WebSocket echo
 makes several such callbacks per message. Here ready callbacks queue in Python and one JS task
 runs all that were queued when it starts (those they schedule wait for the next one, so JS events
-still get their turn between batches). Installed by ``siphon._runtime.attach``.
+still get their turn between batches). Installed by ``siphon._runtime.start``.
 """
 
 import asyncio

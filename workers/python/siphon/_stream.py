@@ -11,21 +11,21 @@ import asyncio
 
 from pyodide.ffi import to_js
 
-from . import _client, http, log
-
-_read = None  # set by the worker's bridge: read(source id) -> Promise[Uint8Array | None]
-_TOO_LARGE = "PayloadTooLarge:"
+from . import _client, log
+from ._contract import TOO_LARGE_PREFIX, host
+from ._request import PayloadTooLarge
+from ._tracebacks import format_traceback
 
 
 def _request_error(message):
-    if message.startswith(_TOO_LARGE):
-        return http.PayloadTooLarge(message.removeprefix(_TOO_LARGE).strip())
+    if message.startswith(TOO_LARGE_PREFIX):
+        return PayloadTooLarge(message.removeprefix(TOO_LARGE_PREFIX).strip())
     return ConnectionError(message)
 
 
 def RequestBody(source_id):  # noqa: N802 - reads as the type it returns
     """The request body as it arrives: what ``req.stream()`` gives on a ``stream=True`` route."""
-    return _client._Chunks(source_id, lambda i: _read(i), _request_error)
+    return _client._Chunks(source_id, lambda i: host.readBody(i), _request_error)
 
 
 def _chunk(value):
@@ -76,7 +76,6 @@ class ResponseBody:
         if isinstance(exc, KeyboardInterrupt):
             log.warning(f"{self._where} was interrupted at its deadline")
         else:
-            from ._bridge import format_traceback
             log.error(f"{self._where} raised {type(exc).__name__}\n{format_traceback(exc)}")
         return RuntimeError(f"{self._where} failed")
 

@@ -1,6 +1,6 @@
 """WebSockets, Python's half (the TypeScript half is workers/serve/sockets.ts).
 
-The worker routes an upgrade request to a ``@http.websocket`` route and calls ``open``: the
+The worker routes an upgrade request to a ``@http.websocket`` route and JS calls ``siphon._bridge.open_socket``: the
 route's guard middlewares run on the upgrade request (one that returns a Response refuses the
 upgrade with it), then the handler runs as its own task with a :class:`WebSocket`. The worker
 completes the handshake when the handler accepts (``await ws.accept()``, or its first receive or
@@ -8,12 +8,10 @@ send); a handler that returns, closes or raises before that refuses the upgrade 
 Response, or 500). Once open, messages come from the worker's inbox for the socket and sends go
 straight to Deno's socket; a send waits while the socket's outgoing buffer is over its bound.
 
-``_host`` is the worker's socket table (attached by ``siphon._runtime``): ``opened(id)`` →
-Promise[bool], ``take(id, deliver)`` → str | ArrayBuffer | None (closed) | False (nothing yet:
-``deliver`` gets the next one, see ``siphon._waiters``),
-``write(id, data)`` → None | False (closed) | Promise (buffer full: wait for it),
-``end(id, code, reason)``, ``closedWith(id)`` → ``"code\\0reason"``, ``release(id)``. (Not
-``send``/``next``/``close``: a JsProxy answers those names itself.)
+The worker's socket table is ``host.sockets`` (``SocketsForPython`` in
+workers/bridge/contract.ts says what each call returns; its names are not
+``send``/``next``/``close``, which a JsProxy answers itself). ``siphon._bridge.open_socket``
+starts a handler here with :func:`start`.
 """
 
 import asyncio
@@ -21,9 +19,11 @@ import asyncio
 from pyodide.ffi import to_js
 
 from . import log
+from ._contract import FAILED, host
+from ._response import Response
+from ._tracebacks import format_traceback
 from ._waiters import Waiters
 
-_host = None
 _WAITERS = Waiters()
 _tasks = {}  # socket id -> the handler's task (cancelled when the upgrade misses its deadline)
 
@@ -51,9 +51,9 @@ class WebSocket:
     """
 
     __slots__ = ("request", "subprotocol", "close_code", "close_reason", "_id", "_handshake",
-                 "_state")
+                 "_state", "_pack")
 
-    def __init__(self, socket_id, request, handshake):
+    def __init__(self, socket_id, request, handshake, pack):
         self.request = request
         #: The subprotocol ``accept`` chose, or None.
         self.subprotocol = None
@@ -63,6 +63,7 @@ class WebSocket:
         self._id = socket_id
         self._handshake = handshake
         self._state = _NEW
+        self._pack = pack  # siphon._bridge.pack: a refusal as JS takes it
 
     @property
     def subprotocols(self):
@@ -90,7 +91,7 @@ class WebSocket:
         self.subprotocol = subprotocol
         self._handshake.set_result("\0" + (subprotocol or ""))
         self._state = _OPEN
-        if not await _host.opened(self._id):
+        if not await host.sockets.opened(self._id):
             raise self._gone()
 
     async def receive(self):
@@ -109,7 +110,7 @@ class WebSocket:
         # (siphon._waiters.take written out: one coroutine frame less per message).
         if self._state != _OPEN:
             await self.accept()
-        got = _host.take(self._id, _WAITERS.proxy)
+        got = host.sockets.take(self._id, _WAITERS.proxy)
         if got is False:
             got = await _WAITERS.wait(self._id)
         if type(got) is str:
@@ -126,9 +127,9 @@ class WebSocket:
         if self._state != _OPEN:
             await self.accept()
         if isinstance(message, str):
-            sent = _host.write(self._id, message)
+            sent = host.sockets.write(self._id, message)
         elif isinstance(message, (bytes, bytearray, memoryview)):
-            sent = _host.write(self._id, to_js(memoryview(message)))
+            sent = host.sockets.write(self._id, to_js(memoryview(message)))
         else:
             raise TypeError(f"ws.send takes str or bytes, got {type(message).__name__}")
         if sent is None:
@@ -149,19 +150,18 @@ class WebSocket:
         if self._state == _CLOSED:
             return
         if self._state == _NEW:
-            from . import _bridge
             self.close_code, self.close_reason = code, reason
-            _refuse(self, _bridge._pack(None, self.request, _forbidden(), None, False))
+            _refuse(self, self._pack(None, self.request, _forbidden(), None, False))
             return
         self._state = _CLOSED
         self.close_code, self.close_reason = code, reason
-        _host.end(self._id, code, reason)
+        host.sockets.end(self._id, code, reason)
 
     def _gone(self):
         """The socket closed under us: take its close code; returns the error to raise."""
         self._state = _CLOSED
         if self.close_code is None:
-            code, _, reason = str(_host.closedWith(self._id)).partition("\0")
+            code, _, reason = str(host.sockets.closedWith(self._id)).partition("\0")
             self.close_code, self.close_reason = int(code), reason
         return WebSocketClosed(self.close_code, self.close_reason)
 
@@ -170,15 +170,13 @@ class WebSocket:
         return f"<WebSocket {self.request.path} {state}>"
 
 
-def open(route_id, meta_len, socket_id):  # noqa: A001 - the worker's name for it
-    """Start the handler of a websocket route on the request in the input buffer. Returns the
-    handshake: a Future of ``"\\0subprotocol"`` (accept), a ``(head, body)`` tuple (refused
-    with that response) or ``"!500"`` (failed before accepting)."""
-    from . import _bridge
-    route = _bridge._table[route_id]
-    req = _bridge._request(route, meta_len, 0)
+def start(route, req, socket_id, pack):
+    """Start the handler of a websocket route on the upgrade request ``req``; ``pack`` turns a
+    refusal into what JS takes (``siphon._bridge.pack``). Returns the handshake: a Future of
+    ``"\\0subprotocol"`` (accept), a ``(head, body)`` tuple (refused with that response) or
+    ``FAILED`` (failed before accepting)."""
     handshake = asyncio.get_event_loop().create_future()
-    ws = WebSocket(socket_id, req, handshake)
+    ws = WebSocket(socket_id, req, handshake, pack)
     _tasks[socket_id] = asyncio.ensure_future(_serve(route, ws))
     return handshake
 
@@ -191,7 +189,6 @@ def abort(socket_id):
 
 
 async def _serve(route, ws):
-    from . import _bridge
     req = ws.request
     try:
         try:
@@ -200,27 +197,25 @@ async def _serve(route, ws):
                 if asyncio.iscoroutine(out):
                     out = await out
                 if out is not None:
-                    _refuse(ws, _bridge._pack(route, req, out, guard, False))
+                    _refuse(ws, ws._pack(route, req, out, guard, False))
                     return
             out = await route.ws_handler(ws)
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a close or a 500
             _failed(route, ws, exc)
             return
         if not ws._handshake.done():
-            _refuse(ws, _bridge._pack(route, req, _forbidden() if out is None else out, None,
-                                      False))
+            _refuse(ws, ws._pack(route, req, _forbidden() if out is None else out, None, False))
         elif ws._state == _OPEN:
             await ws.close(1000)
     except BaseException as exc:  # noqa: BLE001 - a refusal that cannot be packed
         _failed(route, ws, exc)
     finally:
         _tasks.pop(ws._id, None)
-        _host.release(ws._id)
+        host.sockets.release(ws._id)
 
 
 def _forbidden():
-    from . import http
-    return http.Response(403, {"content-type": "text/plain; charset=utf-8"},
+    return Response(403, {"content-type": "text/plain; charset=utf-8"},
                          "Forbidden: the handler did not accept the WebSocket\n")
 
 
@@ -233,17 +228,16 @@ def _refuse(ws, packed):
 def _failed(route, ws, exc):
     """The handler raised: before the handshake the upgrade is answered 500, after it the
     socket closes with 1011; the traceback goes to the log either way, never to the client."""
-    from . import _bridge
     req = ws.request
     if isinstance(exc, asyncio.CancelledError):
         log.warning(f"WebSocket {req.path}: {route.label} was cancelled")
     else:
         log.error(f"WebSocket {req.path}: {route.label} raised "
-                  f"{type(exc).__name__}\n{_bridge.format_traceback(exc)}")
+                  f"{type(exc).__name__}\n{format_traceback(exc)}")
     if not ws._handshake.done():
         ws._state = _CLOSED
-        ws._handshake.set_result(_bridge.FAILED)
+        ws._handshake.set_result(FAILED)
     elif ws._state == _OPEN:
         ws._state = _CLOSED
         ws.close_code = 1011
-        _host.end(ws._id, 1011, "internal error")
+        host.sockets.end(ws._id, 1011, "internal error")

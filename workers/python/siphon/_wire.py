@@ -1,15 +1,18 @@
-"""How the request's lists travel from JS: a section of values separated by ``\\0`` (header
-pairs, query pairs, path-parameter values), or, when a value could hold a separator (the raw
-text had ``%00``/``%01``), ``\\x02`` followed by a JSON list. The TypeScript half is
-``Bridge.#section`` in workers/bridge/bridge.ts."""
+"""How the request's lists travel from JS (``siphon._contract``): a section of values joined by
+``ITEM`` (header pairs, query pairs, path-parameter values), or, when a value could hold a
+separator (the raw text had ``%00``/``%01``), ``JSON_SECTION`` and a JSON list. The TypeScript
+half is ``packRequest`` in workers/bridge/contract.ts."""
+
+import json
+
+from ._contract import ITEM, JSON_SECTION
 
 
 def values(section):
     """The values of one section, in order."""
-    if section and section[0] == "\x02":
-        import json
+    if section and section[0] == JSON_SECTION:
         return json.loads(section[1:])
-    return section.split("\0") if section else []
+    return section.split(ITEM) if section else []
 
 
 def pairs(section):

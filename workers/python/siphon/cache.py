@@ -15,12 +15,11 @@ As in siphon-http, a name that is not configured answers as a missing key would 
 import json
 
 from . import log
+from ._contract import host
 
 __all__ = ["fetch", "store", "exists", "delete", "add", "incr", "expire", "has_cache",
            "list_push", "list_len", "list_len_sum", "list_pop_all", "CacheError"]
 
-_call = None        # set by siphon._runtime: memory caches and local copies (synchronous)
-_call_async = None  # set by siphon._runtime: redis caches (a promise)
 _backends = {}      # configured cache name -> "memory" | "redis" | "redis+local"
 _warned = set()     # unknown names already warned about (once each per worker)
 
@@ -66,8 +65,8 @@ async def _op(name, op, key, value=None, ttl=None, by=None):
     from pyodide.ffi import JsException
     try:
         if _backends[name] == "memory":
-            return json.loads(_call(name, text))
-        return json.loads(await _call_async(name, text))
+            return json.loads(host.cache(name, text))
+        return json.loads(await host.cacheAsync(name, text))
     except JsException as exc:
         raise CacheError(f"cache {name!r}, {op} {key!r}: "
                          f"{str(exc).removeprefix('Error: ')}") from None
@@ -82,7 +81,7 @@ def _local(name, op, key, value=None, ttl=None):
         call["value"] = value
     if ttl is not None:
         call["ttlMs"] = max(0, int(ttl * 1000))
-    return json.loads(_call(name, json.dumps(call)))
+    return json.loads(host.cache(name, json.dumps(call)))
 
 
 async def fetch(name, key):

@@ -21,12 +21,12 @@ Example::
 
 from pyodide.ffi import JsException, to_js
 
+from ._contract import host
 from ._waiters import Waiters
 from ._waiters import take as _take
 
 __all__ = ["publish", "subscribe", "Subscription", "PubSubError"]
 
-_host = None  # the worker's pubsub (workers/host/pubsub.ts), set by siphon._runtime
 _WAITERS = Waiters()
 
 
@@ -50,7 +50,7 @@ async def publish(topic, message):
         raise TypeError(f"pubsub.publish takes str or bytes, got {type(message).__name__}; "
                         "encode it first (json.dumps)")
     try:
-        sent = _host.publish(topic, message)
+        sent = host.pubsub.publish(topic, message)
         if sent is not None:
             await sent
     except JsException as exc:
@@ -70,14 +70,14 @@ class Subscription:
 
     def __init__(self, topic):
         self.topic = topic
-        self._id = _host.subscribe(topic)
+        self._id = host.pubsub.subscribe(topic)
         self._open = True
 
     async def ready(self):
         """Wait until the backend delivers this topic here (memory: at once; redis: once Redis
         confirmed the subscription). Raises :class:`PubSubError` when it cannot."""
         try:
-            await _host.ready(self._id)
+            await host.pubsub.ready(self._id)
         except JsException as exc:
             raise PubSubError(str(exc).removeprefix("Error: ")) from None
 
@@ -87,7 +87,7 @@ class Subscription:
     async def __anext__(self):
         if not self._open:
             raise StopAsyncIteration
-        got = await _take(_host, self._id, _WAITERS)
+        got = await _take(host.pubsub, self._id, _WAITERS)
         if type(got) is str:
             return got
         if got is None:
@@ -99,7 +99,7 @@ class Subscription:
         """Stop receiving; an ``async for`` over it ends."""
         if self._open:
             self._open = False
-            _host.unsubscribe(self._id)
+            host.pubsub.unsubscribe(self._id)
 
     async def aclose(self):
         self.close()

@@ -6,8 +6,6 @@ same router, limits, bridge and Pyodide interpreter as ``siphon-deno serve`` —
 and the outbound network are replaced. Run the tests with ``siphon-deno test FILE|DIR…``.
 """
 
-_host = None  # set by the test runner: load(), request(), write() from workers/test_worker.ts
-
 __all__ = ["HttpTestHarness"]
 
 

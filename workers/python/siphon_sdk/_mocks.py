@@ -6,8 +6,8 @@ answers, any client name is accepted, log lines are captured."""
 
 import json
 
-import siphon_sdk
 from siphon import _client, _response, cache, log
+from siphon._contract import host
 from siphon_sdk.http import MockHttp
 
 
@@ -61,7 +61,7 @@ class MockCache:
             if not isinstance(value, str):
                 raise TypeError(f"set_data({name!r}): the value of {key!r} is "
                                 f"{type(value).__name__}; cache values are str")
-        siphon_sdk._host.cache_data(name, json.dumps(entries))
+        host.harness.cacheData(name, json.dumps(entries))
         if name not in cache._backends:
             self._made.add(name)
         cache._backends[name] = "memory"
@@ -70,10 +70,10 @@ class MockCache:
         """Empty every cache; those made by ``set_data`` are gone."""
         for name in list(cache._backends):
             if name in self._made:
-                siphon_sdk._host.cache_data(name, None)
+                host.harness.cacheData(name, None)
                 del cache._backends[name]
             else:
-                siphon_sdk._host.cache_data(name, "{}")
+                host.harness.cacheData(name, "{}")
         self._made.clear()
 
     def _forget_made(self):
@@ -116,4 +116,4 @@ def patch():
     """Point the real runtime at the test doubles."""
     _client._send = _send_canned
     _client._configured = _any_client
-    log._sink = LOG._record
+    log._capture = LOG._record

@@ -16,11 +16,11 @@ import sys
 import pytest  # the subset in workers/python/testing/pytest.py
 from pyodide.ffi import run_sync
 
-import siphon_sdk
+from siphon._contract import host
 from siphon_sdk import _fixtures, _mocks, _report, _select
 
 def _write(text):
-    siphon_sdk._host.write(text)
+    host.harness.write(text)
 
 
 def _load_module(path, name):

@@ -3,6 +3,7 @@
 
 import json as _json
 
+import siphon.http as _siphon_http
 from siphon.http import Client as MockClient  # under a harness its calls get canned answers
 
 __all__ = ["HttpStatusError", "MockResponse", "MockRequest", "MockHttp", "MockClient"]
@@ -97,8 +98,7 @@ class MockHttp:
 
     def __getattr__(self, name):
         # route, middleware, on_startup, on_shutdown, Request, Response, Client, ClientError...
-        from siphon import http
-        return getattr(http, name)
+        return getattr(_siphon_http, name)
 
     def clear(self):
         """Forget recorded requests and canned responses."""

@@ -26,8 +26,9 @@ from urllib.parse import urlencode
 
 from pyodide.ffi import JsException, run_sync, to_js
 
-import siphon_sdk
 from siphon import _bridge, _runtime
+from siphon._contract import host
+from siphon.http import WebSocketClosed
 from siphon_sdk import _mocks
 from siphon_sdk.http import MockResponse
 
@@ -143,8 +144,9 @@ class HttpTestHarness:
                                  "script": script})
         try:
             # ${VAR} in http.yaml expands from os.environ as the test left it (monkeypatch)
-            summary = run_sync(siphon_sdk._host.load(script, config, inline,
-                                                     json.dumps(dict(os.environ))))
+            summary = run_sync(host.harness.load(json.dumps({
+                "script": script, "config": config, "inline": inline, "env": dict(os.environ),
+            })))
         except JsException as exc:
             raise ScriptLoadError(str(exc).removeprefix("Error: ")) from None
         self._loaded = json.loads(summary)
@@ -202,15 +204,16 @@ class HttpTestHarness:
             body = body.encode("utf-8")
         if query_params:
             path += ("&" if "?" in path else "?") + urlencode(query_params)
-        _bridge._override_params = dict(path_params) if path_params is not None else None
+        _bridge.override_path_params(dict(path_params) if path_params is not None else None)
+        call = {"method": method.upper(), "target": path, "headers": list(headers.items()),
+                "client": client}
         try:
-            answer = run_sync(siphon_sdk._host.request(
-                method.upper(), path, json.dumps(list(headers.items())),
-                to_js(bytes(body)) if body is not None else None, client))
+            answer = run_sync(host.harness.request(
+                json.dumps(call), to_js(bytes(body)) if body is not None else None))
         except JsException as exc:
             raise ValueError(str(exc).removeprefix("Error: ")) from None
         finally:
-            _bridge._override_params = None
+            _bridge.override_path_params(None)
         return MockResponse(answer.status, dict(json.loads(answer.headers)),
                             answer.body.to_bytes())
 
@@ -224,8 +227,8 @@ class HttpTestHarness:
         if subprotocols:
             headers["sec-websocket-protocol"] = ", ".join(subprotocols)
         try:
-            got = run_sync(siphon_sdk._host.websocket(path, json.dumps(list(headers.items())),
-                                                      client))
+            got = run_sync(host.harness.websocket(json.dumps({
+                "target": path, "headers": list(headers.items()), "client": client})))
         except JsException as exc:
             raise ValueError(str(exc).removeprefix("Error: ")) from None
         if hasattr(got, "status"):
@@ -277,7 +280,6 @@ class WebSocketSession:
 
     def send(self, message):
         """Send ``str`` (text frame) or ``bytes`` (binary frame) to the handler."""
-        from siphon.http import WebSocketClosed
         self._need_open()
         if isinstance(message, (bytes, bytearray, memoryview)):
             message = to_js(bytes(message))
@@ -289,7 +291,6 @@ class WebSocketSession:
     def receive(self, timeout=5.0):
         """The handler's next message (``str`` or ``bytes``). Raises ``WebSocketClosed`` once
         the socket is closed, ``TimeoutError`` when nothing comes within ``timeout`` seconds."""
-        from siphon.http import WebSocketClosed
         self._need_open()
         try:
             got = run_sync(self._end.get(timeout * 1000))

@@ -1,4 +1,4 @@
-"""The .pyi stubs agree with the runtime modules (run by tests/script_tests_test.ts through
+"""The .pyi stubs agree with the runtime modules (run by tests/compat/script_tests_test.ts through
 `siphon-deno test`, so it checks the modules scripts really get): every public name of a module
 is in its stub and nothing else is, and every function and method takes the same parameters."""
 import ast
