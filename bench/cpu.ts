@@ -1,9 +1,11 @@
 /**
  * CPU time per request — the steadiest efficiency figure on a small box (it counts every thread
  * of the server and ignores who got which core): `deno task bench:cpu`. One siphon-deno worker,
- * one uvicorn+starlette process and plain Deno.serve doing the same logic in JS (the limit of
- * this wire path) take turns under wrk, trivial and realistic, several rounds; the table shows
- * medians and the ratios from this one run. The server's user+sys CPU comes from /proc.
+ * one uvicorn+starlette process, the floor (bench/peers/floor.ts: Deno.serve and Pyodide in a
+ * worker, the handlers' logic called directly — the least this design can do) and plain
+ * Deno.serve doing the same logic in JS (the limit of this wire path) take turns under wrk,
+ * trivial and realistic, several rounds; the table shows medians and the ratios from this one
+ * run. The server's user+sys CPU comes from /proc.
  *
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (4s), BENCH_CONNECTIONS (64), PYTHON (uvicorn's
  * interpreter, default /usr/bin/python3), BENCH_JSON (write the samples there),
@@ -122,6 +124,10 @@ try {
     );
   }
   servers.push(
+    await start("the floor: Deno.serve + Pyodide, direct call", 8097, (port) => ({
+      cmd: toolArgs("serve", "bench/peers/floor.ts", [String(port)]),
+      url: `http://127.0.0.1:${port}/trivial`,
+    })),
     await start("plain Deno.serve, same logic in JS", 8095, (port) => ({
       cmd: toolArgs("serve", "bench/peers/plain_logic.ts", [String(port)]),
       url: `http://127.0.0.1:${port}/trivial`,
@@ -171,6 +177,7 @@ for (const s of servers) {
 }
 const [siphon, uvicorn] = servers;
 const plain = servers.at(-1)!;
+const floor = servers.at(-2)!;
 const before = baseline ? servers[2] : null;
 console.log("\n## Ratios (same run, medians)\n");
 for (const route of Object.keys(ROUTES) as RouteName[]) {
@@ -179,7 +186,9 @@ for (const route of Object.keys(ROUTES) as RouteName[]) {
     `- ${route}: CPU per request siphon-deno ÷ uvicorn+starlette ${
       (cpu(siphon) / cpu(uvicorn)).toFixed(2)
     }, ` +
-      `÷ plain Deno.serve ${(cpu(siphon) / cpu(plain)).toFixed(2)}` +
+      `÷ the floor ${(cpu(siphon) / cpu(floor)).toFixed(2)}, ` +
+      `÷ plain Deno.serve ${(cpu(siphon) / cpu(plain)).toFixed(2)}; ` +
+      `the floor ÷ uvicorn+starlette ${(cpu(floor) / cpu(uvicorn)).toFixed(2)}` +
       (before ? `, ÷ the baseline checkout ${(cpu(siphon) / cpu(before)).toFixed(2)}` : ""),
   );
 }

@@ -5,13 +5,15 @@
  * side by side, one worker's worth each; wrk takes turns on them, trivial and realistic, several
  * rounds. Differences between neighbouring stages price each piece in CPU µs per request (user +
  * sys of the whole process, from /proc). Python's own share is split further in process
- * (bytecodes counted with sys.monitoring: docs/performance.md).
+ * (bytecodes: `deno task bench:bytecodes`). The floor (bench/peers/floor.ts: Deno.serve and Pyodide
+ * in a worker, the handlers' logic called directly) runs beside them, so the whole request can be
+ * read against the least this design can do.
  *
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (3s), BENCH_CONNECTIONS (64).
  */
 import { join } from "node:path";
 import { freePortNear } from "./_ports.ts";
-import { cpuSeconds, type Proc, ROOT, startProc, wrk } from "./_proc.ts";
+import { cpuSeconds, type Proc, ROOT, startProc, toolArgs, wrk } from "./_proc.ts";
 import { SERVE_FLAGS, V8_FLAGS } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
@@ -49,6 +51,16 @@ try {
       cpu: { trivial: [], realistic: [] },
     });
   }
+  const floorPort = freePortNear(8130);
+  procs.push({
+    stage: "floor",
+    proc: await startProc({
+      cmd: toolArgs("serve", "bench/peers/floor.ts", [String(floorPort)]),
+      url: `http://127.0.0.1:${floorPort}/trivial`,
+    }),
+    base: `http://127.0.0.1:${floorPort}`,
+    cpu: { trivial: [], realistic: [] },
+  });
   for (const p of procs) {
     for (const route of Object.keys(ROUTES) as Route[]) {
       const { path, script } = ROUTES[route];
@@ -84,6 +96,7 @@ console.log(
 );
 console.log("| stage | trivial | +Δ | realistic | +Δ |");
 console.log("|---|---|---|---|---|");
+const floor = procs.pop()!;
 procs.forEach((p, i) => {
   const t = median(p.cpu.trivial);
   const r = median(p.cpu.realistic);
@@ -92,3 +105,11 @@ procs.forEach((p, i) => {
   const dr = prev ? (r - median(prev.cpu.realistic)).toFixed(1) : "";
   console.log(`| ${WHAT[p.stage]} | ${t.toFixed(1)} | ${dt} | ${r.toFixed(1)} | ${dr} |`);
 });
+const full = procs.at(-1)!;
+const [ft, fr] = [median(floor.cpu.trivial), median(floor.cpu.realistic)];
+console.log(
+  `\nThe floor (Deno.serve + Pyodide, the logic called directly): ${ft.toFixed(1)} / ` +
+    `${fr.toFixed(1)} µs; the whole request ÷ the floor ` +
+    `${(median(full.cpu.trivial) / ft).toFixed(2)} / ${(median(full.cpu.realistic) / fr).toFixed(2)}` +
+    " (trivial / realistic).",
+);

@@ -1,0 +1,122 @@
+/**
+ * Python's bytecodes per request, counted with `sys.monitoring`: `deno task bench:bytecodes`.
+ * The bench app's trivial and realistic requests go through the whole request path in process
+ * (a generation built as a worker builds it), and every instruction Python executes is counted
+ * and charged to the handler — the script's own code and what it calls (json …) — or to the
+ * framework: siphon's code and what it calls (the part this project can make smaller).
+ *
+ * Env: BENCH_REQUESTS (200 per route), BENCH_BY_FUNCTION=1 (also list the framework's
+ * functions, the costliest first).
+ */
+import { join } from "node:path";
+import { loadConfig } from "../src/config/files.ts";
+import { createLogger } from "../src/log.ts";
+import { readSiphonPackage } from "../src/pyodide/assets.ts";
+import { loadPython } from "../src/snapshot/restore.ts";
+import { offlineHost } from "../workers/doubles/offline_host.ts";
+import { buildGeneration } from "../workers/generation/generation.ts";
+import { listenerFor } from "../workers/serve/listener.ts";
+import { requestHandler } from "../workers/serve/request_path.ts";
+
+const requests = Number(Deno.env.get("BENCH_REQUESTS") ?? 200);
+const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+const log = createLogger({ level: "warning" });
+const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
+const { context } = buildGeneration({ config, python: py, host: offlineHost({ log }) });
+const handle = requestHandler(listenerFor(config.servers[0], context));
+const info = {
+  remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
+  completed: Promise.resolve(),
+} as unknown as Deno.ServeHandlerInfo;
+const base = "http://127.0.0.1:8090";
+const ROUTES = {
+  trivial: () => new Request(`${base}/trivial`),
+  realistic: () =>
+    new Request(`${base}/realistic/42?page=2&limit=50&sort=name`, {
+      method: "POST",
+      // bench/peers/realistic.lua's request: 8 headers, a path param, 3 query params, 100 B
+      headers: {
+        "user-agent": "bench/1.0",
+        accept: "application/json",
+        "accept-encoding": "gzip, deflate",
+        "content-type": "application/json",
+        "x-request-id": "8d3b7f0e-1c2a-4b5e-9f00-aa11bb22cc33",
+        authorization: "Bearer abcdef0123456789",
+        cookie: "session=0123456789abcdef",
+      },
+      body: '{"items": [1, 2, 3, 4, 5], "note": "' + "x".repeat(62) + '"}',
+    }),
+};
+
+// Instructions are charged by the nearest frame that is the script's or siphon's own.
+py.runPython(`
+import sys
+_mon = sys.monitoring
+_TOOL = 4
+_counts = {"handler": 0, "framework": 0}
+_who = {}
+_by = {}
+_script = ${JSON.stringify(config.script)}
+
+def _owner(code):
+    f = code.co_filename
+    if f == _script:
+        return "handler"
+    if "/siphon/" in f:
+        return "framework"
+    return None
+
+def _instruction(code, offset):
+    owner = _who.get(code)
+    if owner is None:
+        owner = _owner(code)
+        if owner is None:
+            frame = sys._getframe(1)
+            while frame is not None and owner is None:
+                owner = _owner(frame.f_code)
+                frame = frame.f_back
+            owner = owner or "framework"
+        else:
+            _who[code] = owner
+    _counts[owner] += 1
+    if owner == "framework":
+        _by[code] = _by.get(code, 0) + 1
+
+def _start():
+    _counts.update(handler=0, framework=0)
+    _by.clear()
+    _mon.use_tool_id(_TOOL, "bytecodes")
+    _mon.register_callback(_TOOL, _mon.events.INSTRUCTION, _instruction)
+    _mon.set_events(_TOOL, _mon.events.INSTRUCTION)
+
+def _stop():
+    _mon.set_events(_TOOL, 0)
+    _mon.register_callback(_TOOL, _mon.events.INSTRUCTION, None)
+    _mon.free_tool_id(_TOOL)
+    return f"{_counts['handler']} {_counts['framework']}"
+
+def _by_function(n):
+    rows = sorted(_by.items(), key=lambda kv: -kv[1])
+    return [(f"{c.co_qualname} ({c.co_filename.rsplit('/', 1)[-1]})", k / n) for c, k in rows]
+`);
+const start = py.globals.get("_start");
+const stop = py.globals.get("_stop");
+
+console.log(`\n## Python bytecodes per request (${requests} requests per route, in process)\n`);
+console.log("| route | the handler's own code | the framework's | total |");
+console.log("|---|---|---|---|");
+for (const [name, make] of Object.entries(ROUTES)) {
+  for (let i = 0; i < 20; i++) await (await handle(make(), info)).arrayBuffer(); // warm
+  start();
+  for (let i = 0; i < requests; i++) {
+    const res = await handle(make(), info);
+    if (res.status !== 200) throw new Error(`${name}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  }
+  const [handler, framework] = String(stop()).split(" ").map((n) => Number(n) / requests);
+  console.log(`| ${name} | ${handler} | ${framework} | ${handler + framework} |`);
+  if (Deno.env.get("BENCH_BY_FUNCTION")) {
+    const rows = py.globals.get("_by_function")(requests).toJs() as [string, number][];
+    for (const [fn, n] of rows) console.log(`|   ${fn} |  | ${n.toFixed(1)} |  |`);
+  }
+}
