@@ -79,6 +79,8 @@ const request: BridgeRequest = {
   mayHaveControl: false,
   clientCert: "",
   requestId: "bench-1",
+  seq: 0,
+  lazy: () => "127.0.0.1:50000",
   timeoutMs: 30000,
   bodyStream: null,
   body,

@@ -110,6 +110,8 @@ const [ft, fr] = [median(floor.cpu.trivial), median(floor.cpu.realistic)];
 console.log(
   `\nThe floor (Deno.serve + Pyodide, the logic called directly): ${ft.toFixed(1)} / ` +
     `${fr.toFixed(1)} µs; the whole request ÷ the floor ` +
-    `${(median(full.cpu.trivial) / ft).toFixed(2)} / ${(median(full.cpu.realistic) / fr).toFixed(2)}` +
+    `${(median(full.cpu.trivial) / ft).toFixed(2)} / ${
+      (median(full.cpu.realistic) / fr).toFixed(2)
+    }` +
     " (trivial / realistic).",
 );

@@ -46,6 +46,25 @@ export class DeadlineClock {
     return token;
   }
 
+  /**
+   * A synchronous run under `deadline` begins: the watchdog sees the deadline while it runs,
+   * with no entry to make and forget (most handlers answer without waiting). Pair with
+   * {@link leave}; nothing may begin or end an entry in between.
+   *
+   * @param deadline epoch ms
+   * @returns what {@link leave} puts back
+   */
+  enter(deadline: number): number {
+    const earliest = this.#clock[0];
+    if (earliest === 0 || deadline < earliest) this.#clock[0] = deadline;
+    return earliest;
+  }
+
+  /** @param earliest what {@link enter} returned */
+  leave(earliest: number): void {
+    this.#clock[0] = earliest;
+  }
+
   /** @param token from {@link begin}; ending twice is harmless */
   end(token: number): void {
     const entry = this.#open.get(token);

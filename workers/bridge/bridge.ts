@@ -21,6 +21,7 @@ import {
   type PackedParts,
   packRequest,
 } from "./contract.ts";
+import { responseOf } from "./response.ts";
 import { type BodySources, pythonStream } from "./streams.ts";
 
 /** The parts of a request Python sees, already routed and decoded. */
@@ -31,6 +32,8 @@ export interface BridgeRequest extends PackedParts {
   /** On `stream=True` routes: the body, unread, and the listener's cap; else null. */
   bodyStream: { stream: ReadableStream<Uint8Array>; cap: number } | null;
   body: Uint8Array | null;
+  /** Works out a part left out of the packing (`"client"`) when Python asks for it. */
+  lazy: (part: string) => string;
 }
 
 /** A handler that suspended: its result arrives later and it can be cancelled. */
@@ -65,15 +68,11 @@ export interface BridgeOptions {
 
 /** Per call: what the response side needs to know. */
 interface CallState {
+  seq: number;
   timeoutMs: number;
   /** The request body Python may be streaming (0: none); closed once the response is done. */
   source: number;
 }
-
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-/** Bytes RFC 9110 forbids in a header besides NUL (the head's separator): C0 but HTAB, and DEL. */
-// deno-lint-ignore no-control-regex -- these are the bytes being refused
-const UNSENDABLE = /[\x01-\x08\x0A-\x1F\x7F]/;
 
 /** One worker's bridge to its interpreter. */
 export class Bridge {
@@ -81,7 +80,12 @@ export class Bridge {
   readonly #dispatch: PyCallable;
   readonly #encoder = new TextEncoder();
   readonly #options: BridgeOptions;
+  readonly #onLimit: (limit: Limit) => void;
   readonly #sources: BodySources;
+  /** The request Python runs now, synchronously, and those it answers later, by `seq`. */
+  #current: BridgeRequest | null = null;
+  readonly #held = new Map<number, BridgeRequest>();
+  #seq = 0;
   #inProxy: PyProxy | null = null;
   #inBuffer: PyBuffer | null = null;
   #in!: Uint8Array;
@@ -95,6 +99,7 @@ export class Bridge {
    */
   constructor(module: BridgeEntries, options: BridgeOptions) {
     this.#options = options;
+    this.#onLimit = options.onLimit ?? (() => {});
     this.#sources = options.sources;
     this.#module = module;
     this.#dispatch = module.dispatch;
@@ -110,12 +115,32 @@ export class Bridge {
    * @returns the Response, or a {@link Pending} when an async step suspended
    */
   call(req: BridgeRequest): Response | Pending {
+    req.seq = ++this.#seq;
     const meta = packRequest(req);
     const source = req.bodyStream
       ? this.#sources.open(req.bodyStream.stream, req.bodyStream.cap)
       : 0;
-    const state: CallState = { timeoutMs: req.timeoutMs, source };
+    const state: CallState = { seq: req.seq, timeoutMs: req.timeoutMs, source };
     return this.#dispatchPacked(source ? meta + source : meta, req, state);
+  }
+
+  /**
+   * A part of a request left out of its packing, for Python (the `requestPart` service).
+   *
+   * @param seq the request's number, as Python has it
+   * @param part `"client"`
+   * @returns the part
+   * @throws {Error} once the request was answered
+   */
+  part(seq: string, part: string): string {
+    const n = Number(seq);
+    const req = this.#current?.seq === n ? this.#current : this.#held.get(n);
+    if (!req) {
+      throw new Error(
+        `req.${part}: the request was already answered; read it while handling the request`,
+      );
+    }
+    return req.lazy(part);
   }
 
   /**
@@ -127,6 +152,7 @@ export class Bridge {
    * @returns the refusal as a Response, or the subprotocol the handler accepted with ("": none)
    */
   async openSocket(req: BridgeRequest, socketId: number): Promise<Response | string> {
+    req.seq = ++this.#seq;
     const metaLength = this.#write(packRequest(req), null);
     let handshake: PyProxy;
     try {
@@ -142,12 +168,13 @@ export class Bridge {
     }
     if (typeof done !== "string") {
       try {
-        return this.#fromTuple(done, { timeoutMs: req.timeoutMs, source: 0 });
+        return this.#fromTuple(done, { seq: req.seq, timeoutMs: req.timeoutMs, source: 0 });
       } finally {
         done.destroy();
       }
     }
-    return done.charCodeAt(0) === 33 ? this.#fromMarker(done) : done.slice(1);
+    // "\0subprotocol": accepted; anything else is the refusal as an answer (or a marker)
+    return done.charCodeAt(0) === 0 ? done.slice(1) : this.#fromHead(done);
   }
 
   /** The upgrade missed its deadline: cancel the socket's handler. */
@@ -172,30 +199,44 @@ export class Bridge {
     const bodyLength = req.body ? req.body.byteLength : 0;
     const metaLength = this.#write(meta, req.body);
     let out: unknown;
+    this.#current = req;
     try {
       out = this.#dispatch(req.route, metaLength, bodyLength);
     } catch (e) {
-      this.#sources.close(state.source);
+      this.#done(state);
       throw new BridgeFatal((e as Error).message ?? String(e));
+    } finally {
+      this.#current = null;
     }
     if (typeof out === "string") {
-      this.#sources.close(state.source);
+      this.#done(state);
       return this.#fromHead(out);
     }
+    this.#held.set(req.seq, req); // answered later, or streamed: Python may still ask
     return this.#fromProxy(out as PyProxy, state);
   }
 
-  /** Sync result: head string, body (if any) in the output buffer. */
-  #fromHead(head: string): Response {
-    if (head.charCodeAt(0) === 33) return this.#fromMarker(head);
+  /**
+   * An answer string: a marker, a head with the body inside it (`status\0t<n>…\0<body>`), or
+   * a sync result's head with the body in the output buffer.
+   */
+  #fromHead(reply: string): Response {
+    if (reply.charCodeAt(0) === 33) return this.#fromMarker(reply);
+    const at = reply.indexOf(ITEM) + 1;
+    if (reply.charCodeAt(at) === 116) { // "t": the last n characters are the body
+      const end = reply.indexOf(ITEM, at);
+      const n = Number(reply.slice(at + 1, end));
+      const text = reply.slice(reply.length - n);
+      return responseOf(reply.slice(0, reply.length - n - 1), () => text, this.#onLimit);
+    }
     if (this.#out.byteLength === 0) this.#acquireOut();
-    return this.#build(head, (length) => this.#out.slice(0, length));
+    return responseOf(reply, (length) => this.#out.slice(0, length), this.#onLimit);
   }
 
   /** `"!413"`, `"!500"`, `"!504"`…: Python answered with an error status only. */
   #fromMarker(marker: string): Response {
     const limit = MARKER_LIMITS[marker];
-    if (limit) this.#options.onLimit?.(limit);
+    if (limit) this.#onLimit(limit);
     return answer(MARKERS[marker] ?? "internal");
   }
 
@@ -217,12 +258,12 @@ export class Bridge {
         try {
           done = await (out as unknown as Promise<string | PyProxy>);
         } catch (e) {
-          this.#sources.close(state.source);
+          this.#done(state);
           throw new BridgeFatal((e as Error).message ?? String(e));
         }
         if (typeof done === "string") {
-          this.#sources.close(state.source);
-          return this.#fromMarker(done);
+          this.#done(state);
+          return this.#fromHead(done);
         }
         try {
           return this.#fromTuple(done, state);
@@ -250,19 +291,25 @@ export class Bridge {
     const head: string = tuple.get(0);
     const bytes: PyProxy | undefined = tuple.get(1);
     if (bytes === undefined) return this.#streamed(head, tuple.get(2), state);
-    this.#sources.close(state.source);
+    this.#done(state);
     try {
-      return this.#build(head, () => {
+      return responseOf(head, () => {
         const view = bytes.getBuffer("u8");
         try {
           return (view.data as Uint8Array).slice() as Uint8Array<ArrayBuffer>;
         } finally {
           view.release();
         }
-      });
+      }, this.#onLimit);
     } finally {
       bytes.destroy();
     }
+  }
+
+  /** The answer is complete: its body source closes, and Python can no longer ask about it. */
+  #done(state: CallState): void {
+    this.#sources.close(state.source);
+    this.#held.delete(state.seq);
   }
 
   #streamed(head: string, streamer: PyProxy, state: CallState): Response {
@@ -270,33 +317,9 @@ export class Bridge {
       clock: this.#options.clock,
       interrupt: this.#options.interrupt,
       chunkTimeoutMs: state.timeoutMs,
-      onEnd: () => this.#sources.close(state.source),
+      onEnd: () => this.#done(state),
     });
-    return this.#build(head, () => body);
-  }
-
-  #build(
-    head: string,
-    body: (length: number) => Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
-  ): Response {
-    const parts = head.split(ITEM);
-    const status = Number(parts[0]);
-    const length = Number(parts[1]);
-    // Python refuses these already and names the header (_bridge._head); this is the wall for
-    // whatever else reaches here: Deno 2.9.6 sends a NUL as a line break, and panics on some
-    // values (docs/internals.md "Response headers").
-    if (UNSENDABLE.test(head) || parts.length % 2 !== 0) {
-      this.#options.onLimit?.("response_headers");
-      throw new TypeError(`Cannot send the handler's response: ${unsendable(parts)}`);
-    }
-    let res: Response;
-    try {
-      res = new Response(NULL_BODY.has(status) || length === 0 ? null : body(length), { status });
-      for (let i = 2; i < parts.length; i += 2) res.headers.append(parts[i], parts[i + 1]);
-    } catch (e) {
-      throw new TypeError(`Cannot build the handler's response: ${(e as Error).message}`);
-    }
-    return res;
+    return responseOf(head, () => body, this.#onLimit);
   }
 
   /** (Re)takes a view of Python's input buffer; views go empty when wasm memory grows. */
@@ -327,20 +350,4 @@ export class Bridge {
     this.#outBuffer = this.#outProxy.getBuffer("u8");
     this.#out = this.#outBuffer.data as Uint8Array;
   }
-}
-
-/** Which header of a packed head (`status, length, name, value…`) cannot be sent, and why. */
-function unsendable(parts: string[]): string {
-  if (parts.length % 2 !== 0) return `header ${JSON.stringify(parts.at(-1))} has no value`;
-  for (let i = 2; i < parts.length; i += 2) {
-    for (const [what, text] of [["name", parts[i]], ["value", parts[i + 1]]]) {
-      const at = text.search(UNSENDABLE);
-      if (at !== -1) {
-        return `header ${JSON.stringify(parts[i].slice(0, 64))}: its ${what} holds the control ` +
-          `byte 0x${text.charCodeAt(at).toString(16).padStart(2, "0")} at offset ${at}, which ` +
-          "HTTP forbids (RFC 9110 section 5.5)";
-      }
-    }
-  }
-  return "a header holds a byte HTTP forbids";
 }

@@ -42,6 +42,18 @@ async def later(req):
 def boom(req):
     raise ValueError("boom")
 
+@http.route("/body/{kind}")
+async def body(req):
+    kind = req.path_params["kind"]
+    if kind == "later":
+        await asyncio.sleep(0)
+    if kind == "typed":
+        return http.Response(200, {"Content-Type": "application/json"}, "{}")
+    return http.Response(200, None, {
+        "text": "ok", "control": b"a\\0b\\x01c\\x7f", "utf8": "h\\u00e9llo \\U0001f600",
+        "later": "later", "long": "x" * 20000, "empty": b"",
+    }[kind])
+
 @http.route("/too-large")
 def too_large(req):
     raise http.PayloadTooLarge("over the cap")
@@ -79,6 +91,8 @@ function request(template: string, fields: Partial<BridgeRequest> = {}): BridgeR
     mayHaveControl: false,
     clientCert: "",
     requestId: "rid-1",
+    seq: 0,
+    lazy: () => "10.9.8.7:6",
     timeoutMs: 30000,
     bodyStream: null,
     body: null,
@@ -118,6 +132,24 @@ Deno.test("Bridge.call() brings a body larger than the shared buffer back whole"
   const res = await answer(request("/big"));
   assert.equal((await res.bytes()).byteLength, 300_000);
   assert.equal(res.headers.get("content-type"), null, "bytes get no default content type");
+});
+
+Deno.test("Bridge.call() sends bodies byte for byte, text or not, and adds no content type", async () => {
+  const expected: Record<string, Uint8Array> = {
+    text: new TextEncoder().encode("ok"),
+    control: new Uint8Array([97, 0, 98, 1, 99, 127]),
+    utf8: new TextEncoder().encode("h\u00e9llo \u{1f600}"),
+    later: new TextEncoder().encode("later"),
+    long: new TextEncoder().encode("x".repeat(20000)),
+    empty: new Uint8Array(),
+  };
+  for (const [kind, bytes] of Object.entries(expected)) {
+    const res = await answer(request("/body/{kind}", { params: [kind] }));
+    assert.deepEqual(await res.bytes(), bytes, kind);
+    assert.equal(res.headers.get("content-type"), null, `${kind}: no content type`);
+  }
+  const typed = await answer(request("/body/{kind}", { params: ["typed"] }));
+  assert.equal(typed.headers.get("content-type"), "application/json", "the handler's own, once");
 });
 
 Deno.test("Bridge.call() keeps values that hold the packing's separators", async () => {

@@ -9,7 +9,8 @@
  *   {@link SECTION}; a list (query pairs, header pairs, path-parameter values) joins its items
  *   with {@link ITEM}, or — when a value could hold a separator — is {@link JSON_SECTION} and a
  *   JSON array. The body's bytes follow. {@link packRequest} writes it; `_bridge.read_request`
- *   reads it.
+ *   reads it. An empty `client` was left out (working it out costs Deno more than most handlers
+ *   save by it): Python asks for it with `requestPart(seq, "client")` if the handler reads it.
  * - **The answer.** `dispatch` returns a head `status\0length\0name\0value…` (the body in
  *   `outbuf`), a `(head, bytes)` or `(head, None, streamer)` tuple, an asyncio Task resolving to
  *   one of those, or one of the {@link MARKERS}: an error status and nothing else.
@@ -40,6 +41,7 @@ export const REQUEST_SECTIONS = [
   "params",
   "cert",
   "request_id",
+  "seq",
   "stream",
 ] as const;
 
@@ -58,6 +60,8 @@ export interface PackedParts {
   /** The verified client certificate as JSON (mutual TLS listeners), else `""`. */
   clientCert: string;
   requestId: string;
+  /** The bridge's number for the request (what `requestPart` names it by). */
+  seq: number;
   /** True when a decoded value may contain `\0` or `\x01` (the raw text had `%00`/`%01`). */
   mayHaveControl: boolean;
 }
@@ -76,7 +80,7 @@ export function packRequest(req: PackedParts): string {
   return req.method + SECTION + req.path + SECTION + req.client + SECTION +
     listSection(req.query, req.mayHaveControl) + SECTION + req.headers.join(ITEM) + SECTION +
     listSection(req.params, req.mayHaveControl) + SECTION + req.clientCert + SECTION +
-    req.requestId + SECTION;
+    req.requestId + SECTION + req.seq + SECTION;
 }
 
 function listSection(values: string[], mayHaveControl: boolean): string {
@@ -196,6 +200,9 @@ export interface PythonServices {
   /** The next chunk of a streamed outbound body; `undefined` at its end. */
   readStream?: (id: number) => Promise<Uint8Array | undefined>;
   closeStream?: (id: number) => void;
+  /** A part of a request left out of its packing (`"client"`), by the request's `seq`; fails
+   * once the request was answered. */
+  requestPart?: (seq: string, part: string) => string;
   /** The next chunk of a `stream=True` request's body (`req.stream()`); `undefined` at its end.
    * A read past the cap fails with {@link TOO_LARGE_PREFIX}. */
   readBody?: (id: number) => Promise<Uint8Array | undefined>;
@@ -220,6 +227,7 @@ export const SERVICE_NAMES = [
   "fetchStream",
   "readStream",
   "closeStream",
+  "requestPart",
   "readBody",
   "cache",
   "cacheAsync",

@@ -64,6 +64,7 @@ Deno.test("a request packed by JS is read back by Python, section by section", (
     params: ["7"],
     clientCert: "",
     requestId: "rid-1",
+    seq: 12,
   };
   py.globals.set("packed", packRequest({ ...parts, mayHaveControl: true }) + "9");
   const read = python(`
@@ -74,8 +75,8 @@ for name in ("query", "headers", "params"):
     parts[name] = _wire.values(parts[name])
 json.dumps(parts)
 `);
-  const { clientCert: cert, requestId: request_id, ...rest } = parts;
-  assert.deepEqual(read, { ...rest, cert, request_id, stream: "9" });
+  const { clientCert: cert, requestId: request_id, seq, ...rest } = parts;
+  assert.deepEqual(read, { ...rest, cert, request_id, seq: String(seq), stream: "9" });
 });
 
 Deno.test("the services are attached once: a second attach is refused", () => {

@@ -28,8 +28,8 @@ import { type CompiledRoutes, compileRoutes } from "./routes.ts";
 
 /** Where the generation lives: the thread's services, identity and lasting state. */
 export interface GenerationHost {
-  /** What Python may call (the bridge adds `readBody`). */
-  services: Omit<PythonServices, "readBody">;
+  /** What Python may call (the bridge adds `readBody` and `requestPart`). */
+  services: Omit<PythonServices, "readBody" | "requestPart">;
   /** Python's `os.environ`. */
   env: Record<string, string>;
   log: Logger;
@@ -81,8 +81,10 @@ export function attachHost(py: PyodideAPI, host: GenerationHost): Bridge {
     py.setInterruptBuffer(host.interrupt);
     const sources = new BodySources();
     const readBody = (id: number) => sources.read(id);
-    const python = attach(py, { ...host.services, readBody }, host.env);
-    const bridge = new Bridge(python.bridge, {
+    const late: { bridge?: Bridge } = {}; // the bridge answers `requestPart` once it exists
+    const requestPart = (seq: string, part: string) => late.bridge!.part(seq, part);
+    const python = attach(py, { ...host.services, readBody, requestPart }, host.env);
+    const bridge = late.bridge = new Bridge(python.bridge, {
       sources,
       clock: host.clock,
       interrupt: host.interrupt,

@@ -43,21 +43,21 @@ export function callPython(x: Admitted, inline: boolean): Response | Promise<Res
 /** Python's part, under the request deadline. */
 function run(x: Admitted): Response | Promise<Response> {
   const { ctx } = x;
-  let expire: (() => void) | undefined;
-  const token = ctx.clock.begin(x.deadline, () => expire?.());
   ctx.interrupt[0] = 0;
   let out: Response | Pending;
+  const earliest = ctx.clock.enter(x.deadline);
   try {
     out = ctx.bridge.call(x.call);
   } catch (e) {
-    ctx.clock.end(token);
     return failed(x, e);
+  } finally {
+    ctx.clock.leave(earliest);
   }
-  if (out instanceof Response) {
-    ctx.clock.end(token);
-    return out;
-  }
+  if (out instanceof Response) return out;
+  // Python waits for something: the deadline gets an entry, which expiring cancels the handler.
   const pending = out;
+  let expire: (() => void) | undefined;
+  const token = ctx.clock.begin(x.deadline, () => expire?.());
   const timedOut = new Promise<Response>((resolve) => {
     expire = () => {
       resolve(answer("timeout"));

@@ -111,7 +111,14 @@ function route(x: Exchange, limits: { inflight: number }): Response | Promise<Re
     done();
     return out;
   }
-  return out.finally(done);
+  // `then` with both callbacks: one promise, where `finally` makes three.
+  return out.then((res) => {
+    done();
+    return res;
+  }, (e) => {
+    done();
+    throw e;
+  });
 }
 
 /**
@@ -142,7 +149,7 @@ function withCall(
   match: Extract<Match, { status: 200 }>,
   target: { path: string; query: string },
 ): Routed {
-  const { req, server } = x;
+  const { req, server, ctx } = x;
   const headers: string[] = [];
   let incomingId: string | null = null;
   req.headers.forEach((v, k) => {
@@ -154,7 +161,9 @@ function withCall(
     route: match.route,
     method: req.method,
     path: target.path,
-    client: x.client ||= clientOf(req, x.info, x.trusted),
+    // Deno's peer address costs more than most handlers save by it: Python asks when it reads
+    // `req.client` (a socket's handler may read it long after, so an upgrade gets it now).
+    client: ctx.websocket[match.route] ? clientFor(x) : "",
     query: parseQueryPairs(target.query),
     headers,
     params: match.params,
@@ -164,8 +173,15 @@ function withCall(
     timeoutMs: server.request_timeout_ms,
     bodyStream: null,
     body: null,
+    seq: 0,
+    lazy: () => clientFor(x),
   };
   return x as Routed;
+}
+
+/** What Python sees as `req.client`, worked out once. */
+function clientFor(x: Exchange): string {
+  return x.client ||= clientOf(x.req, x.info, x.trusted);
 }
 
 /** The body — none, streamed to Python, or read whole under the deadline — then Python. */

@@ -90,7 +90,8 @@ Deno.test("requestHandler() hands Python the routed request: typed params, query
     [0, "GET", "/users/42", ["42"], ["page", "2", "q", "a b", "q", "c"]],
   );
   assert.equal(call.requestId, "edge-7", "a well-formed X-Request-Id is kept");
-  assert.equal(call.client, "127.0.0.1:5000");
+  assert.equal(call.client, "", "the peer is left out of the packing");
+  assert.equal(call.lazy("client"), "127.0.0.1:5000", "and worked out when Python asks");
   assert.ok(call.headers.includes("x-a"));
 });
 

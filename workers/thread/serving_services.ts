@@ -79,9 +79,9 @@ export class ServingServices {
    *
    * @param config the generation's config
    * @param log the generation's logger
-   * @returns what Python may call (the bridge adds `readBody`)
+   * @returns what Python may call (the bridge adds `readBody` and `requestPart`)
    */
-  forPython(config: Config, log: Logger): Omit<PythonServices, "readBody"> {
+  forPython(config: Config, log: Logger): Omit<PythonServices, "readBody" | "requestPart"> {
     const { clock, life, init, post } = this.#host;
     const interrupt = this.#interrupt;
     const kill = this.#kill;

@@ -4,11 +4,13 @@ format both follow is ``siphon._contract``'s).
 JS writes the request into ``inbuf`` (``siphon._contract.REQUEST_SECTIONS``, then the body) and
 calls ``dispatch(route, meta_len, body_len)``, which returns one of:
 
+* ``"status\\0t<n>\\0name\\0value…\\0<body>"``: a body of n ASCII characters inside the string;
 * ``"status\\0body_len\\0name\\0value…"`` with the body in ``outbuf`` (valid until the next call);
 * a tuple ``(head, body_bytes)`` for a body larger than ``outbuf``;
 * ``FAILED`` / ``TIMED_OUT`` / ``TOO_LARGE`` (``"!500"``, ``"!504"``, ``"!413"``) when the
   handler failed, was interrupted, or let a streamed body over the cap go uncaught;
-* an ``asyncio.Task`` resolving to a tuple or ``"!…"`` when an ``async`` step really suspended.
+* an ``asyncio.Task`` resolving to one of these (never the ``outbuf`` form) when an ``async``
+  step really suspended.
 
 Coroutines are driven here with ``send(None)``; only one that suspends becomes a Task, so
 ``async def`` handlers that never wait cost the same as sync ones.
@@ -20,18 +22,19 @@ import re
 from itertools import chain as _chains
 from types import CoroutineType
 
-from . import _chain, _stream, _websocket, _wire, http, log
+from . import _chain, _request, _stream, _websocket, http, log
 from ._contract import FAILED, SECTION, TIMED_OUT, TOO_LARGE, UNSENDABLE
 from ._response import _status
 from ._tracebacks import format_traceback
 
 IN_SIZE = 64 * 1024
 OUT_SIZE = 64 * 1024
+TEXT_MAX = 16 * 1024
 inbuf = bytearray(IN_SIZE)
 outbuf = bytearray(OUT_SIZE)
 _table = []  # route id -> _Route
 _Response = http.Response
-_Request = http.Request
+_packed = _request.packed
 _set_request_id = log._request_id.set
 _chain_items = _chains.from_iterable
 _override_params = None  # siphon_sdk's ``path_params=`` (override_path_params)
@@ -104,22 +107,16 @@ def _params_builder(params):
     return eval(f"lambda v: {{{items}}}", {"int": int})
 
 
-def _params(route, section):
-    if not route.names:
-        return {}
-    return route.params(_wire.values(section))
-
-
 def read_request(route, meta_len, body_len):
     """The request JS wrote into ``inbuf``, as ``http.Request``; sets the log's request id."""
-    method, path, client, query, headers, params, cert, rid, stream_id = \
-        inbuf[:meta_len].decode().split(SECTION)
-    body = bytes(memoryview(inbuf)[meta_len:meta_len + body_len]) if body_len else b""
-    _set_request_id(rid)  # asyncio Tasks copy the context, so async handlers keep it
-    path_params = _params(route, params) if _override_params is None else _override_params
-    req = _Request(method, path, client, path_params, query, headers, body, cert, rid)
-    if stream_id:
-        req._source = _stream.RequestBody(int(stream_id))
+    parts = inbuf[:meta_len].decode().split(SECTION)
+    _set_request_id(parts[7])  # asyncio Tasks copy the context, so async handlers keep it
+    req = _packed(parts, bytes(memoryview(inbuf)[meta_len:meta_len + body_len])
+                  if body_len else b"", route)
+    if parts[9]:
+        parts[9] = _stream.RequestBody(int(parts[9]))
+    if _override_params is not None:
+        req.path_params = _override_params
     return req
 
 
@@ -251,20 +248,21 @@ class _Resume:
 
 
 def pack(route, req, resp, middleware, sync):
-    """The response as JS takes it: a head string (body in ``outbuf``), or a tuple. Raises
-    ``_chain.WrongType`` for anything that cannot be sent; the caller's ``_outcome`` answers
-    that with a 500. ``middleware`` is the one that answered, or None for the handler."""
+    """The response as JS takes it (``_answer``). Raises ``_chain.WrongType`` for anything that
+    cannot be sent; the caller's ``_outcome`` answers that with a 500. ``middleware`` is the one
+    that answered, or None for the handler."""
     # The common case first: a Response as made, a whole body, no headers or a few.
     if type(resp) is _Response:
         status, body = resp.status, resp.body
         if type(status) is int and 200 <= status <= 599 and type(body) is bytes:
+            # _answer's text case, inline: most answers take it
             n = len(body)
-            headers = resp.headers
-            head = _head(status, headers, str(n)) if headers else f"{status}\0{n}"
-            if sync and n <= OUT_SIZE:
-                outbuf[:n] = body
-                return head
-            return (head, body)
+            if n <= TEXT_MAX and body.isascii():
+                headers = resp.headers
+                if headers:
+                    return f"{_head(status, headers, f't{n}')}\0{body.decode('ascii')}"
+                return f"{status}\0t{n}\0{body.decode('ascii')}"
+            return _answer(status, resp.headers, body, sync)
     _chain.check_response(resp, middleware, route.label)
     status = _status(resp.status)  # set after it was made: HTTPStatus.OK is an int subclass
     if type(status) is not int or not 200 <= status <= 599:
@@ -279,8 +277,20 @@ def pack(route, req, resp, middleware, sync):
         if type(body) is not bytes:
             return (_head(status, resp.headers, "-1"), None,
                     _stream.ResponseBody(body, route.label, req))
+    return _answer(status, resp.headers, body, sync)
+
+
+def _answer(status, headers, body, sync):
+    """A whole response as JS takes it: up to TEXT_MAX bytes of ASCII inside the answer string
+    (``status\\0t<n>\\0name\\0value…\\0<body>``: a JS string body costs Deno less than
+    bytes); else the head with the body in ``outbuf`` (``status\\0<n>…``, a sync call's small
+    body) or a ``(head, bytes)`` tuple."""
     n = len(body)
-    head = _head(status, resp.headers, str(n))
+    if n <= TEXT_MAX and body.isascii():
+        if headers:
+            return f"{_head(status, headers, f't{n}')}\0{body.decode('ascii')}"
+        return f"{status}\0t{n}\0{body.decode('ascii')}"
+    head = _head(status, headers, str(n)) if headers else f"{status}\0{n}"
     if sync and n <= OUT_SIZE:
         outbuf[:n] = body
         return head

@@ -8,12 +8,13 @@ sets them. This module imports nothing of siphon: every other module may import 
 """
 
 # The packed request (``siphon._bridge.read_request`` reads it): sections in this order, each
-# ended by SECTION; list items joined by ITEM, or JSON_SECTION and a JSON array.
+# ended by SECTION; list items joined by ITEM, or JSON_SECTION and a JSON array. An empty client
+# was left out: ``host.requestPart(seq, "client")`` works it out.
 SECTION = "\x01"
 ITEM = "\0"
 JSON_SECTION = "\x02"
 REQUEST_SECTIONS = ("method", "path", "client", "query", "headers", "params", "cert",
-                    "request_id", "stream")
+                    "request_id", "seq", "stream")
 
 # What ``dispatch`` answers instead of a response: an error status only.
 TOO_LARGE = "!413"  # a streamed body went past max_body_bytes and nobody caught it
@@ -27,8 +28,8 @@ TOO_LARGE_PREFIX = "PayloadTooLarge:"
 
 # The services JS may hand over (absent ones are None).
 SERVICES = ("log", "wait", "killed", "schedule", "stackSwitching", "fetch", "fetchStream",
-            "readStream", "closeStream", "readBody", "cache", "cacheAsync", "sockets", "pubsub",
-            "harness")
+            "readStream", "closeStream", "requestPart", "readBody", "cache", "cacheAsync",
+            "sockets", "pubsub", "harness")
 
 # What JS calls in Python, by module.
 ENTRIES = {

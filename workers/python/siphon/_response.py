@@ -8,7 +8,8 @@ class HTTPStatusError(RuntimeError):
     siphon-http raises, so ``except RuntimeError`` catches it too."""
 
     def __init__(self, response):
-        source = f" from {response._source}" if response._source else ""
+        source = getattr(response, "_source", None)  # set on a client's responses only
+        source = f" from {source}" if source else ""
         super().__init__(f"HTTP status {response.status}{source}")
         self.response = response
         self.status = response.status
@@ -52,14 +53,11 @@ class Response:
     __slots__ = ("status", "headers", "body", "_source")
 
     def __init__(self, status=200, headers=None, body=None):
-        self._source = None
         self.status = status if type(status) is int else _status(status)
         self.headers = dict(headers) if headers else {}
-        kind = type(body)
-        if kind is str:  # the common cases inline: this runs once per request
-            self.body = body.encode()
-        else:
-            self.body = body if kind is bytes else _as_body(body)
+        # the common cases inline: this runs once per request
+        self.body = body.encode() if type(body) is str else \
+            body if type(body) is bytes else _as_body(body)
 
     def raise_for_status(self):
         """Raise ``HTTPStatusError`` when the status is 400 or above."""

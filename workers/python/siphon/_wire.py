@@ -17,5 +17,7 @@ def values(section):
 
 def pairs(section):
     """A section of name/value pairs as a dict; a repeated name keeps its last value."""
-    it = iter(values(section))
+    if not section:
+        return {}
+    it = iter(section.split(ITEM) if section[0] != JSON_SECTION else json.loads(section[1:]))
     return dict(zip(it, it))
