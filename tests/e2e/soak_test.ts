@@ -86,6 +86,16 @@ Deno.test("all features on, mixed load: no unexpected status, every worker servi
           "denied",
         );
       }),
+      // A new connection each time: the kernel spreads connections over the workers, so over
+      // the run both must answer (a few long-lived ones could all land on one).
+      lane("new connections", async () => {
+        const res = await fresh(`${plain}/who`);
+        if (res.status !== 200) unexpected.push(`new connections: ${res.status}`);
+        else count("new connections");
+        const worker = res.headers.get("x-worker");
+        if (worker) workers.add(worker);
+        await new Promise((r) => setTimeout(r, 20));
+      }),
       lane("tls h2", async () => {
         await expect(
           "tls h2",
@@ -142,7 +152,18 @@ Deno.test("all features on, mixed load: no unexpected status, every worker servi
       })(),
     ]);
     assert.deepEqual(unexpected, [], server.logs().slice(-3000));
-    for (const l of ["http/1.1", "h2c", "tls h2", "upload", "sse", "websocket", "pubsub"]) {
+    for (
+      const l of [
+        "http/1.1",
+        "h2c",
+        "new connections",
+        "tls h2",
+        "upload",
+        "sse",
+        "websocket",
+        "pubsub",
+      ]
+    ) {
       assert.ok((done.get(l) ?? 0) > 0, `${l} never completed`);
     }
     assert.ok(readyz.length > 0 && readyz.every((s) => s === 200), `readyz: ${readyz}`);

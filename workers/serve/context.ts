@@ -53,6 +53,8 @@ export interface Exchange {
   call: BridgeRequest | null;
   /** Epoch ms by which Python must have answered (0 until admitted). */
   deadline: number;
+  /** Counted against the listener's `max_inflight` until it is answered. */
+  inflight: boolean;
   /** performance.now() at arrival, or 0 when neither metrics nor the access log want it. */
   t0: number;
 }

@@ -68,14 +68,31 @@ export function requestHandler(listener: Listener): Handler {
       client: "",
       call: null,
       deadline: 0,
+      inflight: false,
       t0,
     };
     const out = route(x, limits);
     const t1 = timed ? performance.now() : 0;
     if (ctx.metrics) ctx.life.metrics.busyMs += t1 - t0;
-    if (out instanceof Response) return observe(x, out, t1);
-    return out.then((res) => observe(x, res, timed ? performance.now() : 0));
+    if (out instanceof Response) {
+      if (x.inflight) release(x, limits);
+      return observe(x, out, t1);
+    }
+    // One `then` for the in-flight count and the observation (`finally` would make three more).
+    return out.then((res) => {
+      if (x.inflight) release(x, limits);
+      return observe(x, res, timed ? performance.now() : 0);
+    }, (e) => {
+      if (x.inflight) release(x, limits);
+      throw e;
+    });
   };
+}
+
+/** The request no longer counts against `max_inflight`. */
+function release(x: Exchange, limits: { inflight: number }): void {
+  limits.inflight--;
+  x.ctx.life.metrics.inflight--;
 }
 
 /** Routes the request and applies the listener's limits; hands the rest to {@link admit}. */
@@ -102,23 +119,8 @@ function route(x: Exchange, limits: { inflight: number }): Response | Promise<Re
   const routed = withCall(x, match, { path, query });
   limits.inflight++;
   ctx.life.metrics.inflight++;
-  const done = () => {
-    limits.inflight--;
-    ctx.life.metrics.inflight--;
-  };
-  const out = admit(routed, announced);
-  if (out instanceof Response) {
-    done();
-    return out;
-  }
-  // `then` with both callbacks: one promise, where `finally` makes three.
-  return out.then((res) => {
-    done();
-    return res;
-  }, (e) => {
-    done();
-    throw e;
-  });
+  x.inflight = true;
+  return admit(routed, announced);
 }
 
 /**
