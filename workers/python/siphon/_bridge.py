@@ -30,6 +30,7 @@ from ._tracebacks import format_traceback
 IN_SIZE = 64 * 1024
 OUT_SIZE = 64 * 1024
 TEXT_MAX = 16 * 1024
+_STATUSES = frozenset(range(200, 600))  # what a handler may answer with
 inbuf = bytearray(IN_SIZE)
 outbuf = bytearray(OUT_SIZE)
 _table = []  # route id -> _Route
@@ -254,7 +255,7 @@ def pack(route, req, resp, middleware, sync):
     # The common case first: a Response as made, a whole body, no headers or a few.
     if type(resp) is _Response:
         status, body = resp.status, resp.body
-        if type(status) is int and 200 <= status <= 599 and type(body) is bytes:
+        if type(body) is bytes and type(status) is int and status in _STATUSES:
             # _answer's text case, inline: most answers take it
             n = len(body)
             if n <= TEXT_MAX and body.isascii():
