@@ -187,9 +187,9 @@ for (const route of Object.keys(ROUTES) as RouteName[]) {
       (cpu(siphon) / cpu(uvicorn)).toFixed(2)
     }, ` +
       `÷ the floor ${(cpu(siphon) / cpu(floor)).toFixed(2)}, ` +
-      `÷ plain Deno.serve ${(cpu(siphon) / cpu(plain)).toFixed(2)}; ` +
-      `the floor ÷ uvicorn+starlette ${(cpu(floor) / cpu(uvicorn)).toFixed(2)}` +
-      (before ? `, ÷ the baseline checkout ${(cpu(siphon) / cpu(before)).toFixed(2)}` : ""),
+      `÷ plain Deno.serve ${(cpu(siphon) / cpu(plain)).toFixed(2)}` +
+      (before ? `, ÷ the baseline checkout ${(cpu(siphon) / cpu(before)).toFixed(2)}` : "") +
+      `; the floor ÷ uvicorn+starlette ${(cpu(floor) / cpu(uvicorn)).toFixed(2)}`,
   );
 }
 const json = Deno.env.get("BENCH_JSON");

@@ -54,6 +54,20 @@ async def body(req):
         "later": "later", "long": "x" * 20000, "empty": b"",
     }[kind])
 
+_kept = []
+
+@http.route("/keep")
+def keep(req):
+    _kept.append(req)
+    return http.Response(200, None, req.client if req.query_params.get("read") else "kept")
+
+@http.route("/kept")
+def kept(req):
+    try:
+        return http.Response(200, None, _kept[-1].client)
+    except RuntimeError as exc:
+        return http.Response(409, None, str(exc))
+
 @http.route("/too-large")
 def too_large(req):
     raise http.PayloadTooLarge("over the cap")
@@ -150,6 +164,15 @@ Deno.test("Bridge.call() sends bodies byte for byte, text or not, and adds no co
   }
   const typed = await answer(request("/body/{kind}", { params: ["typed"] }));
   assert.equal(typed.headers.get("content-type"), "application/json", "the handler's own, once");
+});
+
+Deno.test("req.client is asked for on first use, and refused once the request was answered", async () => {
+  const read = await answer(request("/keep", { client: "", query: ["read", "1"] }));
+  assert.equal(await read.text(), "10.9.8.7:6", "worked out while the request runs");
+  await answer(request("/keep", { client: "" }));
+  const late = await answer(request("/kept"));
+  assert.equal(late.status, 409);
+  assert.match(await late.text(), /req\.client: the request was already answered/);
 });
 
 Deno.test("Bridge.call() keeps values that hold the packing's separators", async () => {

@@ -3,6 +3,8 @@ headers and query parameters are decoded on first use. Scripts import it from ``
 
 import json
 
+from pyodide.ffi import JsException
+
 from . import _wire
 from ._contract import host
 from ._response import _Buffered
@@ -56,7 +58,10 @@ class Request:
         """``"ip:port"`` of the peer, or the forwarded client behind a trusted proxy."""
         client = self._p[2]
         if not client:  # left out of the packing: asked for on first use
-            client = self._p[2] = host.requestPart(self._p[8], "client")
+            try:
+                client = self._p[2] = host.requestPart(self._p[8], "client")
+            except JsException as exc:
+                raise RuntimeError(str(exc).removeprefix("Error: ")) from None
         return client
 
     @client.setter
