@@ -17,6 +17,7 @@ import { offlineHost } from "../workers/doubles/offline_host.ts";
 import { buildGeneration } from "../workers/generation/generation.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
+import { realisticRequest } from "./_realistic.ts";
 
 const requests = Number(Deno.env.get("BENCH_REQUESTS") ?? 200);
 const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
@@ -31,21 +32,7 @@ const info = {
 const base = "http://127.0.0.1:8090";
 const ROUTES = {
   trivial: () => new Request(`${base}/trivial`),
-  realistic: () =>
-    new Request(`${base}/realistic/42?page=2&limit=50&sort=name`, {
-      method: "POST",
-      // bench/peers/realistic.lua's request: 8 headers, a path param, 3 query params, 100 B
-      headers: {
-        "user-agent": "bench/1.0",
-        accept: "application/json",
-        "accept-encoding": "gzip, deflate",
-        "content-type": "application/json",
-        "x-request-id": "8d3b7f0e-1c2a-4b5e-9f00-aa11bb22cc33",
-        authorization: "Bearer abcdef0123456789",
-        cookie: "session=0123456789abcdef",
-      },
-      body: '{"items": [1, 2, 3, 4, 5], "note": "' + "x".repeat(62) + '"}',
-    }),
+  realistic: () => realisticRequest(base),
 };
 
 // Instructions are charged by the nearest frame that is the script's or siphon's own.

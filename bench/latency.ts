@@ -20,21 +20,12 @@ import {
 } from "./_proc.ts";
 import { join } from "node:path";
 import { ROOT } from "./_proc.ts";
+import { REALISTIC_BODY, REALISTIC_HEADERS, REALISTIC_PATH } from "./_realistic.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const duration = Deno.env.get("BENCH_DURATION") ?? "5s";
 const load = Number(Deno.env.get("BENCH_LOAD") ?? 0.5);
-const PATH = "/realistic/42?page=2&limit=50&sort=name";
-const HEADERS: [string, string][] = [
-  ["User-Agent", "bench/1.0"],
-  ["Accept", "application/json"],
-  ["Accept-Encoding", "gzip, deflate"],
-  ["Content-Type", "application/json"],
-  ["X-Request-Id", "8d3b7f0e-1c2a-4b5e-9f00-aa11bb22cc33"],
-  ["Authorization", "Bearer abcdef0123456789"],
-  ["Cookie", "session=0123456789abcdef"],
-];
-const BODY = '{"items": [1, 2, 3, 4, 5], "note": "' + "x".repeat(62) + '"}';
+const [PATH, HEADERS, BODY] = [REALISTIC_PATH, REALISTIC_HEADERS, REALISTIC_BODY];
 
 const servers: { name: string; proc: Proc; url: string; runs: DriveJson[] }[] = [];
 let rate = 0;
@@ -85,7 +76,7 @@ try {
         threads: 1,
         rate,
         method: "POST",
-        headers: HEADERS,
+        headers: [...HEADERS],
         body: BODY,
       });
       if (run.errors > 0) throw new Error(`${s.name}: ${run.errors} errors`);

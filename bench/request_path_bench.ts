@@ -14,6 +14,7 @@ import { loadPython } from "../src/snapshot/restore.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
 import type { Config } from "../src/config/load.ts";
+import { realisticRequest } from "./_realistic.ts";
 
 const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
 const log = createLogger({ level: "warning" });
@@ -43,16 +44,6 @@ const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
   completed: Promise.resolve(),
 } as unknown as Deno.ServeHandlerInfo;
-const headers = {
-  "user-agent": "bench/1.0",
-  accept: "application/json",
-  "accept-encoding": "gzip, deflate",
-  "content-type": "application/json",
-  "x-request-id": "8d3b7f0e-1c2a-4b5e-9f00-aa11bb22cc33",
-  authorization: "Bearer abcdef0123456789",
-  cookie: "session=0123456789abcdef",
-};
-const body = '{"items": [1, 2, 3, 4, 5], "note": "' + "x".repeat(62) + '"}';
 const base = "http://127.0.0.1:8090";
 
 async function serve(req: Request, want: number, via = handle): Promise<void> {
@@ -71,8 +62,7 @@ Deno.bench(
   "POST /realistic/42 (8 headers, query, 100 B JSON)",
   { group: "request path" },
   async () => {
-    const url = `${base}/realistic/42?page=2&limit=50&sort=name`;
-    await serve(new Request(url, { method: "POST", body, headers }), 200);
+    await serve(realisticRequest(base), 200);
   },
 );
 
