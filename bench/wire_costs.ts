@@ -12,7 +12,16 @@ import { cpuSeconds, type Proc, startProc, toolArgs, wrk } from "./_proc.ts";
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 10);
 const duration = Deno.env.get("BENCH_DURATION") ?? "2s";
 const connections = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
-const VARIANTS = ["plain", "headers", "peer", "bytes", "text", "json_bytes", "json_text"];
+const VARIANTS = [
+  "plain",
+  "headers",
+  "peer",
+  "bytes",
+  "text",
+  "text_init",
+  "json_bytes",
+  "json_text",
+];
 
 const servers: { variant: string; proc: Proc; url: string; cpu: number[] }[] = [];
 try {

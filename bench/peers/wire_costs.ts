@@ -27,6 +27,12 @@ const VARIANTS: Record<string, (req: Request, info: Deno.ServeHandlerInfo) => Re
     res.headers.delete("content-type");
     return res;
   },
+  // the same with a status given in an init (how a response with another status is built)
+  text_init: () => {
+    const res = new Response("ok", { status: 200 });
+    res.headers.delete("content-type");
+    return res;
+  },
   // a JSON reply as bytes with its content type, and as text with it
   json_bytes: () => {
     const res = new Response(encoder.encode(JSON_BODY));
