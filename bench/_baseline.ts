@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { freePortNear } from "./_ports.ts";
 import { ROOT } from "./_proc.ts";
 
 /** The older checkout to compare with, when given. */
@@ -47,4 +48,37 @@ export function checkouts(): { name: string; dir: string }[] {
     name: "this checkout",
     dir: ROOT,
   }];
+}
+
+/**
+ * The command that serves bench/app/http.yaml from the baseline checkout, as its code ran then:
+ * an older checkout may predate the permission sets, so it runs with `-A`, and it reads its own
+ * bench/app/http.yaml.
+ *
+ * @param env the server's environment (PORT, WORKERS …); its admin port is made its own
+ * @param v8Flags the V8 flags this checkout's server runs with
+ * @returns command line, folder and environment for `startProc`
+ */
+export function baselineServer(
+  env: Record<string, string>,
+  v8Flags: string,
+): { cmd: string[]; cwd: string; env: Record<string, string> } {
+  return {
+    cmd: [
+      Deno.execPath(),
+      "run",
+      "-A",
+      v8Flags,
+      "main.ts",
+      "serve",
+      "--config",
+      "bench/app/http.yaml",
+    ],
+    cwd: BASELINE!,
+    env: {
+      ...env,
+      ADMIN_PORT: String(freePortNear(0)), // its own: the server beside it holds env's
+      INIT_CWD: BASELINE!, // its own bench/app/http.yaml, as its code reads it
+    },
+  };
 }

@@ -14,6 +14,7 @@
  */
 import { join } from "node:path";
 import { V8_FLAGS } from "../harness/launch.ts";
+import { BASELINE, baselineServer } from "./_baseline.ts";
 import { freePortNear } from "./_ports.ts";
 import {
   cpuSeconds,
@@ -82,7 +83,7 @@ async function sample(server: Server, route: RouteName): Promise<Sample> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const servers: Server[] = [];
-const baseline = Deno.env.get("BENCH_BASELINE");
+const baseline = BASELINE;
 try {
   const siphon = siphonCommand("bench/app/http.yaml");
   servers.push(
@@ -99,26 +100,10 @@ try {
   if (baseline) {
     servers.push(
       await start("siphon-deno (baseline checkout), 1 worker", 8096, (port) => ({
-        // An older checkout may predate the permission sets: it runs as it ran then.
-        cmd: [
-          Deno.execPath(),
-          "run",
-          "-A",
+        ...baselineServer(
+          { ...siphon.env, PORT: String(port), WORKERS: "1", METRICS: "false" },
           V8_FLAGS,
-          "main.ts",
-          "serve",
-          "--config",
-          "bench/app/http.yaml",
-        ],
-        cwd: baseline,
-        env: {
-          ...siphon.env,
-          ADMIN_PORT: String(freePortNear(0)), // its own: the first server holds siphon.env's
-          INIT_CWD: baseline, // its own bench/app/http.yaml, as its code reads it
-          PORT: String(port),
-          WORKERS: "1",
-          METRICS: "false",
-        },
+        ),
         url: `http://127.0.0.1:${port}/trivial`,
       })),
     );

@@ -7,10 +7,13 @@
  * (bench/ws_client.ts) is a process of its own and stops itself.
  *
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (5 s), BENCH_CONNECTIONS (64), BENCH_SOCKETS (10000),
- * PYTHON (uvicorn's interpreter, default /usr/bin/python3).
+ * PYTHON (uvicorn's interpreter, default /usr/bin/python3), BENCH_BASELINE (another checkout of
+ * siphon-deno, e.g. a `git worktree` of an older commit: it runs beside the others, so a change
+ * is measured before and after in one run).
  *
  * @module
  */
+import { BASELINE, baselineServer } from "./_baseline.ts";
 import { freePortNear } from "./_ports.ts";
 import {
   cpuSeconds,
@@ -21,6 +24,7 @@ import {
   toolArgs,
   uvicornCommand,
 } from "./_proc.ts";
+import { V8_FLAGS } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const seconds = Number(Deno.env.get("BENCH_DURATION") ?? 5);
@@ -90,6 +94,7 @@ async function start(
   hint: number,
   cmd: (port: number) => {
     cmd: string[];
+    cwd?: string;
     env?: Record<string, string>;
   },
   children: boolean,
@@ -125,13 +130,23 @@ try {
       cmd: toolArgs("serve", "bench/peers/plain_ws.ts", [String(port), "2"]),
     }), false),
   );
+  if (BASELINE) {
+    servers.push(
+      await start("siphon-deno (baseline checkout), 2 workers", 8096, (port) =>
+        baselineServer(
+          { ...siphon.env, PORT: String(port), WORKERS: "2", METRICS: "false" },
+          V8_FLAGS,
+        ), false),
+    );
+  }
   // Memory first, on servers that have served nothing yet: the echo rounds leave garbage that
   // would blur the idle baseline.
   const memory: Awaited<ReturnType<typeof perSocket>>[] = [];
   for (const s of servers) memory.push(await perSocket(s));
   for (const s of servers) await echo(s, 2); // warm-up
   for (let r = 1; r <= rounds; r++) {
-    for (const s of servers) {
+    // Alternate the order, so no server always follows the same one.
+    for (const s of r % 2 ? servers : [...servers].reverse()) {
       const { rate, cpuUs } = await echo(s, seconds);
       s.rates.push(rate);
       s.cpuUs.push(cpuUs);
@@ -163,7 +178,12 @@ try {
     `\nsiphon-deno / uvicorn: ${(median(ours.rates) / median(peer.rates)).toFixed(2)}× the ` +
       `echo rate (target ≥ 1.5×), ${(median(ours.cpuUs) / median(peer.cpuUs)).toFixed(2)}× the ` +
       `CPU per message; ${memory[0].kib.toFixed(1)} KiB per idle socket (target ≤ 16 KiB); ` +
-      `plain Deno.serve's echo costs ${median(plain.cpuUs).toFixed(1)} µs per message here`,
+      `plain Deno.serve's echo costs ${median(plain.cpuUs).toFixed(1)} µs per message here` +
+      (BASELINE
+        ? `; ÷ the baseline checkout: ${
+          (median(ours.rates) / median(servers[3].rates)).toFixed(2)
+        }× the rate, ${(median(ours.cpuUs) / median(servers[3].cpuUs)).toFixed(2)}× the CPU`
+        : ""),
   );
 } finally {
   for (const s of servers) await s.proc.stop();
