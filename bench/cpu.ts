@@ -126,7 +126,10 @@ try {
   }
   for (let r = 1; r <= rounds; r++) {
     for (const route of Object.keys(ROUTES) as RouteName[]) {
-      for (const s of servers) s.samples[route].push(await sample(s, route));
+      // Alternate the order, so no server always follows the same one.
+      for (const s of r % 2 ? servers : [...servers].reverse()) {
+        s.samples[route].push(await sample(s, route));
+      }
     }
     console.error(
       `round ${r}/${rounds}: ` +
