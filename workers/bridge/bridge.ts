@@ -130,9 +130,10 @@ export class Bridge {
    * @param seq the request's number, as Python has it
    * @param part `"client"`
    * @returns the part
-   * @throws {Error} once the request was answered
+   * @throws {Error} once the request was answered, or for a part never left out
    */
   part(seq: string, part: string): string {
+    if (part !== "client") throw new Error(`req.${part}: not a part the bridge leaves out`);
     const n = Number(seq);
     const req = this.#current?.seq === n ? this.#current : this.#held.get(n);
     if (!req) {

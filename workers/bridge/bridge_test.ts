@@ -61,6 +61,14 @@ def keep(req):
     _kept.append(req)
     return http.Response(200, None, req.client if req.query_params.get("read") else "kept")
 
+@http.route("/ask")
+def ask(req):
+    from siphon._contract import host
+    try:
+        return http.Response(200, None, host.requestPart(req._p[8], req.query_params["part"]))
+    except Exception as exc:
+        return http.Response(409, None, str(exc))
+
 @http.route("/kept")
 def kept(req):
     try:
@@ -173,6 +181,11 @@ Deno.test("req.client is asked for on first use, and refused once the request wa
   const late = await answer(request("/kept"));
   assert.equal(late.status, 409);
   assert.match(await late.text(), /req\.client: the request was already answered/);
+  const odd = await answer(request("/ask", { query: ["part", "headers"] }));
+  assert.equal(odd.status, 409, "a script asking for another part is refused");
+  assert.match(await odd.text(), /req\.headers: not a part the bridge leaves out/);
+  const ok = await answer(request("/ask", { client: "", query: ["part", "client"] }));
+  assert.equal(await ok.text(), "10.9.8.7:6");
 });
 
 Deno.test("Bridge.call() keeps values that hold the packing's separators", async () => {

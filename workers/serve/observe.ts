@@ -59,7 +59,17 @@ function accessLine(
     route: x.route || undefined,
     status,
     duration_ms: Math.round(seconds * 1e6) / 1000,
-    client: x.client ||= clientOf(req, x.info, x.trusted),
+    client: clientFor(x),
     close_code: closeCode,
   });
+}
+
+/**
+ * What Python sees as `req.client` and the access log writes, worked out once per request.
+ *
+ * @param x the request
+ * @returns `ip:port` of the peer, or the forwarded client behind a trusted proxy
+ */
+export function clientFor(x: Exchange): string {
+  return x.client ||= clientOf(x.req, x.info, x.trusted);
 }

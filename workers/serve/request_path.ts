@@ -11,13 +11,13 @@
  * @module
  */
 import { type BodyFailure, readBody } from "../../src/http/body.ts";
-import { clientOf, type Trusted } from "../../src/http/client_addr.ts";
+import type { Trusted } from "../../src/http/client_addr.ts";
 import { answer, errorResponse } from "../../src/http/errors.ts";
 import { parseQueryPairs } from "../../src/http/query.ts";
 import type { Match } from "../../src/router/router.ts";
 import type { BridgeRequest } from "../bridge/bridge.ts";
 import type { Exchange, RequestContext, ServerConfig } from "./context.ts";
-import { observe } from "./observe.ts";
+import { clientFor, observe } from "./observe.ts";
 import { callPython } from "./python_call.ts";
 import { requestId } from "./request_id.ts";
 
@@ -179,11 +179,6 @@ function withCall(
     lazy: () => clientFor(x),
   };
   return x as Routed;
-}
-
-/** What Python sees as `req.client`, worked out once. */
-function clientFor(x: Exchange): string {
-  return x.client ||= clientOf(x.req, x.info, x.trusted);
 }
 
 /** The body — none, streamed to Python, or read whole under the deadline — then Python. */

@@ -93,6 +93,7 @@ export class ServingWorker {
     this.#services = new ServingServices({
       init,
       clock: this.#clock,
+      interrupt: this.#interrupt,
       life: this.#life,
       post: (msg) => this.#post(msg),
     });

@@ -25,6 +25,8 @@ import { fastScheduler, underDeadline } from "../services/scheduler.ts";
 export interface ServicesHost {
   init: Extract<ToWorker, { type: "init" }>;
   clock: DeadlineClock;
+  /** Pyodide's interrupt flag (the first slot of the init's interrupt buffer). */
+  interrupt: Int32Array;
   life: WorkerLife;
   post: (msg: FromWorker) => void;
 }
@@ -45,7 +47,7 @@ export class ServingServices {
   /** @param host the worker's channel, clock and counters */
   constructor(host: ServicesHost) {
     this.#host = host;
-    this.#interrupt = new Int32Array(host.init.control.interrupt, 0, 1);
+    this.#interrupt = host.interrupt;
     this.#kill = new Int32Array(host.init.control.interrupt, 4, 1);
     this.pubsubs = new PubSubs(
       host.life.metrics,

@@ -114,11 +114,6 @@ class Request:
         """The value of header ``name`` (any case), or ``default``."""
         return self.headers.get(name.lower(), default)
 
-    @property
-    def _source(self):
-        """The body as it arrives, on ``stream=True`` routes (``siphon._stream.RequestBody``)."""
-        return self._p[9] or None
-
     def body(self):
         """The whole request body as bytes (``b""`` when there is none)."""
         if self._p[9]:
