@@ -3,7 +3,9 @@
  * The bench app's trivial and realistic requests go through the whole request path in process
  * (a generation built as a worker builds it), and every instruction Python executes is counted
  * and charged to the handler — the script's own code and what it calls (json …) — or to the
- * framework: siphon's code and what it calls (the part this project can make smaller).
+ * framework: siphon's code and what it calls (the part this project can make smaller). Then the
+ * last request of each route is dispatched again in a loop inside Python, to time Python's part on
+ * its own (no JS around it, warm caches): what a bytecode is worth here.
  *
  * Env: BENCH_REQUESTS (200 per route), BENCH_BY_FUNCTION=1 (also list the framework's
  * functions, the costliest first).
@@ -82,6 +84,34 @@ def _stop():
     _mon.free_tool_id(_TOOL)
     return f"{_counts['handler']} {_counts['framework']}"
 
+# The last dispatch's arguments (caught as it starts), to time Python's part on its own: the same
+# request dispatched in a loop, with no JS around it (inbuf still holds it: the calls are sync).
+_last = []
+_dispatch = __import__("siphon._bridge", fromlist=["_"]).dispatch
+
+def _caught(code, offset):
+    if code is _dispatch.__code__:
+        f = sys._getframe(1).f_locals
+        _last[:] = [f["route_id"], f["meta_len"], f["body_len"]]
+
+def _catch():
+    _mon.use_tool_id(_TOOL, "catch")
+    _mon.register_callback(_TOOL, _mon.events.PY_START, _caught)
+    _mon.set_events(_TOOL, _mon.events.PY_START)
+
+def _time_dispatch(n):
+    import time
+    _mon.set_events(_TOOL, 0)
+    _mon.register_callback(_TOOL, _mon.events.PY_START, None)
+    _mon.free_tool_id(_TOOL)
+    args = tuple(_last)
+    for _ in range(n):
+        _dispatch(*args)
+    t = time.perf_counter()
+    for _ in range(n):
+        _dispatch(*args)
+    return (time.perf_counter() - t) / n * 1e6
+
 def _by_function(n):
     rows = sorted(_by.items(), key=lambda kv: -kv[1])
     return [(f"{c.co_qualname} ({c.co_filename.rsplit('/', 1)[-1]})", k / n) for c, k in rows]
@@ -90,8 +120,10 @@ const start = py.globals.get("_start");
 const stop = py.globals.get("_stop");
 
 console.log(`\n## Python bytecodes per request (${requests} requests per route, in process)\n`);
-console.log("| route | the handler's own code | the framework's | total |");
-console.log("|---|---|---|---|");
+console.log(
+  "| route | the handler's own code | the framework's | total | µs in Python (dispatch in a loop) |",
+);
+console.log("|---|---|---|---|---|");
 for (const [name, make] of Object.entries(ROUTES)) {
   for (let i = 0; i < 20; i++) await (await handle(make(), info)).arrayBuffer(); // warm
   start();
@@ -101,9 +133,14 @@ for (const [name, make] of Object.entries(ROUTES)) {
     await res.arrayBuffer();
   }
   const [handler, framework] = String(stop()).split(" ").map((n) => Number(n) / requests);
-  console.log(`| ${name} | ${handler} | ${framework} | ${handler + framework} |`);
+  py.globals.get("_catch")();
+  await (await handle(make(), info)).arrayBuffer();
+  const micros = Number(py.globals.get("_time_dispatch")(20_000));
+  console.log(
+    `| ${name} | ${handler} | ${framework} | ${handler + framework} | ${micros.toFixed(2)} |`,
+  );
   if (Deno.env.get("BENCH_BY_FUNCTION")) {
     const rows = py.globals.get("_by_function")(requests).toJs() as [string, number][];
-    for (const [fn, n] of rows) console.log(`|   ${fn} |  | ${n.toFixed(1)} |  |`);
+    for (const [fn, n] of rows) console.log(`|   ${fn} |  | ${n.toFixed(1)} |  |  |`);
   }
 }

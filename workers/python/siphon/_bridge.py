@@ -35,7 +35,8 @@ inbuf = bytearray(IN_SIZE)
 outbuf = bytearray(OUT_SIZE)
 _table = []  # route id -> _Route
 _Response = http.Response
-_packed = _request.packed
+_Request = http.Request
+_new_request = object.__new__
 _set_request_id = log._request_id.set
 _chain_items = _chains.from_iterable
 _override_params = None  # siphon_sdk's ``path_params=`` (override_path_params)
@@ -109,15 +110,18 @@ def _params_builder(params):
 
 
 def read_request(route, meta_len, body_len):
-    """The request JS wrote into ``inbuf``, as ``http.Request``; sets the log's request id."""
+    """The request JS wrote into ``inbuf``, as ``http.Request`` (built here rather than through
+    its constructor: this runs once per request); sets the log's request id."""
     parts = inbuf[:meta_len].decode().split(SECTION)
     _set_request_id(parts[7])  # asyncio Tasks copy the context, so async handlers keep it
-    req = _packed(parts, bytes(memoryview(inbuf)[meta_len:meta_len + body_len])
-                  if body_len else b"", route)
     if parts[9]:
         parts[9] = _stream.RequestBody(int(parts[9]))
-    if _override_params is not None:
-        req.path_params = _override_params
+    req = _new_request(_Request)
+    req._p = parts
+    req._route = route
+    req._params = _override_params  # None: the router's, decoded on first read
+    req._body = bytes(memoryview(inbuf)[meta_len:meta_len + body_len]) if body_len else b""
+    req._read_as = None
     return req
 
 

@@ -136,18 +136,3 @@ class Request:
 
     def __repr__(self):
         return f"<Request {self.method} {self.path}>"
-
-
-def packed(parts, body, route):
-    """The request JS packed, as its sections (``parts``, split), body and route: what
-    ``siphon._bridge`` hands a handler. Nothing is decoded until the handler reads it."""
-    req = _new(Request)
-    req._p = parts
-    req._route = route
-    req._params = None
-    req._body = body
-    req._read_as = None
-    return req
-
-
-_new = object.__new__
