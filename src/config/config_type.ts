@@ -10,8 +10,26 @@ import type { RawConfig } from "./schema.ts";
 /** A route declared in http.yaml, with where it was declared. */
 export type ConfigRoute = RawConfig["routes"][number] & { source: string };
 
+/** `app:` — an ASGI application — as the workers load it. */
+export interface AppConfig {
+  /** `module:attribute` */
+  spec: string;
+  /** Where `app:` was given (`http.yaml:3:1`), for messages. */
+  source: string;
+  /** The folder first on `sys.path` for its import: the config's, or the script's with one. */
+  folder: string;
+  /** No `script:`: the app's own module is the generation's code (`script` names its file). */
+  only: boolean;
+}
+
 /** A validated config with absolute paths. */
-export type Config = Omit<RawConfig, "workers" | "routes" | "python"> & {
+export type Config = Omit<RawConfig, "workers" | "routes" | "python" | "script" | "app"> & {
+  /**
+   * The Python file the generation starts from, absolute: the script, or with `app:` alone the
+   * app's top module (`main.py`, or `pkg/__init__.py`). Its folder is mounted, read and watched.
+   */
+  script: string;
+  app: AppConfig | null;
   python: RawConfig["python"] & {
     wheelhouse: string;
     /** The wheel files `python.packages` resolve to, dependencies included. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { EMBEDDED_WHEELHOUSE } from "../pyodide/assets.ts";
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import {
   type At,
   ConfigError,
@@ -113,6 +113,14 @@ export function parseConfig(text: string, options: ParseOptions): Config {
     }
     throw new ConfigError(sortProblems(problems));
   }
+  if (result.data.script === undefined && result.data.app === undefined) {
+    throw new ConfigError([at(
+      0,
+      "script",
+      "required: script: (a .py file of siphon.http routes), app: (an ASGI application, " +
+        '"module:attribute"), or both',
+    )]);
+  }
   const config = resolvePaths(result.data, options);
   const { wheels } = checkSemantics(config, nodeAt, at, problems);
   if (problems.length) throw new ConfigError(sortProblems(problems));
@@ -142,6 +150,25 @@ function fromSiphonYaml(
   input.log = { ...log, ...addon.log };
 }
 
+/**
+ * The file of an app's top module in the config's folder: `<top>.py`, else `<top>/__init__.py`
+ * (semantics.ts reports neither being there).
+ */
+function appModuleFile(spec: string, dir: string): string {
+  const top = spec.split(/[.:]/)[0];
+  const file = resolve(dir, `${top}.py`);
+  const pkg = resolve(dir, top, "__init__.py");
+  return !existsFile(file) && existsFile(pkg) ? pkg : file;
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
   const abs = (p: string) => isAbsolute(p) ? p : resolve(options.dir, p);
   return {
@@ -152,7 +179,15 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     warnings: [],
     watch: true,
     code: {},
-    script: abs(raw.script),
+    script: raw.script ? abs(raw.script) : appModuleFile(raw.app ?? "", options.dir),
+    app: raw.app
+      ? {
+        spec: raw.app,
+        source: "",
+        folder: raw.script ? dirname(abs(raw.script)) : options.dir,
+        only: !raw.script,
+      }
+      : null,
     workers: raw.workers === "auto"
       ? (options.cores ?? navigator.hardwareConcurrency)
       : raw.workers,

@@ -69,7 +69,11 @@ const malformed: [string, string][] = [
     'script: app.py\nservers:\n  - listen: "8080"\n',
     'http.yaml:3:13: servers[0].listen: expected "host:port" with a port from 1 to 65535, got "8080"',
   ],
-  ["servers:\n  - listen: 127.0.0.1:8080\n", "http.yaml:1:1: script: required key is missing"],
+  [
+    "servers:\n  - listen: 127.0.0.1:8080\n",
+    "http.yaml:1:1: script: required: script: (a .py file of siphon.http routes), app: (an " +
+    'ASGI application, "module:attribute"), or both',
+  ],
   ["script: app.py\n", "http.yaml:1:1: servers: required key is missing"],
   ["script: app.py\nservers: []\n", "http.yaml:2:10: servers: expected at least 1 item"],
   [

@@ -206,9 +206,17 @@ const admin = z.unknown().transform((v, ctx) => {
   metricsMethods: [],
 });
 
+/** `module:attribute`, as uvicorn takes it: dotted Python names on both sides. */
+const APP_SPEC = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+
 /** The whole of http.yaml. */
 export const configSchema = z.strictObject({
-  script: z.string().min(1),
+  /** The siphon.http script; optional when `app` is given. */
+  script: z.string().min(1).optional(),
+  /** An ASGI 3 application served for every request no route takes. */
+  app: z.string().regex(APP_SPEC, {
+    error: 'expected "module:attribute" naming an ASGI application, like "main:app"',
+  }).optional(),
   workers: z.unknown().transform((v, ctx): "auto" | number => {
     if (v === "auto" || v === undefined) return "auto";
     const n = typeof v === "number"

@@ -37,12 +37,24 @@ export function checkSemantics(
 ): { wheels: string[] } {
   const report: Report = (path, message, extra = 0) =>
     problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
+  if (config.app) {
+    const pos = at(nodeAt(["app"])?.range?.[0] ?? 0, "", "");
+    config.app.source = `${config.file}:${pos.line}:${pos.col}`;
+  }
   checkFiles(config, report);
   const wheels = checkPackages(config, report);
   checkListeners(config, report);
   checkCaches(config, report);
   checkRoutes(config, nodeAt, at, report);
   return { wheels };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** Every file and folder the config names exists, and the script is a `.py` file. */
@@ -56,9 +68,22 @@ function checkFiles(config: Config, report: Report): void {
       report(path, `${kind} not found: ${file} (relative paths resolve against ${config.dir})`);
     }
   };
-  mustExist(["script"], config.script, "file");
-  if (!config.script.endsWith(".py")) {
-    report(["script"], `expected a .py file, got ${config.script}`);
+  const app = config.app;
+  if (app?.only) {
+    if (!isFile(config.script)) {
+      const top = app.spec.split(/[.:]/)[0];
+      report(
+        ["app"],
+        `module ${top} not found: no ${top}.py or ${top}/__init__.py in ${config.dir}; with ` +
+          "app: alone the app's module lives beside the config (or give script: too, and the " +
+          "app is imported from the script's folder and python.packages)",
+      );
+    }
+  } else {
+    mustExist(["script"], config.script, "file");
+    if (!config.script.endsWith(".py")) {
+      report(["script"], `expected a .py file, got ${config.script}`);
+    }
   }
   config.servers.forEach((s, i) => {
     mustExist(["servers", i, "tls", "cert_path"], s.tls?.cert_path, "file");

@@ -55,12 +55,14 @@ export function mountFolders(
       throw mountError(m.host, config, describe(e));
     }
   }
-  // The installed python.packages come after the script's folder, before the standard library.
+  // The installed python.packages come after the script's folder, before the standard library;
+  // the SyntaxWarnings Python 3.14 raises while compiling older packages (anyio's `return` in
+  // `finally`) are theirs to fix, not the operator's to read at every start.
   if (site) {
+    const path = JSON.stringify(site);
     py.runPython(
-      `import sys\nif ${JSON.stringify(site)} not in sys.path: sys.path.insert(1, ${
-        JSON.stringify(site)
-      })`,
+      `import re, sys, warnings\nif ${path} not in sys.path: sys.path.insert(1, ${path})\n` +
+        `warnings.filterwarnings("ignore", category=SyntaxWarning, module=re.escape(${path}))`,
     );
   }
 }

@@ -7,39 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { zipSync } from "fflate";
 import { freePort, fresh, runCli, runToExit, startServer, waitFor } from "../../harness/launch.ts";
-
-/** Writes a pure-Python wheel: `files` are paths inside it, with their text. */
-function wheel(
-  dir: string,
-  name: string,
-  version: string,
-  files: Record<string, string>,
-  requires: string[] = [],
-): void {
-  const info = `${name}-${version}.dist-info`;
-  const text = new TextEncoder();
-  const metadata = [
-    "Metadata-Version: 2.1",
-    `Name: ${name}`,
-    `Version: ${version}`,
-    ...requires.map((r) => `Requires-Dist: ${r}`),
-    "",
-    "A test package.",
-  ].join("\n");
-  const entries: Record<string, Uint8Array> = {
-    ...Object.fromEntries(Object.entries(files).map(([p, t]) => [p, text.encode(t)])),
-    [`${info}/METADATA`]: text.encode(metadata),
-    [`${info}/WHEEL`]: text.encode(
-      "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    ),
-  };
-  entries[`${info}/RECORD`] = text.encode(
-    Object.keys(entries).map((p) => `${p},,`).join("\n") + `\n${info}/RECORD,,\n`,
-  );
-  Deno.writeFileSync(join(dir, `${name}-${version}-py3-none-any.whl`), zipSync(entries));
-}
+import { writeWheel as wheel } from "../../harness/wheels.ts";
 
 /** A project whose script imports `greet`, which needs `shout` (and, on Windows only, `nope`). */
 function project(packages = "[greet]"): { dir: string; config: string; port: number } {

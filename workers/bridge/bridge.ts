@@ -178,6 +178,20 @@ export class Bridge {
     return done.charCodeAt(0) === 0 ? done.slice(1) : this.#fromHead(done);
   }
 
+  /**
+   * The client of a request went away while Python may still be at work on it (an ASGI app's
+   * `receive` then says `http.disconnect`). Nothing to do once the request is answered.
+   *
+   * @param seq the request's number
+   */
+  disconnect(seq: number): void {
+    try {
+      this.#module.disconnect(seq);
+    } catch (e) {
+      throw new BridgeFatal((e as Error).message ?? String(e));
+    }
+  }
+
   /** The upgrade missed its deadline: cancel the socket's handler. */
   abortSocket(socketId: number): void {
     this.#module.abort_socket(socketId);

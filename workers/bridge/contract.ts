@@ -11,6 +11,8 @@
  *   JSON array. The body's bytes follow. {@link packRequest} writes it; `_bridge.read_request`
  *   reads it. An empty `client` was left out (working it out costs Deno more than most handlers
  *   save by it): Python asks for it with `requestPart(seq, "client")` if the handler reads it.
+ *   A request for the ASGI app's route carries its client always, and in its `params` section
+ *   (the app's route has no path parameters) the {@link APP_PARTS} an ASGI scope needs.
  * - **The answer.** `dispatch` returns a head `status\0length\0name\0value…` (the body in
  *   `outbuf`), a `(head, bytes)` or `(head, None, streamer)` tuple, an asyncio Task resolving to
  *   one of those, or one of the {@link MARKERS}: an error status and nothing else.
@@ -44,6 +46,14 @@ export const REQUEST_SECTIONS = [
   "seq",
   "stream",
 ] as const;
+
+/**
+ * What the `params` section holds for the ASGI app's route (`siphon._asgi.scope_base`): the raw
+ * path and query as they arrived, `http`/`https`, the listener's host and port, and the HTTP
+ * version (`"2"` for a request without a Host header — HTTP/2 carries `:authority` instead —
+ * else `"1.1"`: Deno does not say which HTTP/1 it was).
+ */
+export const APP_PARTS = ["raw_path", "query", "scheme", "host", "port", "http_version"] as const;
 
 /** The parts of a request Python sees, as {@link packRequest} writes them. */
 export interface PackedParts {
@@ -251,6 +261,8 @@ export interface BridgeEntries {
   abort_socket: PyCallable;
   /** Replaces `inbuf` with one of at least the given size. */
   grow_in: PyCallable;
+  /** The client of the request with this `seq` went away (an ASGI app's `http.disconnect`). */
+  disconnect: PyCallable;
   inbuf: PyProxy;
   outbuf: PyProxy;
 }
@@ -260,6 +272,8 @@ export interface RuntimeEntries {
   configure: PyCallable;
   forget_script: PyCallable;
   load_script: PyCallable;
+  /** Imports `app:` and checks it is an ASGI 3 application (`siphon._asgi.load`). */
+  load_app: PyCallable;
   unresolved_imports: PyCallable;
   install: PyCallable;
   startup: PyCallable;
@@ -269,11 +283,20 @@ export interface RuntimeEntries {
 
 /** Names of {@link BridgeEntries} and {@link RuntimeEntries}, as Python's `ENTRIES` has them. */
 export const ENTRY_NAMES = {
-  "siphon._bridge": ["dispatch", "open_socket", "abort_socket", "grow_in", "inbuf", "outbuf"],
+  "siphon._bridge": [
+    "dispatch",
+    "open_socket",
+    "abort_socket",
+    "grow_in",
+    "disconnect",
+    "inbuf",
+    "outbuf",
+  ],
   "siphon._runtime": [
     "configure",
     "forget_script",
     "load_script",
+    "load_app",
     "unresolved_imports",
     "install",
     "startup",

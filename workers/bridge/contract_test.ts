@@ -9,6 +9,7 @@ import { createLogger } from "../../src/log.ts";
 import { readSiphonPackage } from "../../src/pyodide/assets.ts";
 import { loadPython } from "../../src/snapshot/restore.ts";
 import {
+  APP_PARTS,
   ENTRY_NAMES,
   ITEM,
   JSON_SECTION,
@@ -30,7 +31,7 @@ import json
 from siphon import _contract as c
 json.dumps({"section": c.SECTION, "item": c.ITEM, "json": c.JSON_SECTION,
             "sections": c.REQUEST_SECTIONS, "markers": c.MARKERS, "services": c.SERVICES,
-            "entries": c.ENTRIES, "too_large": c.TOO_LARGE_PREFIX})
+            "entries": c.ENTRIES, "too_large": c.TOO_LARGE_PREFIX, "app_parts": c.APP_PARTS})
 `);
   assert.deepEqual(side, {
     section: SECTION,
@@ -41,6 +42,7 @@ json.dumps({"section": c.SECTION, "item": c.ITEM, "json": c.JSON_SECTION,
     services: [...SERVICE_NAMES],
     entries: ENTRY_NAMES,
     too_large: TOO_LARGE_PREFIX,
+    app_parts: [...APP_PARTS],
   });
 });
 

@@ -121,7 +121,10 @@ export function buildGeneration(options: GenerationOptions): Generation {
   if (known.folder !== null && known.folder !== folder) runtime.forget_script(known.folder);
   runtime.forget_script(folder);
   known.folder = folder;
-  const decorated = JSON.parse(runtime.load_script(config.script, JSON.stringify(config.code)));
+  const code = JSON.stringify(config.code);
+  const app = config.app;
+  const decorated = app?.only ? [] : JSON.parse(runtime.load_script(config.script, code));
+  if (app) runtime.load_app(app.spec, app.source, app.folder, app.only ? code : "{}");
   const routes = compileRoutes(config, decorated, runtime);
   host.life.metrics.countMethods(routes.defs.flatMap((d) => d.methods));
   host.life.metrics.countMethods(config.admin?.metricsMethods ?? []);
@@ -136,6 +139,7 @@ export function buildGeneration(options: GenerationOptions): Generation {
     onHandshakeError: host.onHandshakeError ?? (() => {}),
     life: host.life,
     labels: routes.labels,
+    app: routes.app,
     streaming: routes.streaming,
     websocket: routes.websocket,
     upgrade: host.upgrade ?? Deno.upgradeWebSocket,

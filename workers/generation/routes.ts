@@ -21,7 +21,12 @@ export interface CompiledRoutes {
   streaming: boolean[];
   /** By route id: whether it is a websocket route. */
   websocket: boolean[];
+  /** The ASGI app's route id (after every other route), or -1 without `app:`. */
+  app: number;
 }
+
+/** The app route's label until the app says which of its routes answered. */
+export const APP_LABEL = "(app)";
 
 /**
  * Compiles the routes and installs the matching dispatch table in Python.
@@ -54,7 +59,7 @@ export function compileRoutes(
   ];
   const router = Router.compile(defs);
   const websocket = [...config.routes.map((r) => r.websocket), ...decorated.map((d) => d[4])];
-  const entries = defs.map((d) => {
+  const entries: unknown[][] = defs.map((d) => {
     const params = parseTemplate(d.template).flatMap((s) =>
       s.kind === "static" ? [] : [[s.name, s.kind === "param" ? s.type : "str"]]
     );
@@ -64,12 +69,17 @@ export function compileRoutes(
     const label = websocket[d.id] ? `WS ${d.template}` : `${d.methods.join(",")} ${d.template}`;
     return [d.source, handler, params, label, websocket[d.id]];
   });
+  // The app takes what no route takes, body unread: its route comes last, and the router never
+  // returns it (the request path sends 404s and 405s there).
+  const app = config.app ? defs.length : -1;
+  if (config.app) entries.push([config.app.source, null, [], `app ${config.app.spec}`, false]);
   runtime.install(JSON.stringify(entries));
-  return {
-    router,
-    labels: defs.map((d) => d.template),
-    defs,
-    streaming: [...config.routes.map((r) => r.stream), ...decorated.map((d) => d[3])],
-    websocket,
-  };
+  const labels = defs.map((d) => d.template);
+  const streaming = [...config.routes.map((r) => r.stream), ...decorated.map((d) => d[3])];
+  if (config.app) {
+    labels.push(APP_LABEL);
+    streaming.push(true);
+    websocket.push(false);
+  }
+  return { router, labels, defs, streaming, websocket, app };
 }

@@ -87,6 +87,8 @@ export interface RequestContext {
   life: WorkerLife;
   /** Route templates by route id, for metrics. */
   labels: readonly string[];
+  /** The ASGI app's route id: what no other route takes goes there; -1 without `app:`. */
+  app: number;
   /** By route id: the handler reads its body as a stream (`stream=True`). */
   streaming: readonly boolean[];
   /** By route id: a websocket route (`@http.websocket`, `websocket: true`). */

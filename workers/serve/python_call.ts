@@ -56,6 +56,11 @@ function run(x: Admitted): Response | Promise<Response> {
   if (out instanceof Response) return out;
   // Python waits for something: the deadline gets an entry, which expiring cancels the handler.
   const pending = out;
+  if (x.call.route === ctx.app) {
+    // An ASGI app may wait in `receive` for the client to go away (`http.disconnect`).
+    const seq = x.call.seq;
+    x.req.signal.addEventListener("abort", () => ctx.bridge.disconnect(seq), { once: true });
+  }
   let expire: (() => void) | undefined;
   const token = ctx.clock.begin(x.deadline, () => expire?.());
   const timedOut = new Promise<Response>((resolve) => {

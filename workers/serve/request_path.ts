@@ -101,12 +101,18 @@ function route(x: Exchange, limits: { inflight: number }): Response | Promise<Re
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const q = url.indexOf("?", pathStart);
   const path = q === -1 ? url.slice(pathStart) : url.slice(pathStart, q);
-  const match = ctx.router.match(req.method, path);
-  if (match.status !== 200) return refuse(match);
+  let match = ctx.router.match(req.method, path);
+  if (match.status !== 200) {
+    if (ctx.app < 0 || match.status === 400) return refuse(match);
+    match = { status: 200, route: ctx.app, params: [] }; // no route took it: the ASGI app
+  }
   x.route = ctx.labels[match.route] ?? "";
   ctx.traceRoute?.(req.method, x.route);
   const query = q === -1 ? "" : url.slice(q + 1);
-  if (ctx.websocket[match.route]) return upgrade(withCall(x, match, { path, query }));
+  if (
+    ctx.websocket[match.route] ||
+    (match.route === ctx.app && req.headers.get("upgrade")?.toLowerCase() === "websocket")
+  ) return upgrade(withCall(x, match, { path, query }));
   if (limits.inflight >= server.max_inflight) {
     ctx.life.metrics.hit("max_inflight");
     return answer("overloaded", { "retry-after": "1" });
@@ -159,16 +165,18 @@ function withCall(
     if (k === "x-request-id") incomingId = v;
   });
   x.requestId = requestId(incomingId);
+  const app = match.route === ctx.app;
   x.call = {
     route: match.route,
     method: req.method,
     path: target.path,
     // Deno's peer address costs more than most handlers save by it: Python asks when it reads
     // `req.client` (a socket's handler may read it long after, so an upgrade gets it now).
-    client: ctx.websocket[match.route] ? clientFor(x) : "",
+    // An ASGI scope always holds the client, so an app's request gets it now too.
+    client: ctx.websocket[match.route] || app ? clientFor(x) : "",
     query: parseQueryPairs(target.query),
     headers,
-    params: match.params,
+    params: app ? appParts(x, target) : match.params,
     mayHaveControl: x.url.includes("%0"),
     clientCert: x.clientCert,
     requestId: x.requestId,
@@ -179,6 +187,20 @@ function withCall(
     lazy: () => clientFor(x),
   };
   return x as Routed;
+}
+
+/** What an ASGI scope needs beyond a script's request (contract.ts `APP_PARTS`, in order). */
+function appParts(x: Exchange, target: { path: string; query: string }): string[] {
+  const { listen, tls } = x.server;
+  const version = x.req.headers.has("host") ? "1.1" : "2";
+  return [
+    target.path,
+    target.query,
+    tls ? "https" : "http",
+    listen.hostname,
+    `${listen.port}`,
+    version,
+  ];
 }
 
 /** The body — none, streamed to Python, or read whole under the deadline — then Python. */

@@ -53,6 +53,7 @@ function path(
     onHandshakeError: () => {},
     life,
     labels: ["/users/{id:int}", "/upload"],
+    app: -1,
     streaming: [false, true],
     websocket: [false, false],
     upgrade: () => {

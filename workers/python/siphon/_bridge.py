@@ -22,7 +22,7 @@ import re
 from itertools import chain as _chains
 from types import CoroutineType
 
-from . import _chain, _request, _stream, _websocket, http, log
+from . import _asgi, _asgi_ws, _chain, _request, _stream, _websocket, http, log
 from ._contract import FAILED, SECTION, TIMED_OUT, TOO_LARGE, UNSENDABLE
 from ._response import _status
 from ._tracebacks import format_traceback
@@ -85,6 +85,12 @@ def install(entries, module):
     route id."""
     table = []
     for source, handler, params, label, websocket in entries:
+        if handler is None:  # the ASGI app's route: HTTP through the app, upgrades too
+            route = _Route(_asgi.serve_http, (), label)
+            route.guards = tuple(m for m in route.chain[:-1] if not _chain.wraps(m))
+            route.ws_handler = _asgi_ws.serve_websocket
+            table.append(route)
+            continue
         if isinstance(handler, int):
             fn = http._routes[handler][2]
         else:
@@ -130,6 +136,11 @@ def open_socket(route_id, meta_len, socket_id):
     (``siphon._websocket.start`` says what the handshake Future resolves to)."""
     route = _table[route_id]
     return _websocket.start(route, read_request(route, meta_len, 0), socket_id, pack)
+
+
+def disconnect(seq):
+    """The client of request ``seq`` went away (an ASGI app waits for that in ``receive``)."""
+    _asgi.disconnect(seq)
 
 
 def abort_socket(socket_id):

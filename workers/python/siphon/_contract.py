@@ -9,12 +9,14 @@ sets them. This module imports nothing of siphon: every other module may import 
 
 # The packed request (``siphon._bridge.read_request`` reads it): sections in this order, each
 # ended by SECTION; list items joined by ITEM, or JSON_SECTION and a JSON array. An empty client
-# was left out: ``host.requestPart(seq, "client")`` works it out.
+# was left out: ``host.requestPart(seq, "client")`` works it out. For the ASGI app's route the
+# client is always there and the params section holds APP_PARTS (``siphon._asgi.scope_base``).
 SECTION = "\x01"
 ITEM = "\0"
 JSON_SECTION = "\x02"
 REQUEST_SECTIONS = ("method", "path", "client", "query", "headers", "params", "cert",
                     "request_id", "seq", "stream")
+APP_PARTS = ("raw_path", "query", "scheme", "host", "port", "http_version")
 
 # What ``dispatch`` answers instead of a response: an error status only.
 TOO_LARGE = "!413"  # a streamed body went past max_body_bytes and nobody caught it
@@ -33,8 +35,10 @@ SERVICES = ("log", "wait", "killed", "schedule", "stackSwitching", "fetch", "fet
 
 # What JS calls in Python, by module.
 ENTRIES = {
-    "siphon._bridge": ("dispatch", "open_socket", "abort_socket", "grow_in", "inbuf", "outbuf"),
-    "siphon._runtime": ("configure", "forget_script", "load_script", "unresolved_imports",
+    "siphon._bridge": ("dispatch", "open_socket", "abort_socket", "grow_in", "disconnect",
+                       "inbuf", "outbuf"),
+    "siphon._runtime": ("configure", "forget_script", "load_script", "load_app",
+                        "unresolved_imports",
                         "install", "startup", "shutdown", "memory_stats"),
 }
 

@@ -11,7 +11,7 @@ import time
 
 import pyodide.webloop
 
-from . import _bridge, _client, _code, _soon, cache, http, log
+from . import _asgi, _asgi_life, _bridge, _client, _code, _soon, cache, http, log
 from ._contract import host
 from ._tracebacks import format_traceback
 
@@ -36,7 +36,7 @@ def _on_interrupt(signum, frame):
     that unwinds the whole interpreter and the supervisor replaces the worker."""
     if host.killed is not None and host.killed():
         os._exit(70)
-    raise KeyboardInterrupt
+    raise _asgi.interrupt() or KeyboardInterrupt
 
 
 def start(env_json):
@@ -74,6 +74,7 @@ def forget_script(folder):
         if (getattr(module, "__file__", None) or "").startswith(prefix):
             del sys.modules[name]
     _module = None
+    _asgi.app.__init__()
 
 
 class ScriptError(Exception):
@@ -102,6 +103,16 @@ def load_script(path, code_json="{}"):
         raise ScriptError(f"Cannot import {path}:\n{format_traceback(exc)}") from None
     _module = module
     return json.dumps([[p, m, where, stream, ws] for p, m, _fn, where, stream, ws in http._routes])
+
+
+def load_app(spec, source, folder, code_json="{}"):
+    """Import the ASGI application ``module:attribute`` (``siphon._asgi.load``); with no script,
+    the texts in ``code_json`` are its folder's modules as the config load read them."""
+    _code.use(folder, json.loads(code_json))
+    try:
+        _asgi.load(spec, source, folder)
+    except _asgi.AppError as exc:
+        raise ScriptError(str(exc)) from None
 
 
 def unresolved_imports(path):
@@ -167,18 +178,25 @@ async def _run_hooks(hooks, what):
 
 
 async def startup():
-    """Run every ``@http.on_startup`` hook in order; the first failure stops the worker.
+    """Run every ``@http.on_startup`` hook in order, then the ASGI app's lifespan startup; the
+    first failure stops the worker.
 
     Afterwards everything alive (modules, the script's globals, startup state) moves to the
     cyclic GC's permanent generation, so per-request collections do not re-walk it."""
     await _run_hooks(http._startup, "on_startup")
+    try:
+        await _asgi_life.startup()
+    except _asgi.AppError as exc:
+        raise ScriptError(str(exc)) from None
     import gc
     gc.collect()
     gc.freeze()
 
 
 async def shutdown():
-    """Run every ``@http.on_shutdown`` hook; failures are logged, the rest still run."""
+    """Shut the ASGI app's lifespan down, then run every ``@http.on_shutdown`` hook; failures
+    are logged, the rest still run."""
+    await _asgi_life.shutdown()
     for fn in http._shutdown:
         try:
             await _run_hooks([fn], "on_shutdown")

@@ -1,0 +1,291 @@
+/**
+ * `app:` — an ASGI application served as it is, end to end: a real Starlette service
+ * (tests/fixtures/asgi/shop.py, with wheels built from Debian's python3-starlette, -anyio,
+ * -sniffio and -idna) driven by real clients — fetch, curl over h2c, Debian's python3-httpx and
+ * python3-websockets — and the server's own rules applied to it: request timeouts that stop the
+ * Python, body limits, the access log and metrics, reloads that keep the old app when the new
+ * one fails, and errors at file:line:col.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  freePort,
+  fresh,
+  ROOT,
+  runCli,
+  runToExit,
+  type Server,
+  startServer,
+  waitFor,
+} from "../../harness/launch.ts";
+import { debianWheels } from "../../harness/wheels.ts";
+
+const FIXTURE = join(ROOT, "tests", "fixtures", "asgi");
+const PACKAGES = ["starlette", "anyio", "sniffio", "idna"];
+const DEBIAN_PYTHON = "/usr/bin/python3";
+
+/** A project folder: shop.py, the wheels, and an http.yaml with `yaml` on top. */
+function project(yaml: string, files: Record<string, string> = {}) {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-asgi-" });
+  Deno.mkdirSync(join(dir, "wheels"));
+  debianWheels(join(dir, "wheels"), PACKAGES);
+  Deno.copyFileSync(join(FIXTURE, "shop.py"), join(dir, "shop.py"));
+  for (const [name, text] of Object.entries(files)) Deno.writeTextFileSync(join(dir, name), text);
+  const port = freePort();
+  const admin = freePort();
+  const config = join(dir, "http.yaml");
+  Deno.writeTextFileSync(
+    config,
+    `${yaml}\npython:\n  packages: [${PACKAGES.join(", ")}]\n` +
+      `admin: { listen: "127.0.0.1:${admin}" }\n` +
+      `servers:\n  - listen: 127.0.0.1:${port}\n    request_timeout_ms: 3000\n` +
+      `    max_body_bytes: 1048576\n`,
+  );
+  return { dir, config, base: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${admin}` };
+}
+
+/** Runs a Python snippet with Debian's python3 (its httpx and websockets). */
+async function debianPython(code: string): Promise<string> {
+  const out = await new Deno.Command(DEBIAN_PYTHON, { args: ["-c", code], stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return text.trim();
+}
+
+async function json(url: string, init?: RequestInit): Promise<Record<string, unknown>> {
+  const res = await fresh(url, init);
+  assert.equal(res.status, 200, res.text);
+  return JSON.parse(res.text);
+}
+
+/** A request body that arrives in chunks, with no Content-Length. */
+function chunked(total: number, size = 65536): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= total) return c.close();
+      const n = Math.min(size, total - sent);
+      sent += n;
+      c.enqueue(new Uint8Array(n).fill(120));
+    },
+  });
+}
+
+Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, middleware, lifespan state", async (t) => {
+  const p = project("app: shop:app\nworkers: 1\nlog:\n  access: true\n  format: json");
+  const server = await startServer({ config: p.config });
+  try {
+    await server.waitForLog(/lifespan startup in worker 1/);
+    await t.step("lifespan state reaches every request, and both middlewares run", async () => {
+      const res = await fresh(`${p.base}/`);
+      assert.equal(res.status, 200);
+      const body = JSON.parse(res.text);
+      assert.equal(body.state, "at startup");
+      assert.equal(res.headers.get("x-base"), "1");
+      assert.equal(res.headers.get("x-pure"), "1");
+      const again = JSON.parse((await fresh(`${p.base}/`)).text);
+      assert.ok(again.visits > body.visits, "one state shared by the requests");
+    });
+    await t.step("path convertors, a sync endpoint run inline, mounts, decoding", async () => {
+      assert.deepEqual(await json(`${p.base}/users/7`), { id: 7, type: "int" });
+      assert.equal((await fresh(`${p.base}/users/seven`)).status, 404);
+      const item = await json(`${p.base}/api/items/a%20pen?q=blue`);
+      assert.deepEqual(item, {
+        name: "a pen",
+        q: "blue",
+        root_path: "/api", // Starlette's Mount sets it for what it mounts
+        path: "/api/items/a pen",
+      });
+    });
+    await t.step(
+      "the scope: version, scheme, server, client, raw path and query, headers",
+      async () => {
+        const scope = await json(`${p.base}/scope?a=1&b=%20x`, { headers: { "x-tag": "t1" } });
+        assert.equal(scope.http_version, "1.1");
+        assert.equal(scope.scheme, "http");
+        assert.deepEqual(scope.server, ["127.0.0.1", Number(new URL(p.base).port)]);
+        assert.equal(scope.client_is_local, true);
+        assert.equal(scope.query_string, "a=1&b=%20x");
+        assert.deepEqual(scope.headers, [["x-tag", "t1"]]);
+        const curl = await new Deno.Command("curl", {
+          args: ["-s", "--http2-prior-knowledge", `${p.base}/scope`],
+        }).output();
+        const h2 = JSON.parse(new TextDecoder().decode(curl.stdout));
+        assert.equal(h2.http_version, "2");
+      },
+    );
+    await t.step("request bodies stream in, responses stream out", async () => {
+      const up = await fresh(`${p.base}/upload`, { method: "POST", body: chunked(300_000) });
+      assert.deepEqual(JSON.parse(up.text), { bytes: 300_000 });
+      const numbers = await fresh(`${p.base}/numbers?n=5`);
+      assert.equal(numbers.text, "line 0\nline 1\nline 2\nline 3\nline 4\n");
+      assert.equal(numbers.headers.get("content-type"), "text/plain; charset=utf-8");
+      assert.equal((await fresh(`${p.base}/letters`)).text, "a\nb\nc\n");
+      const viaHttpx = await debianPython(
+        `import httpx\nr = httpx.post("${p.base}/upload", content=b"y" * 200000)\n` +
+          `print(r.status_code, r.json()["bytes"], r.headers["x-pure"])`,
+      );
+      assert.equal(viaHttpx, "200 200000 1");
+    });
+    await t.step("a background task runs after the answer", async () => {
+      assert.equal((await fresh(`${p.base}/later?tag=bg1`)).text, "queued");
+      await waitFor(
+        async () => (await json(`${p.base}/done`) as unknown as string[]).includes("bg1"),
+        "the background task's mark",
+      );
+    });
+    await t.step("an exception is a 500 with its traceback in the log", async () => {
+      const res = await fresh(`${p.base}/boom`);
+      assert.equal(res.status, 500);
+      assert.doesNotMatch(res.text, /exploded/);
+      await server.waitForLog(/ValueError: the shop exploded/);
+    });
+    await t.step("a client that goes away is http.disconnect", async () => {
+      const abort = new AbortController();
+      const pending = fetch(`${p.base}/raw/wait`, { signal: abort.signal }).catch(() => null);
+      await new Promise((r) => setTimeout(r, 300));
+      abort.abort();
+      await pending;
+      await server.waitForLog(/raw waiter saw http\.disconnect/);
+    });
+    await t.step("the access log and /metrics name the app's route", async () => {
+      await server.waitForLog(/"path":"\/users\/7","route":"\(app\)","status":200/);
+      await waitFor(async () => {
+        const metrics = (await fresh(`${p.admin}/metrics`)).text;
+        return metrics.includes('siphon_requests_total{route="(app)",method="GET",status="200"}');
+      }, "the app's requests counted under (app)");
+    });
+    assert.equal((await fresh(`${p.base}/`)).status, 200);
+  } finally {
+    const { logs } = await server.stop();
+    assert.match(logs, /lifespan shutdown/);
+  }
+});
+
+Deno.test("app: WebSockets through the app: subprotocol, text and bytes, close codes, refusal", async () => {
+  const p = project("app: shop:app\nworkers: 1");
+  const server = await startServer({ config: p.config });
+  try {
+    const ws = p.base.replace("http", "ws");
+    const out = await debianPython(`
+import asyncio, websockets
+async def main():
+    async with websockets.connect("${ws}/chat", subprotocols=["v1"]) as c:
+        print(c.subprotocol)
+        await c.send("hi")
+        print(await c.recv())
+        await c.send(b"\\x01\\x02")
+        print(await c.recv())
+        await c.send("bye")
+        try:
+            await c.recv()
+        except websockets.ConnectionClosed as e:
+            print(e.rcvd.code, e.rcvd.reason)
+    try:
+        async with websockets.connect("${ws}/refuse"):
+            pass
+    except websockets.InvalidStatusCode as e:
+        print("refused", e.status_code)
+asyncio.run(main())
+`);
+    assert.deepEqual(out.split("\n"), [
+      "v1",
+      "text:hi",
+      "b'bytes:\\x01\\x02'",
+      "4000 see you",
+      "refused 403",
+    ]);
+    assert.equal((await fresh(`${p.base}/`)).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("app: the server's bounds hold for the app: timeouts stop the Python, bodies are capped", async () => {
+  const p = project("app: shop:app\nworkers: 1");
+  const server = await startServer({ config: p.config });
+  try {
+    const spun = await fresh(`${p.base}/spin`);
+    assert.equal(spun.status, 504, `a sync loop is interrupted\n${server.logs()}`);
+    assert.equal((await fresh(`${p.base}/nap`)).status, 504, "an await is cancelled");
+    const big = await fresh(`${p.base}/upload`, { method: "POST", body: chunked(3 << 20) });
+    assert.equal(big.status, 413, "a streamed body past max_body_bytes");
+    const announced = await fresh(`${p.base}/upload`, {
+      method: "POST",
+      body: new Uint8Array(2 << 20),
+    });
+    assert.equal(announced.status, 413, "an announced body past max_body_bytes");
+    assert.deepEqual(await json(`${p.base}/users/1`), { id: 1, type: "int" });
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("app: with a script, the script's routes come first and the app takes the rest", async () => {
+  const script = 'from siphon import http\n\n@http.route("/health")\ndef health(req):\n' +
+    '    return http.Response(200, None, "script")\n';
+  const p = project("script: app.py\napp: shop:app\nworkers: 1", { "app.py": script });
+  const server = await startServer({ config: p.config });
+  try {
+    assert.equal((await fresh(`${p.base}/health`)).text, "script");
+    assert.deepEqual(await json(`${p.base}/users/3`), { id: 3, type: "int" });
+    // another method on the script's path is not the script's: the app answers it
+    assert.equal((await fresh(`${p.base}/health`, { method: "POST" })).status, 404);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("app: a wrong app: at file:line:col — module, attribute, not ASGI — from check", async () => {
+  const cases: [string, RegExp][] = [
+    ['"nowhere:app"', /http\.yaml:1:6: app: module nowhere not found/],
+    [
+      '"shop:missing"',
+      /http\.yaml:1:6: app: shop has no attribute 'missing' \(it has waiter, app\)/,
+    ],
+    ['"shop:DONE"', /http\.yaml:1:6: app: shop:DONE is a list, not an ASGI 3 application/],
+    ['"shop app"', /http\.yaml:1:6: app: expected "module:attribute"/],
+  ];
+  for (const [spec, expected] of cases) {
+    const p = project(`app: ${spec}\nworkers: 1`);
+    const out = await runCli(["check", "--config", p.config]);
+    assert.equal(out.code, 2, out.err);
+    assert.match(out.err, expected);
+  }
+});
+
+Deno.test("app: a failed lifespan startup stops the start; on reload it keeps the old app", async () => {
+  const failing = "from shop import app\n\nasync def boot(scope, receive, send):\n" +
+    "    if scope['type'] == 'lifespan':\n        await receive()\n" +
+    "        await send({'type': 'lifespan.startup.failed', 'message': 'no database'})\n" +
+    "        return\n    await app(scope, receive, send)\n";
+  const bad = project("app: broken:boot\nworkers: 1", { "broken.py": failing });
+  const refused = await runToExit({ config: bad.config });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.output, /http\.yaml:1:6: app: broken:boot failed its lifespan startup/);
+  assert.match(refused.output, /no database/);
+
+  const p = project("app: shop:app\nworkers: 1", { "broken.py": failing });
+  const server: Server = await startServer({ config: p.config });
+  try {
+    const text = Deno.readTextFileSync(p.config);
+    Deno.writeTextFileSync(p.config, text.replace("app: shop:app", "app: broken:boot"));
+    await server.waitForLog(/no database/);
+    assert.deepEqual(await json(`${p.base}/users/5`), { id: 5, type: "int" });
+    // the app's own module changed: the next generation serves the new code
+    Deno.writeTextFileSync(p.config, text);
+    const shop = Deno.readTextFileSync(join(p.dir, "shop.py"));
+    Deno.writeTextFileSync(
+      join(p.dir, "shop.py"),
+      shop.replace('{"id": request.path_params["id"]', '{"id": -request.path_params["id"]'),
+    );
+    await waitFor(
+      async () => (await json(`${p.base}/users/5`)).id === -5,
+      "the edited app serving",
+    );
+    await server.waitForLog(/lifespan startup in worker 1/, 2);
+  } finally {
+    await server.stop();
+  }
+});
