@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { zipSync } from "fflate";
 
 /** Debian's folder of pure-Python packages. */
@@ -122,4 +122,26 @@ function metadataOf(
       l.trim() && !l.startsWith("[")
     );
   return { name: field("Name")[0] ?? module, version: field("Version")[0] ?? "0", requires };
+}
+
+if (import.meta.main) {
+  // deno task wheels:debian DIR MODULE... — a wheelhouse from Debian's packages (INIT_CWD is the
+  // folder the task was started in).
+  const [dir, ...modules] = Deno.args;
+  if (!dir || modules.length === 0) {
+    console.error(
+      "usage: deno task wheels:debian DIR MODULE...  (e.g. wheels starlette anyio sniffio idna)",
+    );
+    Deno.exit(2);
+  }
+  const into = resolve(Deno.env.get("INIT_CWD") || Deno.cwd(), dir);
+  Deno.mkdirSync(into, { recursive: true });
+  try {
+    for (const { name, version } of debianWheels(into, modules)) {
+      console.log(`${name} ${version} → ${into}`);
+    }
+  } catch (e) {
+    console.error((e as Error).message);
+    Deno.exit(1);
+  }
 }

@@ -148,14 +148,30 @@ Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, mi
       abort.abort();
       await pending;
       await server.waitForLog(/raw waiter saw http\.disconnect/);
+      // Starlette's middleware raises on the disconnect; that is one line, not an error.
+      await server.waitForLog(/GET \/raw\/wait: the client went away before the answer/);
+      await server.waitForLog(/"path":"\/raw\/wait","route":"\/raw\/\{path\}","status":499/);
+      assert.doesNotMatch(server.logs(), /"level":"error"[^\n]*\/raw\/wait/);
     });
-    await t.step("the access log and /metrics name the app's route", async () => {
-      await server.waitForLog(/"path":"\/users\/7","route":"\(app\)","status":200/);
-      await waitFor(async () => {
-        const metrics = (await fresh(`${p.admin}/metrics`)).text;
-        return metrics.includes('siphon_requests_total{route="(app)",method="GET",status="200"}');
-      }, "the app's requests counted under (app)");
-    });
+    await t.step(
+      "the access log and /metrics name the app's route, never the raw path",
+      async () => {
+        await server.waitForLog(/"path":"\/users\/7","route":"\/users\/\{id\}","status":200/);
+        await server.waitForLog(
+          /"path":"\/api\/items\/a%20pen\?q=blue","route":"\/api\/items\/\{name\}"/,
+        );
+        assert.equal((await fresh(`${p.base}/no/such/page`)).status, 404);
+        await server.waitForLog(/"path":"\/no\/such\/page","route":"\(app\)","status":404/);
+        await waitFor(async () => {
+          const metrics = (await fresh(`${p.admin}/metrics`)).text;
+          return metrics.includes(
+            'siphon_requests_total{route="/users/{id}",method="GET",status="200"}',
+          ) &&
+            metrics.includes('siphon_requests_total{route="(app)",method="GET",status="404"}') &&
+            !metrics.includes("no/such");
+        }, "the app's requests counted by route");
+      },
+    );
     assert.equal((await fresh(`${p.base}/`)).status, 200);
   } finally {
     const { logs } = await server.stop();
@@ -217,6 +233,35 @@ Deno.test("app: the server's bounds hold for the app: timeouts stop the Python, 
     });
     assert.equal(announced.status, 413, "an announced body past max_body_bytes");
     assert.deepEqual(await json(`${p.base}/users/1`), { id: 1, type: "int" });
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("app: an app that labels its routes by the raw path cannot grow the metrics", async () => {
+  // A framework-like router that puts a per-request "route" in the scope: every path a new label.
+  const labels = "import types\n\nasync def app(scope, receive, send):\n" +
+    '    if scope["type"] != "http":\n        return\n' +
+    '    scope["route"] = types.SimpleNamespace(path_format=scope["path"])\n' +
+    '    await send({"type": "http.response.start", "status": 200, "headers": []})\n' +
+    '    await send({"type": "http.response.body", "body": b"ok"})\n';
+  const p = project("app: labels:app\nworkers: 1", { "labels.py": labels });
+  const server = await startServer({ config: p.config });
+  try {
+    // A label with a line break would forge a line in a text log: the request keeps "(app)".
+    assert.equal((await fresh(`${p.base}/item/a%0Ab`)).status, 200);
+    assert.doesNotMatch((await fresh(`${p.admin}/metrics`)).text, /route="\/item\/a\\n/);
+    for (let i = 0; i < 520; i++) {
+      assert.equal((await fresh(`${p.base}/item/${i}`)).status, 200, `request ${i}`);
+    }
+    const metrics = (await fresh(`${p.admin}/metrics`)).text;
+    const named = new Set(
+      [...metrics.matchAll(/siphon_requests_total\{route="([^"]*)"/g)].map((m) => m[1]),
+    );
+    assert.ok(named.has("/item/0") && named.has("(app)"), [...named].slice(0, 5).join(" "));
+    assert.ok(!named.has("/item/a\\nb"), "a label with a line break is refused");
+    assert.equal(named.size, 501, "500 labels, then the rest as (app)");
+    assert.equal((await fresh(`${p.base}/item/again`)).status, 200);
   } finally {
     await server.stop();
   }
@@ -287,5 +332,51 @@ Deno.test("app: a failed lifespan startup stops the start; on reload it keeps th
     await server.waitForLog(/lifespan startup in worker 1/, 2);
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("examples/starlette serves as its README says, with 2 workers", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-example-starlette-" });
+  for (const name of ["main.py", "http.yaml"]) {
+    Deno.copyFileSync(join(ROOT, "examples", "starlette", name), join(dir, name));
+  }
+  Deno.mkdirSync(join(dir, "wheels"));
+  debianWheels(join(dir, "wheels"), PACKAGES);
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startServer({
+    config: join(dir, "http.yaml"),
+    env: { PORT: String(port), WORKERS: "2" },
+  });
+  try {
+    assert.deepEqual(await json(`${base}/items/2`), { id: 2, name: "teapot", price_cents: 1800 });
+    assert.equal((await fresh(`${base}/items/9`)).status, 404);
+    assert.equal((await fresh(`${base}/items/two`)).status, 404, "the int convertor refuses");
+    const post = (body: string) => fresh(`${base}/quote`, { method: "POST", body });
+    assert.deepEqual(JSON.parse((await post('{"lines":[{"id":1,"qty":2}]}')).text), {
+      total_cents: 5000,
+      lines: 1,
+    });
+    assert.equal((await post("{not json")).status, 400);
+    assert.equal((await post('{"lines":[{"id":1,"qty":0}]}')).status, 422);
+    assert.equal((await post('{"lines":[{"id":7,"qty":1}]}')).status, 422);
+    const exported = await fresh(`${base}/items/export`);
+    assert.equal(exported.headers.get("content-type"), "application/x-ndjson");
+    assert.deepEqual(
+      exported.text.trim().split("\n").map((l) => JSON.parse(l).name),
+      ["kettle", "teapot", "mug"],
+    );
+    const out = await debianPython(`
+import asyncio, websockets
+async def main():
+    async with websockets.connect("ws://127.0.0.1:${port}/shout") as c:
+        await c.send("quiet please")
+        print(await c.recv())
+asyncio.run(main())
+`);
+    assert.equal(out, "QUIET PLEASE");
+    assert.equal((await fresh(`${base}/health`)).text, "ok");
+  } finally {
+    assert.equal((await server.stop()).code, 0);
   }
 });

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { RouteLabels } from "./labels.ts";
 import type { PyBuffer, PyCallable, PyProxy } from "pyodide/ffi";
 import { answer } from "../../src/http/errors.ts";
 import type { Limit } from "../../src/metrics_snapshot.ts";
@@ -34,6 +35,8 @@ export interface BridgeRequest extends PackedParts {
   body: Uint8Array | null;
   /** Works out a part left out of the packing (`"client"`) when Python asks for it. */
   lazy: (part: string) => string;
+  /** The route label Python gave for it (an ASGI app's matched route), if any. */
+  label?: string;
 }
 
 /** A handler that suspended: its result arrives later and it can be cancelled. */
@@ -85,6 +88,7 @@ export class Bridge {
   /** The request Python runs now, synchronously, and those it answers later, by `seq`. */
   #current: BridgeRequest | null = null;
   readonly #held = new Map<number, BridgeRequest>();
+  readonly #labels = new RouteLabels();
   #seq = 0;
   #inProxy: PyProxy | null = null;
   #inBuffer: PyBuffer | null = null;
@@ -142,6 +146,22 @@ export class Bridge {
       );
     }
     return req.lazy(part);
+  }
+
+  /**
+   * The route that answered a request, as Python names it (the `routeLabel` service): an ASGI
+   * app's matched route template. Ignored once the request was answered, and when
+   * {@link RouteLabels.admit} refuses it.
+   *
+   * @param seq the request's number, as Python has it
+   * @param label the route template
+   */
+  label(seq: string, label: string): void {
+    const n = Number(seq);
+    const req = this.#current?.seq === n ? this.#current : this.#held.get(n);
+    if (!req) return;
+    const text = this.#labels.admit(label);
+    if (text !== null) req.label = text;
   }
 
   /**

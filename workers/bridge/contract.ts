@@ -213,6 +213,9 @@ export interface PythonServices {
   /** A part of a request left out of its packing (`"client"`), by the request's `seq`; fails
    * once the request was answered. */
   requestPart?: (seq: string, part: string) => string;
+  /** The route of the app that answered the request with this `seq` (an ASGI app's matched
+   * route template), for metrics and the access log. */
+  routeLabel?: (seq: string, label: string) => void;
   /** The next chunk of a `stream=True` request's body (`req.stream()`); `undefined` at its end.
    * A read past the cap fails with {@link TOO_LARGE_PREFIX}. */
   readBody?: (id: number) => Promise<Uint8Array | undefined>;
@@ -238,6 +241,7 @@ export const SERVICE_NAMES = [
   "readStream",
   "closeStream",
   "requestPart",
+  "routeLabel",
   "readBody",
   "cache",
   "cacheAsync",

@@ -28,8 +28,8 @@ import { type CompiledRoutes, compileRoutes } from "./routes.ts";
 
 /** Where the generation lives: the thread's services, identity and lasting state. */
 export interface GenerationHost {
-  /** What Python may call (the bridge adds `readBody` and `requestPart`). */
-  services: Omit<PythonServices, "readBody" | "requestPart">;
+  /** What Python may call (the bridge adds `readBody`, `requestPart` and `routeLabel`). */
+  services: Omit<PythonServices, "readBody" | "requestPart" | "routeLabel">;
   /** Python's `os.environ`. */
   env: Record<string, string>;
   log: Logger;
@@ -83,7 +83,8 @@ export function attachHost(py: PyodideAPI, host: GenerationHost): Bridge {
     const readBody = (id: number) => sources.read(id);
     const late: { bridge?: Bridge } = {}; // the bridge answers `requestPart` once it exists
     const requestPart = (seq: string, part: string) => late.bridge!.part(seq, part);
-    const python = attach(py, { ...host.services, readBody, requestPart }, host.env);
+    const routeLabel = (seq: string, label: string) => late.bridge!.label(seq, label);
+    const python = attach(py, { ...host.services, readBody, requestPart, routeLabel }, host.env);
     const bridge = late.bridge = new Bridge(python.bridge, {
       sources,
       clock: host.clock,

@@ -81,9 +81,12 @@ export class ServingServices {
    *
    * @param config the generation's config
    * @param log the generation's logger
-   * @returns what Python may call (the bridge adds `readBody` and `requestPart`)
+   * @returns what Python may call (the bridge adds `readBody`, `requestPart`, `routeLabel`)
    */
-  forPython(config: Config, log: Logger): Omit<PythonServices, "readBody" | "requestPart"> {
+  forPython(
+    config: Config,
+    log: Logger,
+  ): Omit<PythonServices, "readBody" | "requestPart" | "routeLabel"> {
     const { clock, life, init, post } = this.#host;
     const interrupt = this.#interrupt;
     const kill = this.#kill;

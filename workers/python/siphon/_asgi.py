@@ -23,7 +23,8 @@ import inspect
 import sys
 from urllib.parse import unquote
 
-from . import _wire, log
+from . import _asgi_label, _wire, log
+from ._contract import host
 from ._request import PayloadTooLarge
 from ._response import Response
 from ._tracebacks import format_traceback
@@ -41,13 +42,14 @@ class AppError(Exception):
 class _App:
     """The generation's application and what every scope shares."""
 
-    __slots__ = ("call", "spec", "source", "state")
+    __slots__ = ("call", "spec", "source", "state", "templates")
 
     def __init__(self):
         self.call = None
         self.spec = ""
         self.source = ""
         self.state = {}  # lifespan state: a shallow copy goes into every scope
+        self.templates = None  # endpoint -> its route's template, found on first need
 
 
 app = _App()
@@ -182,7 +184,11 @@ async def serve_http(req):
     context.run(running.set, exchange)
     exchange.task = asyncio.get_event_loop().create_task(exchange.run(scope), context=context)
     try:
-        return await exchange.response
+        response = await exchange.response
+        label = _asgi_label.route_label(scope, app)
+        if label:
+            host.routeLabel(seq, label)
+        return response
     except BaseException:
         if not exchange.task.done():
             exchange.task.cancel()
@@ -208,6 +214,7 @@ def disconnect(seq):
     """The client of request ``seq`` went away: a waiting ``receive`` says ``http.disconnect``."""
     exchange = _exchanges.pop(str(seq), None)
     if exchange is not None:
+        exchange.dropped = True
         exchange.gone()
 
 
@@ -215,7 +222,7 @@ class _Exchange:
     """One request between the app and the worker."""
 
     __slots__ = ("req", "body", "response", "status", "headers", "streaming", "queue", "ended",
-                 "left", "task", "interrupted")
+                 "left", "task", "interrupted", "dropped")
 
     def __init__(self, req):
         loop = asyncio.get_event_loop()
@@ -230,6 +237,7 @@ class _Exchange:
         self.left = loop.create_future()  # set when the response is done or the client went
         self.task = None
         self.interrupted = False  # the watchdog stopped it at the request's deadline
+        self.dropped = False  # the client went away before the answer
 
     async def run(self, scope):
         try:
@@ -250,7 +258,14 @@ class _Exchange:
                       f"{type(exc).__name__}\n{format_traceback(exc)}")
         if self.interrupted:
             exc = KeyboardInterrupt()  # answered 504, as a script interrupted at its deadline
-        if not self.response.done():
+        if self.dropped and not self.response.done():
+            # Nobody is left to answer, and frameworks raise on http.disconnect ("No response
+            # returned."): one line, and 499 (nginx's "client closed request") for the log.
+            ended = "returned" if exc is None else f"raised {type(exc).__name__}: {exc}"
+            log.info(f"{self.req.method} {self.req.path}: the client went away before the "
+                     f"answer; {app.spec} then {ended}")
+            self.response.set_result(Response(499, {}, b""))
+        elif not self.response.done():
             self.response.set_exception(exc or RuntimeError(
                 f"{app.spec} returned without sending a response to "
                 f"{self.req.method} {self.req.path}"))
@@ -287,8 +302,8 @@ class _Exchange:
         return {"type": "http.disconnect"}
 
     async def send(self, message):
-        if self.interrupted:
-            return  # answered 504 already; the app is being cancelled
+        if self.interrupted or self.dropped:
+            return  # answered 504 already (the app is being cancelled), or nobody to answer
         kind = message["type"]
         if kind == "http.response.start":
             if self.status is not None:

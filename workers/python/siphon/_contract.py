@@ -30,7 +30,7 @@ TOO_LARGE_PREFIX = "PayloadTooLarge:"
 
 # The services JS may hand over (absent ones are None).
 SERVICES = ("log", "wait", "killed", "schedule", "stackSwitching", "fetch", "fetchStream",
-            "readStream", "closeStream", "requestPart", "readBody", "cache", "cacheAsync",
+            "readStream", "closeStream", "requestPart", "routeLabel", "readBody", "cache", "cacheAsync",
             "sockets", "pubsub", "harness")
 
 # What JS calls in Python, by module.

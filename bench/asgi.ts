@@ -1,0 +1,198 @@
+/**
+ * An unchanged Starlette app on siphon-deno and on uvicorn: `deno task bench:asgi`. The same
+ * file, bench/peers/starlette_app.py (the uvicorn peer of bench:cpu), served by siphon-deno as
+ * `app: starlette_app:app` with 1 and 2 workers, and by uvicorn (uvloop, httptools) with 1 and 2
+ * processes; siphon-deno's own script API serving the same logic (bench/app) runs beside them as
+ * the cost of the ASGI adapter. Each takes turns under wrk, trivial and realistic routes, several
+ * rounds in alternating order; the table has the medians of CPU per request (the server's
+ * user+sys from /proc, children included) and req/s, and the ratios from this one run.
+ *
+ * Starlette's wheels are built from Debian's python3-starlette, -anyio, -sniffio and -idna
+ * (harness/wheels.ts); uvicorn runs on Debian's python3-uvicorn.
+ *
+ * Env: BENCH_ROUNDS (5), BENCH_DURATION (4s), BENCH_CONNECTIONS (64), PYTHON (uvicorn's
+ * interpreter, default /usr/bin/python3), BENCH_JSON (write the samples there).
+ */
+import { join } from "node:path";
+import { debianWheels } from "../harness/wheels.ts";
+import { freePortNear } from "./_ports.ts";
+import {
+  cpuSeconds,
+  type Proc,
+  ROOT,
+  siphonCommand,
+  startProc,
+  uvicornCommand,
+  wrk,
+} from "./_proc.ts";
+
+const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
+const duration = Deno.env.get("BENCH_DURATION") ?? "4s";
+const connections = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
+const ROUTES = {
+  trivial: { path: "/trivial", script: undefined },
+  realistic: {
+    path: "/realistic/42?page=2&limit=50&sort=name",
+    script: join(ROOT, "bench", "peers", "realistic.lua"),
+  },
+} as const;
+type RouteName = keyof typeof ROUTES;
+
+interface Sample {
+  cpuUs: number;
+  rps: number;
+}
+
+interface Server {
+  name: string;
+  proc: Proc;
+  base: string;
+  children: boolean;
+  samples: Record<RouteName, Sample[]>;
+}
+
+/** A folder with the Starlette app, its wheels and an http.yaml that serves it as `app:`. */
+function asgiProject(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "siphon-bench-asgi-" });
+  Deno.copyFileSync(
+    join(ROOT, "bench", "peers", "starlette_app.py"),
+    join(dir, "starlette_app.py"),
+  );
+  Deno.mkdirSync(join(dir, "wheels"));
+  debianWheels(join(dir, "wheels"), ["starlette", "anyio", "sniffio", "idna"]);
+  Deno.writeTextFileSync(
+    join(dir, "http.yaml"),
+    [
+      "app: starlette_app:app",
+      "workers: ${WORKERS}",
+      "log: { level: warning }",
+      'admin: { listen: "127.0.0.1:${ADMIN_PORT}", metrics: "${METRICS}" }',
+      "python:",
+      "  packages: [starlette, anyio, sniffio, idna]",
+      "servers:",
+      '  - listen: "127.0.0.1:${PORT}"',
+      "",
+    ].join("\n"),
+  );
+  return dir;
+}
+
+async function start(
+  name: string,
+  make: (port: number) => { cmd: string[]; env?: Record<string, string> },
+  children = false,
+): Promise<Server> {
+  const port = freePortNear(8100);
+  const base = `http://127.0.0.1:${port}`;
+  const proc = await startProc({ ...make(port), url: `${base}/trivial`, timeoutMs: 120_000 });
+  return { name, proc, base, children, samples: { trivial: [], realistic: [] } };
+}
+
+/** siphon-deno serving `config` with `workers` and no metrics (as bench:cpu), on `port`. */
+function siphon(config: string, workers: number, port: number) {
+  const { cmd, env } = siphonCommand(config); // each its own admin port
+  return { cmd, env: { ...env, PORT: String(port), WORKERS: String(workers), METRICS: "false" } };
+}
+
+async function sample(server: Server, route: RouteName): Promise<Sample> {
+  const { path, script } = ROUTES[route];
+  const pid = server.proc.child.pid;
+  const before = await cpuSeconds(pid, { children: server.children });
+  const w = await wrk(server.base + path, { threads: 1, connections, duration, script });
+  const after = await cpuSeconds(pid, { children: server.children });
+  if (w.errors + w.non2xx > 0) {
+    throw new Error(`${server.name} ${route}: ${w.errors} errors, ${w.non2xx} non-2xx`);
+  }
+  return { cpuUs: ((after - before) * 1e6) / w.requests, rps: w.rps };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const project = asgiProject();
+const asgiConfig = join(project, "http.yaml");
+const servers: Server[] = [];
+try {
+  for (const workers of [1, 2]) {
+    const plural = workers > 1;
+    servers.push(
+      await start(
+        `siphon-deno, Starlette app, ${workers} worker${plural ? "s" : ""}`,
+        (port) => siphon(asgiConfig, workers, port),
+      ),
+      await start(
+        `uvicorn, Starlette app, ${workers} process${plural ? "es" : ""}`,
+        (port) => ({ cmd: uvicornCommand(port, workers) }),
+        plural,
+      ),
+    );
+  }
+  servers.push(
+    await start(
+      "siphon-deno, script API (bench/app), 1 worker",
+      (port) => siphon("bench/app/http.yaml", 1, port),
+    ),
+  );
+  for (const s of servers) {
+    for (const route of Object.keys(ROUTES) as RouteName[]) {
+      const { path, script } = ROUTES[route];
+      await wrk(s.base + path, { threads: 1, connections, duration: "2s", script }); // warm-up
+    }
+  }
+  for (let r = 1; r <= rounds; r++) {
+    for (const route of Object.keys(ROUTES) as RouteName[]) {
+      for (const s of r % 2 ? servers : [...servers].reverse()) {
+        s.samples[route].push(await sample(s, route));
+      }
+    }
+    console.error(
+      `round ${r}/${rounds}: ` +
+        servers.map((s) =>
+          `${s.name.replace(", Starlette app", "")} ${
+            s.samples.trivial.at(-1)!.cpuUs.toFixed(1)
+          }/` +
+          `${s.samples.realistic.at(-1)!.cpuUs.toFixed(1)} µs`
+        ).join(", "),
+    );
+  }
+} finally {
+  await Promise.all(servers.map((s) => s.proc.stop()));
+  Deno.removeSync(project, { recursive: true });
+}
+
+const med = (s: Server, route: RouteName, k: keyof Sample) =>
+  median(s.samples[route].map((x) => x[k]));
+console.log(
+  `\n## The same Starlette app, ${navigator.hardwareConcurrency}-core machine, wrk -t1 ` +
+    `-c${connections} -d${duration}, ${rounds} alternating rounds, medians\n`,
+);
+console.log(
+  "| server | trivial CPU µs/req | realistic CPU µs/req | trivial req/s | realistic req/s |",
+);
+console.log("|---|---|---|---|---|");
+for (const s of servers) {
+  console.log(
+    `| ${s.name} | ${med(s, "trivial", "cpuUs").toFixed(1)} | ` +
+      `${med(s, "realistic", "cpuUs").toFixed(1)} | ${Math.round(med(s, "trivial", "rps"))} | ` +
+      `${Math.round(med(s, "realistic", "rps"))} |`,
+  );
+}
+console.log("\n## Ratios (same run, medians)\n");
+const [asgi1, uv1, asgi2, uv2, native] = servers;
+for (const route of Object.keys(ROUTES) as RouteName[]) {
+  const cpu = (s: Server) => med(s, route, "cpuUs");
+  const rps = (s: Server) => med(s, route, "rps");
+  console.log(
+    `- ${route}: CPU per request siphon-deno ÷ uvicorn ${(cpu(asgi1) / cpu(uv1)).toFixed(2)} ` +
+      `(1 each), ${(cpu(asgi2) / cpu(uv2)).toFixed(2)} (2 each); req/s siphon-deno ÷ uvicorn ` +
+      `${(rps(asgi1) / rps(uv1)).toFixed(2)} (1 each), ${(rps(asgi2) / rps(uv2)).toFixed(2)} ` +
+      `(2 each); the ASGI app ÷ the script API ${(cpu(asgi1) / cpu(native)).toFixed(2)} (CPU, ` +
+      "1 worker)",
+  );
+}
+const json = Deno.env.get("BENCH_JSON");
+if (json) {
+  Deno.writeTextFileSync(
+    json,
+    JSON.stringify(servers.map((s) => ({ name: s.name, samples: s.samples })), null, 2),
+  );
+}
