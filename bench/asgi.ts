@@ -5,7 +5,9 @@
  * processes; siphon-deno's own script API serving the same logic (bench/app) runs beside them as
  * the cost of the ASGI adapter. Each takes turns under wrk, trivial and realistic routes, several
  * rounds in alternating order; the table has the medians of CPU per request (the server's
- * user+sys from /proc, children included) and req/s, and the ratios from this one run.
+ * user+sys from /proc, children included) and req/s, and the ratios from this one run. Then the
+ * app alone (bench/peers/asgi_loop.py: called in a loop, no server) under CPython and under
+ * Pyodide: what the interpreter costs, and what each server adds around the app.
  *
  * Starlette's wheels are built from Debian's python3-starlette, -anyio, -sniffio and -idna
  * (harness/wheels.ts); uvicorn runs on Debian's python3-uvicorn.
@@ -54,26 +56,29 @@ interface Server {
 /** A folder with the Starlette app, its wheels and an http.yaml that serves it as `app:`. */
 function asgiProject(): string {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-bench-asgi-" });
-  Deno.copyFileSync(
-    join(ROOT, "bench", "peers", "starlette_app.py"),
-    join(dir, "starlette_app.py"),
-  );
+  for (const file of ["starlette_app.py", "asgi_loop.py"]) {
+    Deno.copyFileSync(join(ROOT, "bench", "peers", file), join(dir, file));
+  }
   Deno.mkdirSync(join(dir, "wheels"));
   debianWheels(join(dir, "wheels"), ["starlette", "anyio", "sniffio", "idna"]);
-  Deno.writeTextFileSync(
-    join(dir, "http.yaml"),
-    [
-      "app: starlette_app:app",
-      "workers: ${WORKERS}",
-      "log: { level: warning }",
-      'admin: { listen: "127.0.0.1:${ADMIN_PORT}", metrics: "${METRICS}" }',
-      "python:",
-      "  packages: [starlette, anyio, sniffio, idna]",
-      "servers:",
-      '  - listen: "127.0.0.1:${PORT}"',
-      "",
-    ].join("\n"),
-  );
+  for (
+    const [config, app] of [["http.yaml", "starlette_app:app"], ["loop.yaml", "asgi_loop:app"]]
+  ) {
+    Deno.writeTextFileSync(
+      join(dir, config),
+      [
+        `app: ${app}`,
+        "workers: ${WORKERS}",
+        "log: { level: warning }",
+        'admin: { listen: "127.0.0.1:${ADMIN_PORT}", metrics: "${METRICS}" }',
+        "python:",
+        "  packages: [starlette, anyio, sniffio, idna]",
+        "servers:",
+        '  - listen: "127.0.0.1:${PORT}"',
+        "",
+      ].join("\n"),
+    );
+  }
   return dir;
 }
 
@@ -108,6 +113,28 @@ async function sample(server: Server, route: RouteName): Promise<Sample> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * The Starlette app alone, called in a loop (bench/peers/asgi_loop.py): under Debian's CPython,
+ * and under Pyodide through a siphon-deno that serves it — µs per request, each route.
+ */
+async function appAlone(): Promise<{ cpython: Floor; pyodide: Floor }> {
+  const python = Deno.env.get("PYTHON") ?? "/usr/bin/python3";
+  const out = await new Deno.Command(python, {
+    args: [join(ROOT, "bench", "peers", "asgi_loop.py")],
+    stdout: "piped",
+  }).output();
+  const cpython = JSON.parse(new TextDecoder().decode(out.stdout)) as Floor;
+  const server = await start("loop", (port) => siphon(join(project, "loop.yaml"), 1, port));
+  try {
+    const res = await fetch(`${server.base}/loop`);
+    return { cpython, pyodide: await res.json() as Floor };
+  } finally {
+    await server.proc.stop();
+  }
+}
+
+type Floor = Record<RouteName, number>;
+let floor: { cpython: Floor; pyodide: Floor } | null = null;
 const project = asgiProject();
 const asgiConfig = join(project, "http.yaml");
 const servers: Server[] = [];
@@ -154,6 +181,7 @@ try {
         ).join(", "),
     );
   }
+  floor = await appAlone();
 } finally {
   await Promise.all(servers.map((s) => s.proc.stop()));
   Deno.removeSync(project, { recursive: true });
@@ -176,6 +204,14 @@ for (const s of servers) {
       `${Math.round(med(s, "realistic", "rps"))} |`,
   );
 }
+console.log(
+  `| the app alone in a loop, CPython (no server) | ${floor!.cpython.trivial.toFixed(1)} | ` +
+    `${floor!.cpython.realistic.toFixed(1)} | | |`,
+);
+console.log(
+  `| the app alone in a loop, Pyodide (no server) | ${floor!.pyodide.trivial.toFixed(1)} | ` +
+    `${floor!.pyodide.realistic.toFixed(1)} | | |`,
+);
 console.log("\n## Ratios (same run, medians)\n");
 const [asgi1, uv1, asgi2, uv2, native] = servers;
 for (const route of Object.keys(ROUTES) as RouteName[]) {
@@ -187,6 +223,13 @@ for (const route of Object.keys(ROUTES) as RouteName[]) {
       `${(rps(asgi1) / rps(uv1)).toFixed(2)} (1 each), ${(rps(asgi2) / rps(uv2)).toFixed(2)} ` +
       `(2 each); the ASGI app ÷ the script API ${(cpu(asgi1) / cpu(native)).toFixed(2)} (CPU, ` +
       "1 worker)",
+  );
+  const { cpython, pyodide } = floor!;
+  console.log(
+    `  - the app alone: Pyodide ÷ CPython ${(pyodide[route] / cpython[route]).toFixed(2)}; ` +
+      `around it, siphon-deno spends ${(cpu(asgi1) - pyodide[route]).toFixed(1)} µs and ` +
+      `uvicorn ${(cpu(uv1) - cpython[route]).toFixed(1)} µs (1 each: CPU per request minus ` +
+      "the app alone)",
   );
 }
 const json = Deno.env.get("BENCH_JSON");

@@ -29,12 +29,15 @@ import { copyStubs } from "./pyodide/stubs.ts";
 const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
 
 Usage:
-  siphon-deno serve [--config http.yaml] [--no-watch] [--log-format pretty|json]
-                    [--log-level debug|info|warning|error] [--access-log]
+  siphon-deno serve [--config http.yaml] [--app module:attribute] [--no-watch]
+                    [--log-format pretty|json] [--log-level debug|info|warning|error]
+                    [--access-log]
                                            start the server (default config: ./http.yaml);
                                            reloads on file changes (unless --no-watch) and SIGHUP;
-                                           the log flags win over http.yaml's log:
-  siphon-deno check [--config http.yaml]   refuse what serve would refuse, without serving: the
+                                           --app and the log flags win over http.yaml's app:
+                                           and log:
+  siphon-deno check [--config http.yaml] [--app module:attribute]
+                                           refuse what serve would refuse, without serving: the
                                            config, the script's import and its routes
                                            (on_startup hooks are not run), and imports that
                                            nothing provides; exit 0 or 2
@@ -94,6 +97,7 @@ async function withConfig(
   command: "serve" | "check",
   values: {
     config?: string;
+    app?: string;
     "no-watch"?: boolean;
     "log-format"?: string;
     "log-level"?: string;
@@ -110,7 +114,10 @@ async function withConfig(
   const configFile = fromUser(values.config!);
   let config;
   try {
-    config = withLogOverrides(await loadConfig(configFile), overrides);
+    config = withLogOverrides(
+      await loadConfig(configFile, undefined, undefined, undefined, values.app),
+      overrides,
+    );
     mark("config loaded");
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -121,7 +128,7 @@ async function withConfig(
   }
   if (command === "check") return await check(config, values.config!);
   const watch = !values["no-watch"] && config.watch;
-  return await serve({ config, configFile, overrides, watch, head }, signals);
+  return await serve({ config, configFile, overrides, app: values.app, watch, head }, signals);
 }
 
 /**
@@ -133,6 +140,7 @@ async function serve(
     config: Config;
     configFile: string;
     overrides: LogOverrides;
+    app: string | undefined;
     watch: boolean;
     head: HeadStart | undefined;
   },
@@ -167,6 +175,7 @@ async function serve(
       log,
       configFile,
       logOverrides: options.overrides,
+      appOverride: options.app,
       headStart: options.head,
     });
   } catch (e) {

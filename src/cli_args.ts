@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 /** Every flag of every command. */
 export const OPTIONS = {
   config: { type: "string", short: "c", default: "http.yaml" },
+  app: { type: "string" },
   "no-watch": { type: "boolean", default: false },
   "log-format": { type: "string" },
   "log-level": { type: "string" },

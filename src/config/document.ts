@@ -273,7 +273,8 @@ export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
  * @returns the line
  */
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.path ? p.path + ": " : ""}${p.message}`;
+  const where = p.line > 0 ? `${p.file}:${p.line}:${p.col}` : p.file; // line 0: a flag's value
+  return `${where}: ${p.path ? p.path + ": " : ""}${p.message}`;
 }
 
 /**

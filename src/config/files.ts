@@ -21,6 +21,7 @@ import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
  *   as INIT_CWD)
  * @param install installs `python.packages` into the cache (the script-test thread, which may
  *   not write the cache, asks the main thread to) @default installPackages
+ * @param app the command line's `--app`, replacing an http.yaml's `app:`
  * @returns the validated config
  * @throws {ConfigError} listing every problem with its position
  * @example
@@ -33,11 +34,12 @@ export async function loadConfig(
   env: Readonly<Record<string, string>> = Deno.env.toObject(),
   cwd: string = Deno.env.get("INIT_CWD") || Deno.cwd(),
   install: (config: Config, cacheDir: string) => Promise<Config> = installPackages,
+  app?: string,
 ): Promise<Config> {
   const text = await readConfigText(file);
   const config = looksLikeSiphonYaml(text)
-    ? await loadSiphonYaml(file, text, { env, cwd })
-    : parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)] });
+    ? await loadSiphonYaml(file, text, { env, cwd, app })
+    : parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)], app });
   const installed = await install(config, defaultCacheDir(env));
   return { ...installed, code: await readCode(installed) };
 }

@@ -48,6 +48,8 @@ export interface ParseOptions {
   sources?: string[];
   /** When this is the http addon config of a siphon.yaml: what the siphon.yaml sets. */
   addon?: AddonContext;
+  /** The command line's `--app`: replaces the file's `app:`; its problems name `--app`. */
+  app?: string;
 }
 
 /** What a siphon.yaml gives its http addon config (siphon-http's `extensions.http`). */
@@ -100,7 +102,20 @@ export function withLogOverrides(config: Config, overrides: LogOverrides): Confi
  * @throws {ConfigError} listing every problem with its position
  */
 export function parseConfig(text: string, options: ParseOptions): Config {
+  try {
+    return parseWith(text, options);
+  } catch (e) {
+    if (options.app === undefined || !(e instanceof ConfigError)) throw e;
+    // a problem with the app is the command line's, not the file's
+    throw new ConfigError(
+      e.problems.map((p) => p.path === "app" ? { ...p, file: "--app", line: 0, col: 0 } : p),
+    );
+  }
+}
+
+function parseWith(text: string, options: ParseOptions): Config {
   const { doc, input, at, nodeAt } = readDocument(text, options.file, options.env);
+  if (options.app !== undefined) input.app = options.app;
   const problems: ConfigProblem[] = [];
   if (options.addon) {
     fromSiphonYaml(input, options.addon, (path) => keyOffset(doc, path), at, problems);
@@ -124,6 +139,7 @@ export function parseConfig(text: string, options: ParseOptions): Config {
   const config = resolvePaths(result.data, options);
   const { wheels } = checkSemantics(config, nodeAt, at, problems);
   if (problems.length) throw new ConfigError(sortProblems(problems));
+  if (options.app !== undefined && config.app) config.app.source = "--app";
   return { ...config, python: { ...config.python, wheels } };
 }
 

@@ -116,14 +116,15 @@ export function isSiphonYaml(data: unknown): boolean {
  *
  * @param file the siphon.yaml as the user named it
  * @param text its contents
- * @param options environment for `${VAR}`, and the working folder relative paths start from
+ * @param options environment for `${VAR}`, the working folder relative paths start from, and
+ *   the command line's `--app`
  * @returns the config, with a warning per siphon setting that is accepted and not used
  * @throws {ConfigError} listing every problem of either file with its position
  */
 export async function loadSiphonYaml(
   file: string,
   text: string,
-  options: { env: Readonly<Record<string, string>>; cwd: string },
+  options: { env: Readonly<Record<string, string>>; cwd: string; app?: string },
 ): Promise<Config> {
   const { doc, input, at, nodeAt } = readDocument(text, file, options.env);
   const problem = (path: PropertyKey[], message: string): ConfigProblem =>
@@ -167,6 +168,7 @@ export async function loadSiphonYaml(
     env: options.env,
     sources: [resolve(options.cwd, file), addonFile],
     addon: { from: file, script, cache, log: translateLog(siphon.log) },
+    app: options.app,
   });
   const warnings = unusedKeys(input, siphon)
     .map(([path, why]) => at(keyOffset(doc, path), formatPath(path), why));

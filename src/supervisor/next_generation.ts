@@ -18,7 +18,10 @@ import { preparePython, type PythonStart } from "../snapshot/build.ts";
 export interface NextOptions {
   configFile: string;
   env: Record<string, string>;
+  /** Command-line log settings (`--log-level` …), over the file's. @default {} */
   logOverrides?: LogOverrides;
+  /** The command line's `--app`, over the file's `app:`. */
+  appOverride?: string;
   /** The serving config. */
   current: Config;
   /** The serving interpreter start. */
@@ -42,7 +45,7 @@ export async function nextGeneration(
   let config: Config;
   try {
     config = withLogOverrides(
-      await loadConfig(options.configFile, options.env),
+      await loadConfig(options.configFile, options.env, undefined, undefined, options.appOverride),
       options.logOverrides ?? {},
     );
     assertAddressesFree(config, new Set(current.servers.map((s) => s.listen.text)));

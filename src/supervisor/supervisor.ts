@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Config, listenUrls, type LogOverrides } from "../config/load.ts";
+import { type Config, listenUrls } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { FromWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
@@ -16,7 +16,7 @@ import { startAdmin } from "./admin.ts";
 import type { KeptServer } from "../keep_serving.ts";
 import { askWorkers, type Slot } from "./ask.ts";
 import { advance, boot, RefusedGeneration, refuseNoRoutes, routesOf } from "./generations.ts";
-import { nextGeneration } from "./next_generation.ts";
+import { nextGeneration, type NextOptions } from "./next_generation.ts";
 import { rememberStart } from "../start/start_hint.ts";
 import { configPermissions, pythonSees, type WorkerPermissions } from "./permissions.ts";
 import { HandshakeLogs } from "./handshake_log.ts";
@@ -34,8 +34,8 @@ import { watchedFilesFor } from "./watch.ts";
 import { Watchdog } from "./watchdog.ts";
 import { logMarks, mark } from "../start/marks.ts";
 
-/** Options for {@link Supervisor.start}. */
-export interface SupervisorOptions {
+/** Options for {@link Supervisor.start}; the command-line overrides hold on every reload. */
+export interface SupervisorOptions extends Pick<NextOptions, "logOverrides" | "appOverride"> {
   config: Config;
   log: Logger;
   /** The config file, re-read on reload. @default config.file */
@@ -44,8 +44,6 @@ export interface SupervisorOptions {
   env?: Record<string, string>;
   /** Give up when the workers are not ready in this long. @default 180000 */
   bootTimeoutMs?: number;
-  /** Command-line log settings, applied again to every reloaded config. @default {} */
-  logOverrides?: LogOverrides;
   /** Begun before the config was read (./head_start.ts): its worker becomes worker 1. */
   headStart?: HeadStart;
 }

@@ -1,7 +1,7 @@
 /**
  * `app:` — an ASGI application served as it is, end to end: a real Starlette service
  * (tests/fixtures/asgi/shop.py, with wheels built from Debian's python3-starlette, -anyio,
- * -sniffio and -idna) driven by real clients — fetch, curl over h2c, Debian's python3-httpx and
+ * -sniffio and -idna) driven by real clients — fetch, curl and h2load over h2c, Debian's python3-httpx and
  * python3-websockets — and the server's own rules applied to it: request timeouts that stop the
  * Python, body limits, the access log and metrics, reloads that keep the old app when the new
  * one fails, and errors at file:line:col.
@@ -18,6 +18,7 @@ import {
   startServer,
   waitFor,
 } from "../../harness/launch.ts";
+import { attribute, startCollector } from "../../harness/otlp_collector.ts";
 import { debianWheels } from "../../harness/wheels.ts";
 
 const FIXTURE = join(ROOT, "tests", "fixtures", "asgi");
@@ -113,6 +114,13 @@ Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, mi
         }).output();
         const h2 = JSON.parse(new TextDecoder().decode(curl.stdout));
         assert.equal(h2.http_version, "2");
+        // h2load: many streams at once on a few h2c connections, every one answered
+        const load = await new Deno.Command("h2load", {
+          args: ["-n", "400", "-c", "4", "-m", "10", `${p.base}/users/3`],
+        }).output();
+        const report = new TextDecoder().decode(load.stdout);
+        assert.match(report, /400 succeeded, 0 failed, 0 errored/, report);
+        assert.match(report, /status codes: 400 2xx/, report);
       },
     );
     await t.step("request bodies stream in, responses stream out", async () => {
@@ -179,8 +187,8 @@ Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, mi
   }
 });
 
-Deno.test("app: WebSockets through the app: subprotocol, text and bytes, close codes, refusal", async () => {
-  const p = project("app: shop:app\nworkers: 1");
+Deno.test("app: WebSockets through the app: subprotocol and headers, text and bytes, close codes, refusal", async () => {
+  const p = project("app: shop:app\nworkers: 2");
   const server = await startServer({ config: p.config });
   try {
     const ws = p.base.replace("http", "ws");
@@ -188,7 +196,7 @@ Deno.test("app: WebSockets through the app: subprotocol, text and bytes, close c
 import asyncio, websockets
 async def main():
     async with websockets.connect("${ws}/chat", subprotocols=["v1"]) as c:
-        print(c.subprotocol)
+        print(c.subprotocol, c.response_headers.get("x-room"), c.response_headers.get("set-cookie"))
         await c.send("hi")
         print(await c.recv())
         await c.send(b"\\x01\\x02")
@@ -206,7 +214,7 @@ async def main():
 asyncio.run(main())
 `);
     assert.deepEqual(out.split("\n"), [
-      "v1",
+      "v1 main seat=3",
       "text:hi",
       "b'bytes:\\x01\\x02'",
       "4000 see you",
@@ -267,6 +275,25 @@ Deno.test("app: an app that labels its routes by the raw path cannot grow the me
   }
 });
 
+Deno.test("app: OTEL_DENO names an app request's span after the app's matched route", async () => {
+  const collector = startCollector();
+  const p = project("app: shop:app\nworkers: 1");
+  const server = await startServer({ config: p.config, env: collector.env("siphon-asgi-otel") });
+  try {
+    assert.equal((await fresh(`${p.base}/users/12`)).status, 200);
+    assert.equal((await fresh(`${p.base}/nothing/here`)).status, 404);
+  } finally {
+    assert.equal((await server.stop()).code, 0); // exporting finishes before the process exits
+    await collector.shutdown();
+  }
+  const spans = collector.spans.filter((s) => s.kind === 2); // SPAN_KIND_SERVER
+  const user = spans.find((s) => s.name === "GET /users/{id}");
+  assert.ok(user, `no span named after the app's route: ${spans.map((s) => s.name).join(", ")}`);
+  assert.equal(attribute(user, "http.route"), "/users/{id}");
+  assert.ok(spans.some((s) => s.name === "GET (app)"), "a request no app route took");
+  assert.ok(!spans.some((s) => s.name.includes("/users/12")), "never the raw path");
+});
+
 Deno.test("app: with a script, the script's routes come first and the app takes the rest", async () => {
   const script = 'from siphon import http\n\n@http.route("/health")\ndef health(req):\n' +
     '    return http.Response(200, None, "script")\n';
@@ -300,6 +327,35 @@ Deno.test("app: a wrong app: at file:line:col — module, attribute, not ASGI �
   }
 });
 
+Deno.test("--app replaces http.yaml's app: on start and on every reload; a wrong one names the flag", async () => {
+  const other = "async def app(scope, receive, send):\n" +
+    '    if scope["type"] != "http":\n        return\n' +
+    '    await send({"type": "http.response.start", "status": 200, "headers": []})\n' +
+    '    await send({"type": "http.response.body", "body": b"other app"})\n';
+  const p = project("app: shop:app\nworkers: 1", { "other.py": other });
+  for (
+    const [spec, expected] of [
+      ["nowhere:app", /^--app: app: module nowhere not found/m],
+      ["shop:missing", /^--app: app: shop has no attribute 'missing'/m],
+      ["shop app", /^--app: app: expected "module:attribute"/m],
+    ] as const
+  ) {
+    const out = await runCli(["check", "--config", p.config, "--app", spec]);
+    assert.equal(out.code, 2, out.err);
+    assert.match(out.err, expected);
+  }
+  const server = await startServer({ config: p.config, args: ["--app", "other:app"] });
+  try {
+    assert.equal((await fresh(`${p.base}/users/1`)).text, "other app");
+    const text = Deno.readTextFileSync(p.config);
+    Deno.writeTextFileSync(p.config, text.replace("workers: 1", "workers: 1 # touched"));
+    await server.waitForLog(/reloaded \(file change\): generation 2/);
+    assert.equal((await fresh(`${p.base}/users/1`)).text, "other app", "still --app's");
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test("app: a failed lifespan startup stops the start; on reload it keeps the old app", async () => {
   const failing = "from shop import app\n\nasync def boot(scope, receive, send):\n" +
     "    if scope['type'] == 'lifespan':\n        await receive()\n" +
@@ -330,8 +386,12 @@ Deno.test("app: a failed lifespan startup stops the start; on reload it keeps th
       "the edited app serving",
     );
     await server.waitForLog(/lifespan startup in worker 1/, 2);
+    // the replaced generation's app shuts its lifespan down; the new one keeps serving
+    await server.waitForLog(/lifespan shutdown in worker 1/);
+    assert.equal((await json(`${p.base}/users/5`)).id, -5);
   } finally {
-    await server.stop();
+    const { logs } = await server.stop();
+    assert.equal(logs.match(/lifespan shutdown in worker 1/g)?.length, 2, "one per generation");
   }
 });
 

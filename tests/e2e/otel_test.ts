@@ -6,46 +6,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { freePort, fresh, ROOT, startServer } from "../../harness/launch.ts";
-
-interface Span {
-  name: string;
-  kind: number;
-  traceId: string;
-  attributes: { key: string; value: { stringValue?: string; intValue?: string } }[];
-}
-
-function attribute(span: Span, key: string): string | undefined {
-  const value = span.attributes.find((a) => a.key === key)?.value;
-  return value?.stringValue ?? value?.intValue;
-}
+import { attribute, startCollector } from "../../harness/otlp_collector.ts";
 
 Deno.test("OTEL_DENO=true: request spans are named after the route template", async () => {
-  const spans: Span[] = [];
-  const services = new Set<string>();
-  const collector = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    async (req) => {
-      const body = await req.json();
-      for (const r of body.resourceSpans ?? []) {
-        for (const a of r.resource?.attributes ?? []) {
-          if (a.key === "service.name") services.add(a.value.stringValue);
-        }
-        for (const s of r.scopeSpans) spans.push(...s.spans);
-      }
-      return Response.json({ partialSuccess: {} });
-    },
-  );
+  const collector = startCollector();
+  const { spans, services } = collector;
   const port = freePort();
   const server = await startServer({
     config: join(ROOT, "tests", "fixtures", "logging", "http.yaml"),
-    env: {
-      PORT: String(port),
-      OTEL_DENO: "true",
-      OTEL_SERVICE_NAME: "siphon-otel-test",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.addr.port}`,
-      OTEL_DENO_CONSOLE: "ignore",
-    },
+    env: { PORT: String(port), ...collector.env("siphon-otel-test") },
   });
   try {
     assert.equal(

@@ -106,6 +106,37 @@ Deno.test("WebSockets: handshake, messages, guards, failures and limits", async 
     });
 
     await t.step(
+      "accept(headers=…) adds them to the 101; a header that cannot be sent refuses",
+      async () => {
+        const raw = await rawConnect(port, "/ws/headers/ok");
+        raw.conn.close();
+        assert.match(raw.head, /^HTTP\/1.1 101/);
+        assert.deepEqual(raw.head.match(/^set-cookie: .*$/gim), [
+          "set-cookie: seat=12",
+          "set-cookie: row=c",
+        ]);
+        assert.match(raw.head, /^x-room: lobby$/im);
+        for (const how of ["split", "own"]) {
+          const res = await fetch(`http://127.0.0.1:${port}/ws/headers/${how}`, {
+            headers: UPGRADE_HEADERS,
+          });
+          assert.equal(res.status, 500, how);
+          assert.equal(res.headers.get("set-cookie"), null);
+          await res.body?.cancel();
+        }
+        await server.waitForLog(
+          /with_headers .*raised ValueError[^]*'x-evil': its value holds the control byte 0x0d/,
+        );
+        await server.waitForLog(
+          /with_headers .*raised ValueError[^]*'Sec-WebSocket-Accept' is the handshake's own header/,
+        );
+        const again = await rawConnect(port, "/ws/echo/after");
+        assert.match(again.head, /^HTTP\/1.1 101/);
+        again.conn.close();
+      },
+    );
+
+    await t.step(
       "a handler that raises closes with 1011; the traceback goes to the log",
       async () => {
         const c = connect(url("/ws/boom"));

@@ -22,7 +22,7 @@ import {
   type PackedParts,
   packRequest,
 } from "./contract.ts";
-import { responseOf } from "./response.ts";
+import { type Accepted, acceptedOf, responseOf } from "./response.ts";
 import { type BodySources, pythonStream } from "./streams.ts";
 
 /** The parts of a request Python sees, already routed and decoded. */
@@ -170,9 +170,10 @@ export class Bridge {
    *
    * @param req the routed upgrade request
    * @param socketId the worker's id for the socket
-   * @returns the refusal as a Response, or the subprotocol the handler accepted with ("": none)
+   * @returns the refusal as a Response, or the accepted handshake (subprotocol, headers)
+   * @throws {TypeError} when the accept's headers cannot be sent
    */
-  async openSocket(req: BridgeRequest, socketId: number): Promise<Response | string> {
+  async openSocket(req: BridgeRequest, socketId: number): Promise<Response | Accepted> {
     req.seq = ++this.#seq;
     const metaLength = this.#write(packRequest(req), null);
     let handshake: PyProxy;
@@ -194,8 +195,10 @@ export class Bridge {
         done.destroy();
       }
     }
-    // "\0subprotocol": accepted; anything else is the refusal as an answer (or a marker)
-    return done.charCodeAt(0) === 0 ? done.slice(1) : this.#fromHead(done);
+    // "\0subprotocol\0name\0value…": accepted; anything else is the refusal as an answer
+    return done.charCodeAt(0) === 0
+      ? acceptedOf(done.slice(1), this.#onLimit)
+      : this.#fromHead(done);
   }
 
   /**

@@ -282,6 +282,8 @@ export interface RuntimeEntries {
   install: PyCallable;
   startup: PyCallable;
   shutdown: PyCallable;
+  /** A reload replaced the generation: its app's lifespan shuts down once nothing runs. */
+  retire: PyCallable;
   memory_stats: PyCallable;
 }
 
@@ -305,6 +307,7 @@ export const ENTRY_NAMES = {
     "install",
     "startup",
     "shutdown",
+    "retire",
     "memory_stats",
   ],
 } as const satisfies {

@@ -77,3 +77,39 @@ function unsendable(parts: string[]): string {
   }
   return "a header holds a byte HTTP forbids";
 }
+
+/** A WebSocket handshake Python accepted. */
+export interface Accepted {
+  /** The subprotocol chosen; "" for none. */
+  protocol: string;
+  /** Headers the handler added to the 101 response, checked (a `Headers` refuses bad names). */
+  headers: Headers;
+}
+
+/**
+ * The accepted handshake from Python's answer (`subprotocol\0name\0value…`, the leading NUL
+ * taken off), its header bytes checked as a response's are.
+ *
+ * @param text the answer without its leading NUL
+ * @param onLimit a bound refused it (counted in /metrics)
+ * @returns the subprotocol and the headers
+ * @throws {TypeError} naming the header when one cannot be sent
+ */
+export function acceptedOf(text: string, onLimit: (limit: Limit) => void): Accepted {
+  const parts = text.split(ITEM);
+  const headers = new Headers();
+  if (parts.length === 1) return { protocol: text, headers };
+  // laid out as a head, with the subprotocol where the status is and an empty length
+  const head = ["101", "", ...parts.slice(1)];
+  if (UNSENDABLE.test(text) || head.length % 2 !== 0) {
+    onLimit("response_headers");
+    throw new TypeError(`Cannot accept the WebSocket: ${unsendable(head)}`);
+  }
+  try {
+    for (let i = 2; i < head.length; i += 2) headers.append(head[i], head[i + 1]);
+  } catch (e) {
+    onLimit("response_headers");
+    throw new TypeError(`Cannot accept the WebSocket: ${(e as Error).message}`);
+  }
+  return { protocol: parts[0], headers };
+}

@@ -22,7 +22,10 @@ export function observe(x: Exchange, res: Response, end: number): Response {
   const { ctx } = x;
   const life = ctx.life;
   life.requests++;
-  if (x.call?.label) x.route = x.call.label; // an ASGI app said which of its routes answered
+  if (x.call && x.call.route === ctx.app) {
+    if (x.call.label) x.route = x.call.label; // the app said which of its routes answered
+    ctx.traceRoute?.(x.req.method, x.route);
+  }
   if (ctx.metrics || ctx.access) {
     const seconds = (end - x.t0) / 1000;
     if (ctx.metrics) life.metrics.record(x.route, x.req.method, res.status, seconds);

@@ -107,7 +107,8 @@ function route(x: Exchange, limits: { inflight: number }): Response | Promise<Re
     match = { status: 200, route: ctx.app, params: [] }; // no route took it: the ASGI app
   }
   x.route = ctx.labels[match.route] ?? "";
-  ctx.traceRoute?.(req.method, x.route);
+  // an app's span is named once its own router has matched (observe.ts)
+  if (match.route !== ctx.app) ctx.traceRoute?.(req.method, x.route);
   const query = q === -1 ? "" : url.slice(q + 1);
   if (
     ctx.websocket[match.route] ||
@@ -203,12 +204,19 @@ function appParts(x: Exchange, target: { path: string; query: string }): string[
   ];
 }
 
+/** An ASGI app's request body up to this long, with a Content-Length, is read before the app. */
+export const APP_WHOLE_BODY_BYTES = 65536;
+
 /** The body — none, streamed to Python, or read whole under the deadline — then Python. */
 function admit(x: Routed, announced: string | null): Response | Promise<Response> {
   const { req, ctx, server, call } = x;
   x.deadline = Date.now() + server.request_timeout_ms;
   if (req.body === null) return callPython(x, true);
-  if (ctx.streaming[call.route]) {
+  // An ASGI app gets a small announced body in one piece (as uvicorn hands on a body that came
+  // with its head): waiting for it in Python would cost a turn of the loop per request.
+  const whole = call.route === ctx.app && announced !== null &&
+    Number(announced) <= APP_WHOLE_BODY_BYTES;
+  if (ctx.streaming[call.route] && !whole) {
     call.bodyStream = { stream: req.body, cap: server.max_body_bytes };
     return callPython(x, true);
   }

@@ -27,6 +27,7 @@
 import { answer } from "../../src/http/errors.ts";
 import { BridgeFatal, type BridgeRequest } from "../bridge/bridge.ts";
 import type { SocketsForPython } from "../bridge/contract.ts";
+import type { Accepted } from "../bridge/response.ts";
 import type { Exchange, RequestContext, ServerConfig, Upgrade, WorkerSockets } from "./context.ts";
 import { Inbox } from "../base/inbox.ts";
 import type { Metrics } from "../base/metrics.ts";
@@ -98,7 +99,7 @@ export class Sockets implements WorkerSockets {
     }
     const entry = this.#entry(x);
     this.#live++;
-    let handshake: Response | string;
+    let handshake: Response | Accepted;
     try {
       handshake = await this.#handshake(call, entry, server.request_timeout_ms);
     } catch (e) {
@@ -121,9 +122,10 @@ export class Sockets implements WorkerSockets {
     let upgraded: ReturnType<Upgrade>;
     try {
       upgraded = ctx.upgrade(req, {
-        protocol: handshake || undefined,
+        protocol: handshake.protocol || undefined,
         idleTimeout: server.ws_idle_timeout_ms / 1000,
       });
+      for (const [name, value] of handshake.headers) upgraded.response.headers.append(name, value);
     } catch (e) {
       this.#ended(entry, 1006, "");
       ctx.log.warning(`WebSocket ${call.path}: ${(e as Error).message}`, {
@@ -166,7 +168,7 @@ export class Sockets implements WorkerSockets {
    * Python's handshake under the request deadline, on the worker's deadline clock as a
    * request's Python is (504 and the handler cancelled after it).
    */
-  #handshake(call: BridgeRequest, entry: Entry, timeoutMs: number): Promise<Response | string> {
+  #handshake(call: BridgeRequest, entry: Entry, timeoutMs: number): Promise<Response | Accepted> {
     const { ctx } = entry;
     let token = 0;
     const timedOut = new Promise<Response>((resolve) => {

@@ -67,6 +67,8 @@ export class ServingWorker {
   #headStart: PythonStart | null;
   #current: Generation | null = null;
   #pending: Generation | null = null;
+  /** Replaced generations whose ASGI lifespan shuts down once their last request is done. */
+  readonly #retiring = new Set<Promise<void>>();
   /** This worker's listeners, kept accepting; the supervisor hears when one goes down or up. */
   readonly #listeners: Listeners;
   readonly #life: WorkerLife;
@@ -285,12 +287,25 @@ export class ServingWorker {
     this.#current = next;
     this.#services.serving(next.config);
     this.#pending = null;
+    if (replaced) this.#retire(replaced);
     // A fresh interpreter starts the recycling counts again; the old one's wasm memory (and the
     // new one's load buffers) are freed once V8 collects them: a full collection, once serving
     // (needs --expose-gc, which the deno tasks pass).
     this.#life.requests = 0;
     this.#recycleAsked = false;
     setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), replaced ? 1000 : 200);
+  }
+
+  /** A reload replaced `old`: its app's lifespan shuts down once its last request is done. */
+  #retire(old: Generation): void {
+    const log = old.ctx.log;
+    const done: Promise<void> = (old.runtime.retire() as Promise<void>)
+      .catch((e: unknown) => log.error(errorText(e)))
+      .finally(() => {
+        log.flush();
+        this.#retiring.delete(done);
+      });
+    this.#retiring.add(done);
   }
 
   /** After each response: `recycle.max_requests`. */
@@ -329,22 +344,23 @@ export class ServingWorker {
 
   /**
    * Closes WebSockets (1001), stops accepting, waits for in-flight requests and socket handlers
-   * up to the grace, then runs on_shutdown.
+   * up to the grace, then shuts the app's lifespan down and (in one worker) runs on_shutdown.
    */
   async #stop(msg: Message<"stop">): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await this.#life.sockets.closeAll(1001, "server shutting down");
     await Promise.race([
-      Promise.all([this.#listeners.stopAll(), this.#life.sockets.drained()]),
+      Promise.all([this.#listeners.stopAll(), this.#life.sockets.drained(), ...this.#retiring]),
       new Promise((resolve) => timer = setTimeout(resolve, msg.graceMs)),
     ]);
     clearTimeout(timer);
     const current = this.#current;
-    if (current && msg.runShutdownHooks) {
+    if (current) {
+      // Every interpreter shuts its ASGI app's lifespan down; on_shutdown runs in one worker.
       const log = current.ctx.log;
-      await (current.runtime.shutdown() as Promise<void>).catch((e: unknown) =>
-        log.error(errorText(e))
-      );
+      await (current.runtime.shutdown(msg.runShutdownHooks) as Promise<void>).catch((
+        e: unknown,
+      ) => log.error(errorText(e)));
     }
     this.#clock.stop();
     current?.ctx.log.flush();

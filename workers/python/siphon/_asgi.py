@@ -21,15 +21,14 @@ import contextvars
 import importlib
 import inspect
 import sys
-from urllib.parse import unquote
 
-from . import _asgi_label, _wire, log
+from . import _asgi_label, log
+from ._asgi_scope import ASGI, scope_base
 from ._contract import host
 from ._request import PayloadTooLarge
 from ._response import Response
 from ._tracebacks import format_traceback
 
-ASGI = {"version": "3.0", "spec_version": "2.3"}
 # Response headers the worker sets itself from the body it sends.
 _HOP = frozenset(("content-length", "transfer-encoding", "connection", "keep-alive"))
 _WAKE = object()  # wakes the body stream to look at how the app ended
@@ -54,6 +53,19 @@ class _App:
 
 app = _App()
 _exchanges = {}  # request seq -> its exchange, while the app may still wait for a disconnect
+_working = set()  # the app's running tasks: requests (background tasks too) and WebSockets
+
+
+def working(task):
+    """Count ``task`` as the app at work until it is done (see :func:`settled`)."""
+    _working.add(task)
+    task.add_done_callback(_working.discard)
+
+
+async def settled():
+    """Wait until no request or WebSocket of the app is still running."""
+    while _working:
+        await asyncio.wait(set(_working))
 # The exchange whose app task runs now (each app task's context has its own): the watchdog's
 # interrupt cancels that request instead of raising KeyboardInterrupt in a task that a
 # framework's task group would turn into a 500 (siphon._runtime._on_interrupt).
@@ -128,61 +140,36 @@ def _threads_inline():
         return
 
     async def run_sync(func, *args, cancellable=False, limiter=None):
+        exchange = running.get()
+        if exchange is not None and exchange.task is None and exchange.response.done():
+            # Work after the answer (a background task) while the app still runs in
+            # serve_http's own call: let the answer leave first.
+            await asyncio.sleep(0)
         return func(*args)
 
     run_sync._siphon_inline = True
     anyio.to_thread.run_sync = run_sync
 
 
-def scope_base(req, kind):
-    """What every scope of ``req`` holds. The app route's params section carries the parts an
-    ASGI scope has and a script's request does not (``siphon._contract`` APP_PARTS)."""
-    raw_path, query, scheme, host, port, version = _wire.values(req._p[5])
-    client = req.client
-    ip, _, client_port = client.rpartition(":")
-    return {
-        "type": kind,
-        "asgi": ASGI,
-        "http_version": version,
-        "scheme": scheme,
-        "path": unquote(raw_path),
-        "raw_path": raw_path.encode("latin-1"),
-        "root_path": "",
-        "query_string": query.encode("latin-1"),
-        "headers": _raw_headers(req),
-        "server": (host, int(port)),
-        "client": (ip.strip("[]"), int(client_port)) if ip else None,
-        "state": dict(app.state),
-    }
-
-
-def _raw_headers(req):
-    """The request headers as ASGI has them: lower-case names, bytes as they came."""
-    section = req._p[4]
-    if type(section) is str:  # as packed: Deno hands header bytes over as latin-1 characters
-        return [(n.encode("latin-1"), v.encode("latin-1"))
-                for n, v in _wire.pairs(section).items()]
-    # decoded (or rewritten by a middleware): values were decoded as UTF-8 where they could be
-    return [(n.encode("latin-1"), _encode(v)) for n, v in section.items()]
-
-
-def _encode(value):
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode("utf-8")
-
-
 async def serve_http(req):
-    """The app route's handler: ``req`` through the app, answered with what it sends."""
-    scope = scope_base(req, "http")
+    """The app route's handler: ``req`` through the app, answered with what it sends.
+
+    The app runs as an eager task: it starts at once, inside this call, so an app that answers
+    without waiting on anything (most requests) is answered with no turn of the event loop —
+    each turn costs more in Pyodide than a small endpoint. An app that waits goes on as an
+    ordinary task from there."""
+    scope = scope_base(req, "http", app.state)
     scope["method"] = req.method
     exchange = _Exchange(req)
     seq = req._p[8]
     _exchanges[seq] = exchange
     context = contextvars.copy_context()
     context.run(running.set, exchange)
-    exchange.task = asyncio.get_event_loop().create_task(exchange.run(scope), context=context)
+    task = asyncio.Task(exchange.run(scope), loop=asyncio.get_event_loop(), context=context,
+                        eager_start=True)
+    if not task.done():
+        exchange.task = task
+        working(task)
     try:
         response = await exchange.response
         label = _asgi_label.route_label(scope, app)
@@ -190,8 +177,7 @@ async def serve_http(req):
             host.routeLabel(seq, label)
         return response
     except BaseException:
-        if not exchange.task.done():
-            exchange.task.cancel()
+        exchange.cancel()
         raise
     finally:
         if not exchange.streaming:
@@ -222,19 +208,21 @@ class _Exchange:
     """One request between the app and the worker."""
 
     __slots__ = ("req", "body", "response", "status", "headers", "streaming", "queue", "ended",
-                 "left", "task", "interrupted", "dropped")
+                 "left", "over", "task", "interrupted", "dropped")
 
     def __init__(self, req):
         loop = asyncio.get_event_loop()
         self.req = req
         self.body = req.stream().__aiter__()
-        self.response = loop.create_future()
+        # asyncio's own futures: the loop's (Pyodide's) are Python objects, dearer to make
+        self.response = asyncio.Future(loop=loop)
         self.status = None
         self.headers = None
         self.streaming = False
         self.queue = None
         self.ended = None  # how the app ended while streaming: True, or its exception
-        self.left = loop.create_future()  # set when the response is done or the client went
+        self.left = None  # a future for a receive() waiting for the end, made when one waits
+        self.over = False  # the response is done or the client went away
         self.task = None
         self.interrupted = False  # the watchdog stopped it at the request's deadline
         self.dropped = False  # the client went away before the answer
@@ -280,8 +268,15 @@ class _Exchange:
             self.queue.put_nowait(_WAKE)
 
     def gone(self):
-        if not self.left.done():
-            self.left.set_result(None)
+        self.over = True
+        left = self.left
+        if left is not None and not left.done():
+            left.set_result(None)
+
+    def cancel(self):
+        """Stop the app (the client went away, or its answer failed)."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
 
     async def receive(self):
         body = self.body
@@ -298,7 +293,10 @@ class _Exchange:
                     self.response.set_exception(exc)
                 raise
             return {"type": "http.request", "body": chunk, "more_body": True}
-        await self.left
+        if not self.over:
+            if self.left is None:
+                self.left = asyncio.Future(loop=asyncio.get_event_loop())
+            await self.left
         return {"type": "http.disconnect"}
 
     async def send(self, message):
@@ -316,7 +314,7 @@ class _Exchange:
             body = bytes(message.get("body", b""))
             more = message.get("more_body", False)
             if self.streaming:
-                if self.ended is None and not self.left.done():
+                if self.ended is None and not self.over:
                     await self.queue.put(body)
                     if not more and self.ended is None:
                         self.end(True)
@@ -325,6 +323,7 @@ class _Exchange:
             elif not more:
                 self.response.set_result(Response(self.status, self.headers, body))
                 self.gone()
+
             else:
                 self.streaming = True
                 self.queue = asyncio.Queue(1)
@@ -346,8 +345,8 @@ class _Exchange:
                     yield item
         finally:
             _exchanges.pop(self.req._p[8], None)
-            if self.ended is None and not self.task.done():
-                self.task.cancel()  # the client went away mid-stream
+            if self.ended is None:
+                self.cancel()  # the client went away mid-stream
             self.gone()
 
 

@@ -1,5 +1,6 @@
 """An ASGI app's ``lifespan``: started once per interpreter, after the generation's
-``@http.on_startup`` hooks and before it serves; shut down when the generation stops. What the
+``@http.on_startup`` hooks and before it serves; shut down when the server stops, or — for a
+generation a reload replaced — once its last request and WebSocket are done. What the
 app keeps in ``scope["state"]`` is copied (shallowly) into every request's scope.
 
 An app that raises on the lifespan scope before answering does not take lifespan events (the
@@ -9,7 +10,7 @@ start — or the reload, which keeps the old generation serving — with the app
 import asyncio
 
 from . import log
-from ._asgi import ASGI, AppError, app
+from ._asgi import ASGI, AppError, app, settled
 from ._tracebacks import format_traceback
 
 
@@ -86,3 +87,12 @@ async def shutdown():
         log.error(f"{app.spec} failed its lifespan shutdown:\n{detail}")
     elif how == "raised":
         log.error(f"{app.spec} raised in its lifespan shutdown:\n{format_traceback(detail)}")
+
+
+async def retire():
+    """The generation was replaced by a reload: once its last request (background tasks
+    included) and WebSocket are done, shut its app's lifespan down."""
+    if not _current:
+        return
+    await settled()
+    await shutdown()

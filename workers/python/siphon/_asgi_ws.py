@@ -1,19 +1,23 @@
 """An ASGI app's WebSockets: the ``websocket`` scope run on siphon's ``WebSocket``
 (:mod:`siphon._websocket`), which does the handshake, the frames and the bounds. The app's
-``websocket.accept`` accepts (with its subprotocol), ``websocket.close`` before that refuses the
+``websocket.accept`` accepts (with its subprotocol and headers), ``websocket.close`` before that refuses the
 upgrade (403, as the ASGI spec asks), and a client that goes away is ``websocket.disconnect``
 with its close code."""
 
-from ._asgi import app, scope_base
+import asyncio
+
+from ._asgi import app, working
+from ._asgi_scope import scope_base
 from ._websocket import WebSocketClosed
 
 
 async def serve_websocket(ws):
     """The app route's websocket handler (``siphon._websocket`` runs the guards first)."""
-    scope = scope_base(ws.request, "websocket")
+    scope = scope_base(ws.request, "websocket", app.state)
     scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
     scope["subprotocols"] = ws.subprotocols
     conversation = _Conversation(ws)
+    working(asyncio.current_task())
     await app.call(scope, conversation.receive, conversation.send)
 
 
@@ -40,7 +44,9 @@ class _Conversation:
         kind = message["type"]
         ws = self.ws
         if kind == "websocket.accept":
-            await ws.accept(message.get("subprotocol"))
+            raw = message.get("headers") or ()
+            headers = [_text(name, value) for name, value in raw]
+            await ws.accept(message.get("subprotocol"), headers)
         elif kind == "websocket.send":
             text = message.get("text")
             await ws.send(text if text is not None else bytes(message.get("bytes") or b""))
@@ -48,3 +54,11 @@ class _Conversation:
             await ws.close(message.get("code", 1000), message.get("reason") or "")
         else:
             raise RuntimeError(f"ASGI: unexpected message {kind!r} on a websocket connection")
+
+
+def _text(name, value):
+    """An ASGI header pair (bytes) as text, latin-1 as on the wire."""
+    if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
+        raise TypeError(f"ASGI: websocket.accept header {name!r}: {value!r}: names and values "
+                        "are bytes")
+    return (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))

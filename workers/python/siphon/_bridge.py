@@ -18,12 +18,12 @@ Coroutines are driven here with ``send(None)``; only one that suspends becomes a
 
 import asyncio
 import inspect
-import re
 from itertools import chain as _chains
 from types import CoroutineType
 
 from . import _asgi, _asgi_ws, _chain, _request, _stream, _websocket, http, log
 from ._contract import FAILED, SECTION, TIMED_OUT, TOO_LARGE, UNSENDABLE
+from ._header_bytes import UNSENDABLE as _UNSENDABLE, forbidden
 from ._response import _status
 from ._tracebacks import format_traceback
 
@@ -338,13 +338,6 @@ def _head(status, headers, length):
     return "\0".join([str(status), length, *_chain_items(pairs)])
 
 
-# Bytes RFC 9110 forbids in a field name or value besides NUL (the packing separator, counted
-# above): the other C0 controls but HTAB, and DEL. JS checks the packed head again
-# (workers/bridge/bridge.ts), so this is where a script learns which header it was.
-_UNSENDABLE = re.compile("[\x01-\x08\x0a-\x1f\x7f]").search
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]").search
-
-
 class _Unsendable(_chain.WrongType):
     """A response header that must not go on the wire."""
 
@@ -352,15 +345,10 @@ class _Unsendable(_chain.WrongType):
 def _refuse_header(pairs):
     """Raise ``WrongType`` naming the first header whose name or value holds a byte that must
     not go on the wire (the caller answers 500 and logs it); return when there is none."""
-    for name, value in pairs:
-        for part, text in (("name", name), ("value", value)):
-            bad = _CONTROL(text)
-            if bad is not None:
-                raise _Unsendable(
-                    f"response header {name[:64]!r}: its {part} holds the control byte "
-                    f"0x{ord(bad.group()):02x} at offset {bad.start()}, which HTTP forbids "
-                    "(RFC 9110 section 5.5); the response was not sent. Strip or encode it "
-                    "(a client's value reflected into a header, say)")
+    why = forbidden(pairs)
+    if why is not None:
+        raise _Unsendable(f"response header {why}; the response was not sent. Strip or encode it "
+                          "(a client's value reflected into a header, say)")
 
 
 def _log_failure(route, req, exc):

@@ -39,7 +39,7 @@ ENTRIES = {
                        "inbuf", "outbuf"),
     "siphon._runtime": ("configure", "forget_script", "load_script", "load_app",
                         "unresolved_imports",
-                        "install", "startup", "shutdown", "memory_stats"),
+                        "install", "startup", "shutdown", "retire", "memory_stats"),
 }
 
 

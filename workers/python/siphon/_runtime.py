@@ -193,15 +193,24 @@ async def startup():
     gc.freeze()
 
 
-async def shutdown():
-    """Shut the ASGI app's lifespan down, then run every ``@http.on_shutdown`` hook; failures
-    are logged, the rest still run."""
+async def shutdown(hooks=True):
+    """Shut the ASGI app's lifespan down (every interpreter has its own), then — with
+    ``hooks``, in the one worker that runs them for the process — every ``@http.on_shutdown``
+    hook; failures are logged, the rest still run."""
     await _asgi_life.shutdown()
+    if not hooks:
+        return
     for fn in http._shutdown:
         try:
             await _run_hooks([fn], "on_shutdown")
         except ScriptError as exc:
             log.error(str(exc))
+
+
+async def retire():
+    """This generation was replaced by a reload: its ASGI app's lifespan shuts down once its
+    last request and WebSocket are done (``on_shutdown`` hooks stay once per process)."""
+    await _asgi_life.retire()
 
 
 def memory_stats():

@@ -20,6 +20,7 @@ from pyodide.ffi import to_js
 
 from . import log
 from ._contract import FAILED, host
+from ._header_bytes import forbidden
 from ._response import Response
 from ._tracebacks import format_traceback
 from ._waiters import Waiters
@@ -30,6 +31,33 @@ _tasks = {}  # socket id -> the handler's task (cancelled when the upgrade misse
 # RFC 6455 7.4: codes an endpoint may send (1004-1006 and 1015 are reserved for reporting).
 _SENDABLE = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
 _NEW, _OPEN, _CLOSED = 0, 1, 2
+
+
+# Headers the handshake itself sets (RFC 6455 4.2.2): an accept's own headers may not name them.
+_HANDSHAKE = {"upgrade", "connection", "sec-websocket-accept", "sec-websocket-protocol",
+              "sec-websocket-extensions", "content-length", "transfer-encoding"}
+
+
+def _handshake_headers(headers):
+    """``ws.accept(headers=…)`` as the handshake's tail (``\\0name\\0value`` each), refused with
+    the header named when it cannot go on the wire or belongs to the handshake."""
+    pairs = list(headers.items() if isinstance(headers, dict) else headers)
+    out = []
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and
+                all(isinstance(part, str) for part in pair)):
+            raise TypeError(f"ws.accept(headers=…): {pair!r}: expected (name, value) strings")
+        name = pair[0]
+        if name.lower() in _HANDSHAKE:
+            raise ValueError(f"ws.accept(headers=…): {name!r} is the handshake's own header; "
+                             "leave it out (the subprotocol is accept's subprotocol=)")
+        if not name:
+            raise ValueError("ws.accept(headers=…): a header without a name")
+        out.append(pair)
+    why = forbidden(out)
+    if why is not None:
+        raise ValueError(f"ws.accept(headers=…): header {why}")
+    return "".join(f"\0{name}\0{value}" for name, value in out)
 
 
 class WebSocketClosed(Exception):
@@ -78,9 +106,10 @@ class WebSocket:
         return done and isinstance(self._handshake.result(), str) and \
             self._handshake.result().startswith("\0")
 
-    async def accept(self, subprotocol=None):
-        """Complete the handshake (with ``subprotocol``, one the client offered). Receiving or
-        sending first accepts without one."""
+    async def accept(self, subprotocol=None, headers=None):
+        """Complete the handshake (with ``subprotocol``, one the client offered, and ``headers``
+        added to the 101 response: a dict, or ``(name, value)`` pairs — a ``set-cookie``, say).
+        Receiving or sending first accepts without either."""
         if self._state == _OPEN:
             return
         if self._state == _CLOSED:
@@ -88,8 +117,9 @@ class WebSocket:
         if subprotocol is not None and subprotocol not in self.subprotocols:
             raise ValueError(f"ws.accept(subprotocol={subprotocol!r}): the client offered "
                              f"{self.subprotocols or 'none'}; choose one of those or None")
+        extra = "" if not headers else _handshake_headers(headers)
         self.subprotocol = subprotocol
-        self._handshake.set_result("\0" + (subprotocol or ""))
+        self._handshake.set_result("\0" + (subprotocol or "") + extra)
         self._state = _OPEN
         if not await host.sockets.opened(self._id):
             raise self._gone()

@@ -50,8 +50,13 @@ class WebSocket:
         """The subprotocols the client offered."""
     @property
     def accepted(self) -> bool: ...
-    async def accept(self, subprotocol: Union[str, None] = ...) -> None:
-        """Complete the handshake; receiving or sending first does it too."""
+    async def accept(
+        self,
+        subprotocol: Union[str, None] = ...,
+        headers: Union[Mapping[str, str], Iterable[tuple[str, str]], None] = ...,
+    ) -> None:
+        """Complete the handshake (headers go on the 101); receiving or sending first does it
+        too."""
     async def receive(self) -> Union[str, bytes]:
         """The next message (str: text frame, bytes: binary); WebSocketClosed once closed."""
     def __aiter__(self) -> AsyncIterator[Union[str, bytes]]: ...
