@@ -407,6 +407,7 @@ Deno.test("examples/starlette serves as its README says, with 2 workers", async 
   const server = await startServer({
     config: join(dir, "http.yaml"),
     env: { PORT: String(port), WORKERS: "2" },
+    args: ["--access-log", "--log-format", "json"],
   });
   try {
     assert.deepEqual(await json(`${base}/items/2`), { id: 2, name: "teapot", price_cents: 1800 });
@@ -417,6 +418,14 @@ Deno.test("examples/starlette serves as its README says, with 2 workers", async 
       total_cents: 5000,
       lines: 1,
     });
+    // the background task that records the quote runs after the answer has gone
+    await server.waitForLog(/quoted 5000 cents/);
+    await server.waitForLog(/"method":"POST","path":"\/quote"/);
+    const logs = server.logs();
+    assert.ok(
+      logs.indexOf('"path":"/quote"') < logs.indexOf("quoted 5000 cents"),
+      `the answer, then the background task:\n${logs}`,
+    );
     assert.equal((await post("{not json")).status, 400);
     assert.equal((await post('{"lines":[{"id":1,"qty":0}]}')).status, 422);
     assert.equal((await post('{"lines":[{"id":7,"qty":1}]}')).status, 422);

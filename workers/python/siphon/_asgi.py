@@ -141,9 +141,10 @@ def _threads_inline():
 
     async def run_sync(func, *args, cancellable=False, limiter=None):
         exchange = running.get()
-        if exchange is not None and exchange.task is None and exchange.response.done():
-            # Work after the answer (a background task) while the app still runs in
-            # serve_http's own call: let the answer leave first.
+        if exchange is not None and exchange.response.done() and not exchange.after:
+            # Work after the answer (a background task): one turn of the loop first. When the
+            # app answered in serve_http's own call, the answer has left by then.
+            exchange.after = True
             await asyncio.sleep(0)
         return func(*args)
 
@@ -208,7 +209,7 @@ class _Exchange:
     """One request between the app and the worker."""
 
     __slots__ = ("req", "body", "response", "status", "headers", "streaming", "queue", "ended",
-                 "left", "over", "task", "interrupted", "dropped")
+                 "left", "over", "task", "interrupted", "dropped", "after")
 
     def __init__(self, req):
         loop = asyncio.get_event_loop()
@@ -226,6 +227,7 @@ class _Exchange:
         self.task = None
         self.interrupted = False  # the watchdog stopped it at the request's deadline
         self.dropped = False  # the client went away before the answer
+        self.after = False  # sync work after the answer waited its turn (_threads_inline)
 
     async def run(self, scope):
         try:
