@@ -16,7 +16,7 @@
  * interpreter, default /usr/bin/python3), BENCH_JSON (write the samples there).
  */
 import { join } from "node:path";
-import { debianWheels } from "../harness/wheels.ts";
+import { asgiProject } from "./_asgi_project.ts";
 import { freePortNear } from "./_ports.ts";
 import {
   cpuSeconds,
@@ -51,35 +51,6 @@ interface Server {
   base: string;
   children: boolean;
   samples: Record<RouteName, Sample[]>;
-}
-
-/** A folder with the Starlette app, its wheels and an http.yaml that serves it as `app:`. */
-function asgiProject(): string {
-  const dir = Deno.makeTempDirSync({ prefix: "siphon-bench-asgi-" });
-  for (const file of ["starlette_app.py", "asgi_loop.py"]) {
-    Deno.copyFileSync(join(ROOT, "bench", "peers", file), join(dir, file));
-  }
-  Deno.mkdirSync(join(dir, "wheels"));
-  debianWheels(join(dir, "wheels"), ["starlette", "anyio", "sniffio", "idna"]);
-  for (
-    const [config, app] of [["http.yaml", "starlette_app:app"], ["loop.yaml", "asgi_loop:app"]]
-  ) {
-    Deno.writeTextFileSync(
-      join(dir, config),
-      [
-        `app: ${app}`,
-        "workers: ${WORKERS}",
-        "log: { level: warning }",
-        'admin: { listen: "127.0.0.1:${ADMIN_PORT}", metrics: "${METRICS}" }',
-        "python:",
-        "  packages: [starlette, anyio, sniffio, idna]",
-        "servers:",
-        '  - listen: "127.0.0.1:${PORT}"',
-        "",
-      ].join("\n"),
-    );
-  }
-  return dir;
 }
 
 async function start(

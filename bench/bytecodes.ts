@@ -7,8 +7,14 @@
  * last request of each route is dispatched again in a loop inside Python, to time Python's part on
  * its own (no JS around it, warm caches): what a bytecode is worth here.
  *
+ * With BENCH_APP=starlette the same is done for an ASGI app: bench/peers/starlette_app.py served
+ * as `app:` (wheels from Debian's packages, bench/_asgi_project.ts); the app's code (its module
+ * and its packages) is the handler's side, and the app alone called in a loop
+ * (bench/peers/asgi_loop.py) is timed in the same interpreter, so the difference is what
+ * siphon-deno's Python adds around an ASGI app.
+ *
  * Env: BENCH_REQUESTS (200 per route), BENCH_BY_FUNCTION=1 (also list the framework's
- * functions, the costliest first).
+ * functions, the costliest first), BENCH_APP=starlette.
  */
 import { join } from "node:path";
 import { loadConfig } from "../src/config/files.ts";
@@ -20,9 +26,21 @@ import { buildGeneration } from "../workers/generation/generation.ts";
 import { listenerFor } from "../workers/serve/listener.ts";
 import { requestHandler } from "../workers/serve/request_path.ts";
 import { realisticRequest } from "./_realistic.ts";
+import { asgiProject } from "./_asgi_project.ts";
 
 const requests = Number(Deno.env.get("BENCH_REQUESTS") ?? 200);
-const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+const asgi = Deno.env.get("BENCH_APP") === "starlette";
+const project = asgi ? asgiProject() : null;
+const config = project
+  ? await loadConfig(join(project, "http.yaml"), {
+    PORT: "8090",
+    WORKERS: "1",
+    ADMIN_PORT: "9091",
+    METRICS: "false",
+  })
+  : await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+// The handler's side: the script, or an app's module folder and its installed packages.
+const handlerFiles = project ? [project + "/", `${config.python.site}/`] : [config.script];
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
 const { context } = buildGeneration({ config, python: py, host: offlineHost({ log }) });
@@ -45,11 +63,11 @@ _TOOL = 4
 _counts = {"handler": 0, "framework": 0}
 _who = {}
 _by = {}
-_script = ${JSON.stringify(config.script)}
+_handler_files = tuple(${JSON.stringify(handlerFiles)})
 
 def _owner(code):
     f = code.co_filename
-    if f == _script:
+    if f.startswith(_handler_files):
         return "handler"
     if "/siphon/" in f:
         return "framework"
@@ -112,6 +130,10 @@ def _time_dispatch(n):
         _dispatch(*args)
     return (time.perf_counter() - t) / n * 1e6
 
+def _app_alone():
+    import asgi_loop
+    return asgi_loop.per_request()
+
 def _by_function(n):
     rows = sorted(_by.items(), key=lambda kv: -kv[1])
     return [(f"{c.co_qualname} ({c.co_filename.rsplit('/', 1)[-1]})", k / n) for c, k in rows]
@@ -119,11 +141,19 @@ def _by_function(n):
 const start = py.globals.get("_start");
 const stop = py.globals.get("_stop");
 
-console.log(`\n## Python bytecodes per request (${requests} requests per route, in process)\n`);
+const own = asgi ? "the app's own code (Starlette …)" : "the handler's own code";
 console.log(
-  "| route | the handler's own code | the framework's | total | µs in Python (dispatch in a loop) |",
+  `\n## Python bytecodes per request${asgi ? ", an ASGI app" : ""} (${requests} requests ` +
+    "per route, in process)\n",
 );
+console.log(`| route | ${own} | the framework's | total | µs in Python (dispatch in a loop) |`);
 console.log("|---|---|---|---|---|");
+const alone = asgi
+  ? py.globals.get("_app_alone")().toJs({ dict_converter: Object.fromEntries }) as Record<
+    string,
+    number
+  >
+  : null;
 for (const [name, make] of Object.entries(ROUTES)) {
   for (let i = 0; i < 20; i++) await (await handle(make(), info)).arrayBuffer(); // warm
   start();
@@ -139,8 +169,16 @@ for (const [name, make] of Object.entries(ROUTES)) {
   console.log(
     `| ${name} | ${handler} | ${framework} | ${handler + framework} | ${micros.toFixed(2)} |`,
   );
+  if (alone) {
+    const app = alone[name];
+    console.log(
+      `|   the app alone in a loop (bench/peers/asgi_loop.py): ${app.toFixed(2)} µs; ` +
+        `siphon-deno's Python around it ${(micros - app).toFixed(2)} µs | | | | |`,
+    );
+  }
   if (Deno.env.get("BENCH_BY_FUNCTION")) {
     const rows = py.globals.get("_by_function")(requests).toJs() as [string, number][];
     for (const [fn, n] of rows) console.log(`|   ${fn} |  | ${n.toFixed(1)} |  |  |`);
   }
 }
+if (project) Deno.removeSync(project, { recursive: true });
