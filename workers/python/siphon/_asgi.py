@@ -357,9 +357,11 @@ def _response_headers(raw):
     the framing ones left for the worker to set."""
     headers = {}
     for name, value in raw:
-        if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
-            raise TypeError(f"ASGI: response header {name!r}: {value!r}: names and values are "
-                            "bytes")
+        if type(name) is not bytes or type(value) is not bytes:
+            if not isinstance(name, (bytes, bytearray)) or \
+                    not isinstance(value, (bytes, bytearray)):
+                raise TypeError(f"ASGI: response header {name!r}: {value!r}: names and values "
+                                "are bytes")
         name = name.decode("latin-1").lower()
         if name in _HOP:
             continue

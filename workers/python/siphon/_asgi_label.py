@@ -12,15 +12,17 @@ def route_label(scope, app):
     their number stays the app's number of routes."""
     try:
         route = scope.get("route")
-        template = getattr(route, "path_format", None) or getattr(route, "path", None)
-        if isinstance(template, str):
-            return template
+        if route is not None:
+            template = getattr(route, "path_format", None) or getattr(route, "path", None)
+            if isinstance(template, str):
+                return template
         endpoint = scope.get("endpoint")
         if endpoint is None:
             return None
-        if app.templates is None:
-            app.templates = _templates(app.call)
-        return app.templates.get(endpoint)
+        templates = app.templates
+        if templates is None:
+            templates = app.templates = _templates(app.call)
+        return templates.get(endpoint)
     except Exception:  # noqa: BLE001 - an odd router object: the request keeps "(app)"
         return None
 
