@@ -10,25 +10,32 @@ import time
 
 from starlette_app import app as starlette
 
-BODY = json.dumps({"items": [1, 2, 3, 4, 5], "name": "x" * 20}).encode()
+# The requests as bench/peers/realistic.lua and wrk send them (bench/_realistic.ts).
+BODY = ('{"items": [1, 2, 3, 4, 5], "note": "' + "x" * 62 + '"}').encode()
+HOST = [(b"host", b"127.0.0.1:8000")]
+REALISTIC_HEADERS = HOST + [
+    (b"user-agent", b"bench/1.0"), (b"accept", b"application/json"),
+    (b"accept-encoding", b"gzip, deflate"), (b"content-type", b"application/json"),
+    (b"x-request-id", b"8d3b7f0e-1c2a-4b5e-9f00-aa11bb22cc33"),
+    (b"authorization", b"Bearer abcdef0123456789"), (b"cookie", b"session=0123456789abcdef"),
+    (b"content-length", str(len(BODY)).encode()),
+]
 ROUTES = {
-    "trivial": ("GET", "/trivial", b""),
-    "realistic": ("POST", "/realistic/42", b"page=2&limit=50&sort=name"),
+    "trivial": ("GET", "/trivial", b"", HOST),
+    "realistic": ("POST", "/realistic/42", b"page=2&limit=50&sort=name", REALISTIC_HEADERS),
 }
 
 
-def _scope(method, path, query):
+def _scope(method, path, query, headers):
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
         "query_string": query, "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
-        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
-                    (b"x-request-id", b"bench-1"), (b"content-length", str(len(BODY)).encode())],
-        "state": {},
+        "headers": list(headers), "state": {},
     }
 
 
-def _once(method, path, query):
+def _once(method, path, query, headers):
     messages = [{"type": "http.request", "body": BODY, "more_body": False}]
     sent = []
 
@@ -38,7 +45,7 @@ def _once(method, path, query):
     async def send(message):
         sent.append(message)
 
-    coro = starlette(_scope(method, path, query), receive, send)
+    coro = starlette(_scope(method, path, query, headers), receive, send)
     try:
         coro.send(None)
     except StopIteration:

@@ -3,7 +3,8 @@
  * request deadline (a sync handler in `while True: pass`, say). A handler that awaits is
  * cancelled by the worker itself; only a blocked loop needs a second thread. Escalation, one
  * grace period apart while the loop stays blocked:
- * 1. interrupt: Python raises KeyboardInterrupt in the handler (504);
+ * 1. interrupt: Python raises KeyboardInterrupt in the handler (504); while the loop stays
+ *    blocked after Python took it, it is sent again every {@link RESEND_MS};
  * 2. kill: set the kill flag and interrupt again; siphon's SIGINT handler then exits the
  *    interpreter, which unwinds even a handler that swallows KeyboardInterrupt, and the worker
  *    reports itself dead;
@@ -28,6 +29,12 @@ import type { WorkerControl } from "../protocol.ts";
 
 /** How long the loop must have been still before a passed deadline counts as blocked. */
 const BLOCKED_MS = 50;
+/**
+ * An interrupt Python took while its loop stays blocked landed outside the code that blocks
+ * (in the request path before the handler, say, which finished that request) or was swallowed:
+ * it is sent again this often until the grace runs out.
+ */
+const RESEND_MS = 250;
 /** How long an idle worker's loop may stand still before the worker counts as gone. */
 export const GONE_MS = 1000;
 
@@ -55,7 +62,7 @@ export interface WatchdogOptions {
 export class Watchdog {
   readonly #workers = new Map<number, Watched>();
   /** When each blocked worker was interrupted, and whether it was then told to exit. */
-  readonly #escalation = new Map<number, { at: number; killed: boolean }>();
+  readonly #escalation = new Map<number, { at: number; killed: boolean; sent: number }>();
   readonly #options: WatchdogOptions;
   /** Per worker, when it was interrupted lately (within the runaway window). */
   readonly #history = new Map<number, number[]>();
@@ -110,45 +117,62 @@ export class Watchdog {
         this.#escalation.delete(id);
         continue;
       }
-      const grace = this.#options.graceMs ?? 2000;
-      const step = this.#escalation.get(id);
-      if (step === undefined) {
-        const { count, windowMs } = this.#options.runaway ?? { count: 3, windowMs: 60_000 };
-        const recent = (this.#history.get(id) ?? []).filter((t) => now - t < windowMs);
-        recent.push(now);
-        this.#history.set(id, recent);
-        const runaway = recent.length > count;
-        this.#escalation.set(id, { at: now, killed: runaway });
-        if (runaway) Atomics.store(w.kill, 0, 1);
-        this.#interrupt(w);
-        hit.push(id);
-        if (runaway) {
-          this.#options.log.error(
-            `worker ${id}: interrupted ${recent.length} times in ${windowMs / 1000} s (a ` +
-              "runaway handler); making its interpreter exit so the worker is replaced",
-          );
-        } else {
-          this.#options.log.warning(
-            `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
-          );
-        }
-      } else if (!step.killed && now - step.at >= grace) {
-        this.#escalation.set(id, { at: now, killed: true });
-        Atomics.store(w.kill, 0, 1);
-        this.#interrupt(w);
-        this.#options.log.error(
-          `worker ${id}: still blocked ${now - step.at} ms after the interrupt; making its ` +
-            "interpreter exit so the worker can be replaced",
-        );
-      } else if (step.killed && now - step.at >= grace) {
-        this.remove(id);
-        this.#options.log.error(
-          `worker ${id}: did not exit ${now - step.at} ms after being told to; terminating it`,
-        );
-        this.#options.onHung?.(id);
-      }
+      if (this.#escalate(id, w, now)) hit.push(id);
     }
     return hit;
+  }
+
+  /**
+   * One step for a blocked worker: interrupt it (and say so), send the interrupt again, tell it
+   * to exit, or report it hung.
+   *
+   * @returns whether this step began its escalation (a first interrupt)
+   */
+  #escalate(id: number, w: Watched, now: number): boolean {
+    let escalated = false;
+    const grace = this.#options.graceMs ?? 2000;
+    const step = this.#escalation.get(id);
+    if (step === undefined) {
+      const { count, windowMs } = this.#options.runaway ?? { count: 3, windowMs: 60_000 };
+      const recent = (this.#history.get(id) ?? []).filter((t) => now - t < windowMs);
+      recent.push(now);
+      this.#history.set(id, recent);
+      const runaway = recent.length > count;
+      this.#escalation.set(id, { at: now, killed: runaway, sent: now });
+      if (runaway) Atomics.store(w.kill, 0, 1);
+      this.#interrupt(w);
+      escalated = true;
+      if (runaway) {
+        this.#options.log.error(
+          `worker ${id}: interrupted ${recent.length} times in ${windowMs / 1000} s (a ` +
+            "runaway handler); making its interpreter exit so the worker is replaced",
+        );
+      } else {
+        this.#options.log.warning(
+          `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
+        );
+      }
+    } else if (!step.killed && now - step.at >= grace) {
+      this.#escalation.set(id, { at: now, killed: true, sent: now });
+      Atomics.store(w.kill, 0, 1);
+      this.#interrupt(w);
+      this.#options.log.error(
+        `worker ${id}: still blocked ${now - step.at} ms after the interrupt; making its ` +
+          "interpreter exit so the worker can be replaced",
+      );
+    } else if (
+      !step.killed && Atomics.load(w.interrupt, 0) === 0 && now - step.sent >= RESEND_MS
+    ) {
+      step.sent = now;
+      this.#interrupt(w);
+    } else if (step.killed && now - step.at >= grace) {
+      this.remove(id);
+      this.#options.log.error(
+        `worker ${id}: did not exit ${now - step.at} ms after being told to; terminating it`,
+      );
+      this.#options.onHung?.(id);
+    }
+    return escalated;
   }
 
   #interrupt(w: Watched): void {

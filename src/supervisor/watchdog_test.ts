@@ -49,6 +49,12 @@ Deno.test("Watchdog.check() escalates: interrupt, then kill, then report it hung
   assert.deepEqual(dog.check(500), [7]);
   assert.equal(flag[0], 2);
   flag[0] = 0; // Python consumed the interrupt, then swallowed it
+  assert.deepEqual(dog.check(600), []);
+  assert.equal(flag[0], 0, "not sent again at once");
+  assert.deepEqual(dog.check(800), []);
+  assert.equal(flag[0], 2, "sent again while the loop stays blocked");
+  assert.equal(dog.interrupts, 2);
+  flag[0] = 0;
   assert.deepEqual(dog.check(1400), []);
   assert.equal(kill[0], 0);
   dog.check(1500);
