@@ -19,6 +19,7 @@ import {
   waitFor,
 } from "../../harness/launch.ts";
 import { attribute, startCollector } from "../../harness/otlp_collector.ts";
+import { UPGRADE_HEADERS } from "../../harness/ws_raw.ts";
 import { debianWheels } from "../../harness/wheels.ts";
 
 const FIXTURE = join(ROOT, "tests", "fixtures", "asgi");
@@ -294,14 +295,24 @@ Deno.test("app: OTEL_DENO names an app request's span after the app's matched ro
   assert.ok(!spans.some((s) => s.name.includes("/users/12")), "never the raw path");
 });
 
-Deno.test("app: with a script, the script's routes come first and the app takes the rest", async () => {
+Deno.test("app: with a script, the script's routes come first, its guards run, the app takes the rest", async () => {
   const script = 'from siphon import http\n\n@http.route("/health")\ndef health(req):\n' +
-    '    return http.Response(200, None, "script")\n';
+    '    return http.Response(200, None, "script")\n\n' +
+    "@http.middleware\ndef guard(req):\n" +
+    '    if req.header("x-block"):\n        return http.Response(403, None, "blocked")\n';
   const p = project("script: app.py\napp: shop:app\nworkers: 1", { "app.py": script });
   const server = await startServer({ config: p.config });
   try {
     assert.equal((await fresh(`${p.base}/health`)).text, "script");
     assert.deepEqual(await json(`${p.base}/users/3`), { id: 3, type: "int" });
+    // the script's guard runs before the app too, for requests and for upgrades
+    const blocked = await fresh(`${p.base}/users/3`, { headers: { "x-block": "1" } });
+    assert.equal(blocked.status, 403);
+    assert.equal(blocked.text, "blocked");
+    const upgrade = await fresh(`${p.base}/chat`, {
+      headers: { ...UPGRADE_HEADERS, "x-block": "1" },
+    });
+    assert.equal(upgrade.status, 403);
     // another method on the script's path is not the script's: the app answers it
     assert.equal((await fresh(`${p.base}/health`, { method: "POST" })).status, 404);
   } finally {
