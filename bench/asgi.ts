@@ -17,41 +17,20 @@
  */
 import { join } from "node:path";
 import { asgiProject } from "./_asgi_project.ts";
-import { freePortNear } from "./_ports.ts";
 import {
-  cpuSeconds,
-  type Proc,
-  ROOT,
-  siphonCommand,
-  startProc,
-  uvicornCommand,
-  wrk,
-} from "./_proc.ts";
+  type CpuServer,
+  cpuServer,
+  med,
+  ROUTE_NAMES,
+  type RouteName,
+  RUN,
+  runRounds,
+  writeSamples,
+} from "./_cpu_rounds.ts";
+import { freePortNear } from "./_ports.ts";
+import { ROOT, siphonCommand, startProc, uvicornCommand } from "./_proc.ts";
 
-const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
-const duration = Deno.env.get("BENCH_DURATION") ?? "4s";
-const connections = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
-const ROUTES = {
-  trivial: { path: "/trivial", script: undefined },
-  realistic: {
-    path: "/realistic/42?page=2&limit=50&sort=name",
-    script: join(ROOT, "bench", "peers", "realistic.lua"),
-  },
-} as const;
-type RouteName = keyof typeof ROUTES;
-
-interface Sample {
-  cpuUs: number;
-  rps: number;
-}
-
-interface Server {
-  name: string;
-  proc: Proc;
-  base: string;
-  children: boolean;
-  samples: Record<RouteName, Sample[]>;
-}
+type Server = CpuServer;
 
 async function start(
   name: string,
@@ -61,7 +40,7 @@ async function start(
   const port = freePortNear(8100);
   const base = `http://127.0.0.1:${port}`;
   const proc = await startProc({ ...make(port), url: `${base}/trivial`, timeoutMs: 120_000 });
-  return { name, proc, base, children, samples: { trivial: [], realistic: [] } };
+  return cpuServer(name, proc, base, children);
 }
 
 /** siphon-deno serving `config` with `workers` and no metrics (as bench:cpu), on `port`. */
@@ -69,20 +48,6 @@ function siphon(config: string, workers: number, port: number) {
   const { cmd, env } = siphonCommand(config); // each its own admin port
   return { cmd, env: { ...env, PORT: String(port), WORKERS: String(workers), METRICS: "false" } };
 }
-
-async function sample(server: Server, route: RouteName): Promise<Sample> {
-  const { path, script } = ROUTES[route];
-  const pid = server.proc.child.pid;
-  const before = await cpuSeconds(pid, { children: server.children });
-  const w = await wrk(server.base + path, { threads: 1, connections, duration, script });
-  const after = await cpuSeconds(pid, { children: server.children });
-  if (w.errors + w.non2xx > 0) {
-    throw new Error(`${server.name} ${route}: ${w.errors} errors, ${w.non2xx} non-2xx`);
-  }
-  return { cpuUs: ((after - before) * 1e6) / w.requests, rps: w.rps };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * The Starlette app alone, called in a loop (bench/peers/asgi_loop.py): under Debian's CPython,
@@ -130,39 +95,16 @@ try {
       (port) => siphon("bench/app/http.yaml", 1, port),
     ),
   );
-  for (const s of servers) {
-    for (const route of Object.keys(ROUTES) as RouteName[]) {
-      const { path, script } = ROUTES[route];
-      await wrk(s.base + path, { threads: 1, connections, duration: "2s", script }); // warm-up
-    }
-  }
-  for (let r = 1; r <= rounds; r++) {
-    for (const route of Object.keys(ROUTES) as RouteName[]) {
-      for (const s of r % 2 ? servers : [...servers].reverse()) {
-        s.samples[route].push(await sample(s, route));
-      }
-    }
-    console.error(
-      `round ${r}/${rounds}: ` +
-        servers.map((s) =>
-          `${s.name.replace(", Starlette app", "")} ${
-            s.samples.trivial.at(-1)!.cpuUs.toFixed(1)
-          }/` +
-          `${s.samples.realistic.at(-1)!.cpuUs.toFixed(1)} µs`
-        ).join(", "),
-    );
-  }
+  await runRounds(servers, (name) => name.replace(", Starlette app", ""));
   floor = await appAlone();
 } finally {
   await Promise.all(servers.map((s) => s.proc.stop()));
   Deno.removeSync(project, { recursive: true });
 }
 
-const med = (s: Server, route: RouteName, k: keyof Sample) =>
-  median(s.samples[route].map((x) => x[k]));
 console.log(
   `\n## The same Starlette app, ${navigator.hardwareConcurrency}-core machine, wrk -t1 ` +
-    `-c${connections} -d${duration}, ${rounds} alternating rounds, medians\n`,
+    `-c${RUN.connections} -d${RUN.duration}, ${RUN.rounds} alternating rounds, medians\n`,
 );
 console.log(
   "| server | trivial CPU µs/req | realistic CPU µs/req | trivial req/s | realistic req/s |",
@@ -185,7 +127,7 @@ console.log(
 );
 console.log("\n## Ratios (same run, medians)\n");
 const [asgi1, uv1, asgi2, uv2, native] = servers;
-for (const route of Object.keys(ROUTES) as RouteName[]) {
+for (const route of ROUTE_NAMES) {
   const cpu = (s: Server) => med(s, route, "cpuUs");
   const rps = (s: Server) => med(s, route, "rps");
   console.log(
@@ -203,10 +145,4 @@ for (const route of Object.keys(ROUTES) as RouteName[]) {
       "the app alone)",
   );
 }
-const json = Deno.env.get("BENCH_JSON");
-if (json) {
-  Deno.writeTextFileSync(
-    json,
-    JSON.stringify(servers.map((s) => ({ name: s.name, samples: s.samples })), null, 2),
-  );
-}
+writeSamples(servers);

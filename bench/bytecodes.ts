@@ -33,12 +33,9 @@ const asgi = Deno.env.get("BENCH_APP") === "starlette";
 const project = asgi ? asgiProject() : null;
 const config = project
   ? await loadConfig(join(project, "http.yaml"), {
-    PORT: "8090",
-    WORKERS: "1",
-    ADMIN_PORT: "9091",
-    METRICS: "false",
+    env: { PORT: "8090", WORKERS: "1", ADMIN_PORT: "9091", METRICS: "false" },
   })
-  : await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+  : await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { env: { PORT: "8090" } });
 // The handler's side: the script, or an app's module folder and its installed packages.
 const handlerFiles = project ? [project + "/", `${config.python.site}/`] : [config.script];
 const log = createLogger({ level: "warning" });

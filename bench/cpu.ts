@@ -12,75 +12,31 @@
  * BENCH_BASELINE (another checkout of siphon-deno, e.g. a `git worktree` of an older commit:
  * it runs beside the others, so a change is measured before and after in one run).
  */
-import { join } from "node:path";
 import { V8_FLAGS } from "../harness/launch.ts";
 import { BASELINE, baselineServer } from "./_baseline.ts";
-import { freePortNear } from "./_ports.ts";
 import {
-  cpuSeconds,
-  type Proc,
-  ROOT,
-  siphonCommand,
-  startProc,
-  toolArgs,
-  uvicornCommand,
-  wrk,
-} from "./_proc.ts";
+  type CpuServer,
+  cpuServer,
+  med,
+  ROUTE_NAMES,
+  RUN,
+  runRounds,
+  writeSamples,
+} from "./_cpu_rounds.ts";
+import { freePortNear } from "./_ports.ts";
+import { siphonCommand, startProc, toolArgs, uvicornCommand } from "./_proc.ts";
 
-const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
-const duration = Deno.env.get("BENCH_DURATION") ?? "4s";
-const connections = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
-const lua = join(ROOT, "bench", "peers", "realistic.lua");
-const ROUTES = {
-  trivial: { path: "/trivial", script: undefined },
-  realistic: { path: "/realistic/42?page=2&limit=50&sort=name", script: lua },
-} as const;
-type RouteName = keyof typeof ROUTES;
-
-interface Sample {
-  cpuUs: number;
-  rps: number;
-  p99ms: number;
-}
-
-interface Server {
-  name: string;
-  proc: Proc;
-  base: string;
-  /** uvicorn with --workers forks; count its children too. */
-  children: boolean;
-  samples: Record<RouteName, Sample[]>;
-}
+const { rounds, duration, connections } = RUN;
+type Server = CpuServer;
 
 async function start(
   name: string,
   portHint: number,
   make: (port: number) => Parameters<typeof startProc>[0],
-) {
+): Promise<Server> {
   const port = freePortNear(portHint);
-  const proc = await startProc(make(port));
-  return {
-    name,
-    proc,
-    base: `http://127.0.0.1:${port}`,
-    children: false,
-    samples: { trivial: [], realistic: [] },
-  } as Server;
+  return cpuServer(name, await startProc(make(port)), `http://127.0.0.1:${port}`);
 }
-
-async function sample(server: Server, route: RouteName): Promise<Sample> {
-  const { path, script } = ROUTES[route];
-  const pid = server.proc.child.pid;
-  const before = await cpuSeconds(pid, { children: server.children });
-  const w = await wrk(server.base + path, { threads: 1, connections, duration, script });
-  const after = await cpuSeconds(pid, { children: server.children });
-  if (w.errors + w.non2xx > 0) {
-    throw new Error(`${server.name} ${route}: ${w.errors} errors, ${w.non2xx} non-2xx`);
-  }
-  return { cpuUs: ((after - before) * 1e6) / w.requests, rps: w.rps, p99ms: w.p99ms };
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const servers: Server[] = [];
 const baseline = BASELINE;
@@ -118,27 +74,7 @@ try {
       url: `http://127.0.0.1:${port}/trivial`,
     })),
   );
-  for (const s of servers) {
-    for (const route of Object.keys(ROUTES) as RouteName[]) {
-      const { path, script } = ROUTES[route];
-      await wrk(s.base + path, { threads: 1, connections, duration: "2s", script }); // warm-up
-    }
-  }
-  for (let r = 1; r <= rounds; r++) {
-    for (const route of Object.keys(ROUTES) as RouteName[]) {
-      // Alternate the order, so no server always follows the same one.
-      for (const s of r % 2 ? servers : [...servers].reverse()) {
-        s.samples[route].push(await sample(s, route));
-      }
-    }
-    console.error(
-      `round ${r}/${rounds}: ` +
-        servers.map((s) =>
-          `${s.name.split(",")[0]} ${s.samples.trivial.at(-1)!.cpuUs.toFixed(1)}/` +
-          `${s.samples.realistic.at(-1)!.cpuUs.toFixed(1)} µs`
-        ).join(", "),
-    );
-  }
+  await runRounds(servers, (name) => name.split(",")[0]);
 } finally {
   await Promise.all(servers.map((s) => s.proc.stop()));
 }
@@ -152,8 +88,6 @@ console.log(
   "| server | trivial CPU µs/req | realistic CPU µs/req | trivial req/s | realistic req/s | trivial p99 ms | realistic p99 ms |",
 );
 console.log("|---|---|---|---|---|---|---|");
-const med = (s: Server, route: RouteName, k: keyof Sample) =>
-  median(s.samples[route].map((x) => x[k]));
 for (const s of servers) {
   console.log(
     `| ${s.name} | ${med(s, "trivial", "cpuUs").toFixed(1)} | ${
@@ -168,7 +102,7 @@ const plain = servers.at(-1)!;
 const floor = servers.at(-2)!;
 const before = baseline ? servers[2] : null;
 console.log("\n## Ratios (same run, medians)\n");
-for (const route of Object.keys(ROUTES) as RouteName[]) {
+for (const route of ROUTE_NAMES) {
   const cpu = (s: Server) => med(s, route, "cpuUs");
   console.log(
     `- ${route}: CPU per request siphon-deno ÷ uvicorn+starlette ${
@@ -180,10 +114,4 @@ for (const route of Object.keys(ROUTES) as RouteName[]) {
       `; the floor ÷ uvicorn+starlette ${(cpu(floor) / cpu(uvicorn)).toFixed(2)}`,
   );
 }
-const json = Deno.env.get("BENCH_JSON");
-if (json) {
-  Deno.writeTextFileSync(
-    json,
-    JSON.stringify(servers.map((s) => ({ name: s.name, samples: s.samples })), null, 2),
-  );
-}
+writeSamples(servers);

@@ -31,10 +31,12 @@ const warmup = Number(Deno.env.get("LEAK_WARMUP") ?? 20000);
 const port = freePortNear(8098);
 const log = createLogger({ level: "warning" });
 const config = await loadConfig("bench/app/http.yaml", {
-  ...Deno.env.toObject(),
-  PORT: String(port),
-  ADMIN_PORT: String(freePortNear(0)),
-  WORKERS: Deno.env.get("WORKERS") ?? "2",
+  env: {
+    ...Deno.env.toObject(),
+    PORT: String(port),
+    ADMIN_PORT: String(freePortNear(0)),
+    WORKERS: Deno.env.get("WORKERS") ?? "2",
+  },
 });
 if (!(globalThis as { gc?: unknown }).gc) {
   console.error("run with --v8-flags=--expose-gc (deno task leak does) so V8 can collect first");

@@ -16,7 +16,9 @@ import { requestHandler } from "../workers/serve/request_path.ts";
 import type { Config } from "../src/config/load.ts";
 import { realisticRequest } from "./_realistic.ts";
 
-const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), {
+  env: { PORT: "8090" },
+});
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
 const interrupt = new Int32Array(new SharedArrayBuffer(8));

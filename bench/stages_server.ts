@@ -37,7 +37,9 @@ if (stage === "wire") {
     return new Response("ok");
   });
 } else {
-  const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { PORT: "8090" });
+  const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), {
+    env: { PORT: "8090" },
+  });
   const log = createLogger({ level: "warning" });
   const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
   const clock = new DeadlineClock(new Float64Array(new SharedArrayBuffer(16)));

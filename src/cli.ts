@@ -115,7 +115,7 @@ async function withConfig(
   let config;
   try {
     config = withLogOverrides(
-      await loadConfig(configFile, undefined, undefined, undefined, values.app),
+      await loadConfig(configFile, { app: values.app }),
       overrides,
     );
     mark("config loaded");

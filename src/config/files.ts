@@ -12,16 +12,25 @@ import { readConfigText } from "./document.ts";
 import { type Config, ConfigError, parseConfig } from "./load.ts";
 import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
 
+/** What {@link loadConfig} may be given besides the file. */
+export interface LoadConfigOptions {
+  /** Environment for `${VAR}` expansion. @default Deno.env */
+  env?: Readonly<Record<string, string>>;
+  /** Where a siphon.yaml's relative paths start (`deno task` passes the user's folder as
+   * INIT_CWD). @default INIT_CWD, else the working folder */
+  cwd?: string;
+  /** Installs `python.packages` into the cache (the script-test thread, which may not write
+   * the cache, asks the main thread to). @default installPackages */
+  install?: (config: Config, cacheDir: string) => Promise<Config>;
+  /** The command line's `--app`, replacing the file's `app:`. */
+  app?: string;
+}
+
 /**
  * Reads and validates a config file: an http.yaml, or a siphon.yaml with its addon config.
  *
  * @param file path to the file
- * @param env environment for `${VAR}` expansion
- * @param cwd where a siphon.yaml's relative paths start (`deno task` passes the user's folder
- *   as INIT_CWD)
- * @param install installs `python.packages` into the cache (the script-test thread, which may
- *   not write the cache, asks the main thread to) @default installPackages
- * @param app the command line's `--app`, replacing an http.yaml's `app:`
+ * @param options environment, folder, installer and `--app`
  * @returns the validated config
  * @throws {ConfigError} listing every problem with its position
  * @example
@@ -29,13 +38,10 @@ import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
  * const config = await loadConfig("examples/hello/http.yaml");
  * ```
  */
-export async function loadConfig(
-  file: string,
-  env: Readonly<Record<string, string>> = Deno.env.toObject(),
-  cwd: string = Deno.env.get("INIT_CWD") || Deno.cwd(),
-  install: (config: Config, cacheDir: string) => Promise<Config> = installPackages,
-  app?: string,
-): Promise<Config> {
+export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<Config> {
+  const env = options.env ?? Deno.env.toObject();
+  const cwd = options.cwd ?? (Deno.env.get("INIT_CWD") || Deno.cwd());
+  const { install = installPackages, app } = options;
   const text = await readConfigText(file);
   const config = looksLikeSiphonYaml(text)
     ? await loadSiphonYaml(file, text, { env, cwd, app })

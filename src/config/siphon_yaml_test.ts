@@ -5,7 +5,10 @@ import { loadConfig } from "./files.ts";
 const FIXTURE = join(import.meta.dirname!, "..", "..", "tests", "fixtures", "siphon_yaml");
 
 Deno.test("a siphon.yaml becomes the config an http.yaml would give", async () => {
-  const config = await loadConfig(join(FIXTURE, "siphon.yaml"), { PORT: "18081" }, FIXTURE);
+  const config = await loadConfig(join(FIXTURE, "siphon.yaml"), {
+    env: { PORT: "18081" },
+    cwd: FIXTURE,
+  });
   assert.equal(config.script, join(FIXTURE, "scripts", "app.py"));
   assert.deepEqual(config.sources, [join(FIXTURE, "siphon.yaml"), join(FIXTURE, "addon.yaml")]);
   assert.equal(config.watch, false, "script.reload: sighup");
@@ -43,7 +46,7 @@ Deno.test("siphon.yaml caches: a url makes a redis cache; local_ttl_secs keeps a
       '  - { name: cnam, url: "redis://127.0.0.1:6379", local_ttl_secs: 60 }\n' +
       '  - { name: plain, url: "redis://127.0.0.1:6379/2" }\n',
   );
-  const config = await loadConfig(join(dir, "siphon.yaml"), {}, dir);
+  const config = await loadConfig(join(dir, "siphon.yaml"), { env: {}, cwd: dir });
   assert.deepEqual(
     Object.entries(config.cache).map(([n, c]) => [n, c.backend, c.url, c.local_ttl_secs]),
     [

@@ -45,7 +45,7 @@ export async function nextGeneration(
   let config: Config;
   try {
     config = withLogOverrides(
-      await loadConfig(options.configFile, options.env, undefined, undefined, options.appOverride),
+      await loadConfig(options.configFile, { env: options.env, app: options.appOverride }),
       options.logOverrides ?? {},
     );
     assertAddressesFree(config, new Set(current.servers.map((s) => s.listen.text)));

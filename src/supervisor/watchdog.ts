@@ -129,7 +129,6 @@ export class Watchdog {
    * @returns whether this step began its escalation (a first interrupt)
    */
   #escalate(id: number, w: Watched, now: number): boolean {
-    let escalated = false;
     const grace = this.#options.graceMs ?? 2000;
     const step = this.#escalation.get(id);
     if (step === undefined) {
@@ -141,7 +140,6 @@ export class Watchdog {
       this.#escalation.set(id, { at: now, killed: runaway, sent: now });
       if (runaway) Atomics.store(w.kill, 0, 1);
       this.#interrupt(w);
-      escalated = true;
       if (runaway) {
         this.#options.log.error(
           `worker ${id}: interrupted ${recent.length} times in ${windowMs / 1000} s (a ` +
@@ -152,6 +150,7 @@ export class Watchdog {
           `worker ${id}: Python blocked its event loop past a request deadline; interrupting it`,
         );
       }
+      return true;
     } else if (!step.killed && now - step.at >= grace) {
       this.#escalation.set(id, { at: now, killed: true, sent: now });
       Atomics.store(w.kill, 0, 1);
@@ -172,7 +171,7 @@ export class Watchdog {
       );
       this.#options.onHung?.(id);
     }
-    return escalated;
+    return false;
   }
 
   #interrupt(w: Watched): void {

@@ -46,6 +46,19 @@ function project(yaml: string, files: Record<string, string> = {}) {
   return { dir, config, base: `http://127.0.0.1:${port}`, admin: `http://127.0.0.1:${admin}` };
 }
 
+/**
+ * A plain ASGI app (no framework) as Python source: every http request is answered 200 with
+ * `body` and the headers the Python expression `headers` gives, after the line `setup` (if any)
+ * ran on its scope; other scopes are ignored.
+ */
+function rawApp(body: string, setup = "", headers = "[]"): string {
+  return "async def app(scope, receive, send):\n" +
+    '    if scope["type"] != "http":\n        return\n' +
+    (setup ? `    ${setup}\n` : "") +
+    `    await send({"type": "http.response.start", "status": 200, "headers": ${headers}})\n` +
+    `    await send({"type": "http.response.body", "body": b${JSON.stringify(body)}})\n`;
+}
+
 /** Runs a Python snippet with Debian's python3 (its httpx and websockets). */
 async function debianPython(code: string): Promise<string> {
   const out = await new Deno.Command(DEBIAN_PYTHON, { args: ["-c", code], stderr: "piped" })
@@ -153,7 +166,7 @@ Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, mi
     await t.step("a client that goes away is http.disconnect", async () => {
       const abort = new AbortController();
       const pending = fetch(`${p.base}/raw/wait`, { signal: abort.signal }).catch(() => null);
-      await new Promise((r) => setTimeout(r, 300));
+      await server.waitForLog(/raw waiter waiting/); // the app holds the request
       abort.abort();
       await pending;
       await server.waitForLog(/raw waiter saw http\.disconnect/);
@@ -249,11 +262,8 @@ Deno.test("app: the server's bounds hold for the app: timeouts stop the Python, 
 
 Deno.test("app: an app that labels its routes by the raw path cannot grow the metrics", async () => {
   // A framework-like router that puts a per-request "route" in the scope: every path a new label.
-  const labels = "import types\n\nasync def app(scope, receive, send):\n" +
-    '    if scope["type"] != "http":\n        return\n' +
-    '    scope["route"] = types.SimpleNamespace(path_format=scope["path"])\n' +
-    '    await send({"type": "http.response.start", "status": 200, "headers": []})\n' +
-    '    await send({"type": "http.response.body", "body": b"ok"})\n';
+  const labels = "import types\n\n" +
+    rawApp("ok", 'scope["route"] = types.SimpleNamespace(path_format=scope["path"])');
   const p = project("app: labels:app\nworkers: 1", { "labels.py": labels });
   const server = await startServer({ config: p.config });
   try {
@@ -293,6 +303,19 @@ Deno.test("app: OTEL_DENO names an app request's span after the app's matched ro
   assert.equal(attribute(user, "http.route"), "/users/{id}");
   assert.ok(spans.some((s) => s.name === "GET (app)"), "a request no app route took");
   assert.ok(!spans.some((s) => s.name.includes("/users/12")), "never the raw path");
+});
+
+Deno.test("app: headers an app sends as text, not bytes, are a 500 naming them; it still serves", async () => {
+  const bad = rawApp("ok", "", '[("x-kind", "text")] if scope["path"] == "/text" else []');
+  const p = project("app: bad:app\nworkers: 1", { "bad.py": bad });
+  const server = await startServer({ config: p.config });
+  try {
+    assert.equal((await fresh(`${p.base}/text`)).status, 500);
+    await server.waitForLog(/ASGI: response header 'x-kind': 'text': names and values are bytes/);
+    assert.equal((await fresh(`${p.base}/fine`)).text, "ok");
+  } finally {
+    await server.stop();
+  }
 });
 
 Deno.test("app: with a script, the script's routes come first, its guards run, the app takes the rest", async () => {
@@ -339,10 +362,7 @@ Deno.test("app: a wrong app: at file:line:col â€” module, attribute, not ASGI â€
 });
 
 Deno.test("--app replaces http.yaml's app: on start and on every reload; a wrong one names the flag", async () => {
-  const other = "async def app(scope, receive, send):\n" +
-    '    if scope["type"] != "http":\n        return\n' +
-    '    await send({"type": "http.response.start", "status": 200, "headers": []})\n' +
-    '    await send({"type": "http.response.body", "body": b"other app"})\n';
+  const other = rawApp("other app");
   const p = project("app: shop:app\nworkers: 1", { "other.py": other });
   for (
     const [spec, expected] of [

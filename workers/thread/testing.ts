@@ -208,10 +208,10 @@ export class TestThread {
   ): Promise<Config> {
     const install = (config: Config, cacheDir: string) => this.#install(config, cacheDir);
     const cwd = this.#start.cwd;
-    if (configPath) return await loadConfig(configPath, env, cwd, install);
+    if (configPath) return await loadConfig(configPath, { env, cwd, install });
     const beside = join(dirname(script), "http.yaml");
     try {
-      const config = await loadConfig(beside, env, cwd, install);
+      const config = await loadConfig(beside, { env, cwd, install });
       if (config.script === script) return config;
     } catch { /* no usable http.yaml beside the script: defaults */ }
     return parseConfig(

@@ -23,7 +23,7 @@ import inspect
 import sys
 
 from . import _asgi_label, log
-from ._asgi_scope import ASGI, scope_base
+from ._asgi_scope import ASGI, header_bytes, scope_base
 from ._contract import host
 from ._request import PayloadTooLarge
 from ._response import Response
@@ -358,10 +358,7 @@ def _response_headers(raw):
     headers = {}
     for name, value in raw:
         if type(name) is not bytes or type(value) is not bytes:
-            if not isinstance(name, (bytes, bytearray)) or \
-                    not isinstance(value, (bytes, bytearray)):
-                raise TypeError(f"ASGI: response header {name!r}: {value!r}: names and values "
-                                "are bytes")
+            name, value = header_bytes(name, value, "response header")
         name = name.decode("latin-1").lower()
         if name in _HOP:
             continue

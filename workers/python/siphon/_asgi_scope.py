@@ -1,5 +1,6 @@
 """What an ASGI scope holds of a request: the parts every ``http`` and ``websocket`` scope
-shares, read from the packed request (``siphon._contract`` APP_PARTS)."""
+shares, read from the packed request (``siphon._contract`` APP_PARTS); and the check of the
+header pairs the app sends."""
 
 from urllib.parse import unquote
 
@@ -45,3 +46,11 @@ def _encode(value):
         return value.encode("latin-1")
     except UnicodeEncodeError:
         return value.encode("utf-8")
+
+
+def header_bytes(name, value, where):
+    """A header pair the app sent (ASGI: bytes or bytearray) as bytes; ``TypeError`` naming
+    ``where`` (``response header``, ``websocket.accept header``) for anything else."""
+    if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
+        raise TypeError(f"ASGI: {where} {name!r}: {value!r}: names and values are bytes")
+    return bytes(name), bytes(value)

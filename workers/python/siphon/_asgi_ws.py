@@ -7,7 +7,7 @@ with its close code."""
 import asyncio
 
 from ._asgi import app, working
-from ._asgi_scope import scope_base
+from ._asgi_scope import header_bytes, scope_base
 from ._websocket import WebSocketClosed
 
 
@@ -45,7 +45,8 @@ class _Conversation:
         ws = self.ws
         if kind == "websocket.accept":
             raw = message.get("headers") or ()
-            headers = [_text(name, value) for name, value in raw]
+            headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in
+                       (header_bytes(n, v, "websocket.accept header") for n, v in raw)]
             await ws.accept(message.get("subprotocol"), headers)
         elif kind == "websocket.send":
             text = message.get("text")
@@ -54,11 +55,3 @@ class _Conversation:
             await ws.close(message.get("code", 1000), message.get("reason") or "")
         else:
             raise RuntimeError(f"ASGI: unexpected message {kind!r} on a websocket connection")
-
-
-def _text(name, value):
-    """An ASGI header pair (bytes) as text, latin-1 as on the wire."""
-    if not isinstance(name, (bytes, bytearray)) or not isinstance(value, (bytes, bytearray)):
-        raise TypeError(f"ASGI: websocket.accept header {name!r}: {value!r}: names and values "
-                        "are bytes")
-    return (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
