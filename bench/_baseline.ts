@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { freePortNear } from "./_ports.ts";
 import { ROOT } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 /** The older checkout to compare with, when given. */
 export const BASELINE: string | undefined = Deno.env.get("BENCH_BASELINE");
@@ -77,7 +77,7 @@ export function baselineServer(
     cwd: BASELINE!,
     env: {
       ...env,
-      ADMIN_PORT: String(freePortNear(0)), // its own: the server beside it holds env's
+      ADMIN_PORT: String(freePort()), // its own: the server beside it holds env's
       INIT_CWD: BASELINE!, // its own bench/app/http.yaml, as its code reads it
     },
   };

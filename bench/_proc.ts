@@ -5,8 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { freePortNear } from "./_ports.ts";
-import { siphonCommand as launch, toolCommand } from "../harness/launch.ts";
+import { freePort, siphonCommand as launch, toolCommand } from "../harness/launch.ts";
 
 export const ROOT = join(import.meta.dirname!, "..");
 
@@ -149,7 +148,7 @@ export async function wrk(
 export function siphonCommand(config: string): { cmd: string[]; env: Record<string, string> } {
   const v8Flags = Deno.env.get("SIPHON_V8_FLAGS");
   const { cmd, args, env } = launch(["serve", "--config", config], v8Flags ? { v8Flags } : {});
-  return { cmd: [cmd, ...args], env: { ...env, ADMIN_PORT: String(freePortNear(0)) } };
+  return { cmd: [cmd, ...args], env: { ...env, ADMIN_PORT: String(freePort()) } };
 }
 
 /**
@@ -270,7 +269,7 @@ export async function alternate(options: AlternateOptions): Promise<number[]> {
   const load = { threads: options.threads, connections: options.connections };
   try {
     for (const v of variants) {
-      const port = freePortNear(8093 + procs.length);
+      const port = freePort();
       const { cmd, env } = siphonCommand("bench/app/http.yaml");
       const url = `http://127.0.0.1:${port}${options.path ?? "/trivial"}`;
       procs.push(

@@ -27,8 +27,8 @@ import {
   runRounds,
   writeSamples,
 } from "./_cpu_rounds.ts";
-import { freePortNear } from "./_ports.ts";
 import { ROOT, siphonCommand, startProc, uvicornCommand } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 type Server = CpuServer;
 
@@ -37,7 +37,7 @@ async function start(
   make: (port: number) => { cmd: string[]; env?: Record<string, string> },
   children = false,
 ): Promise<Server> {
-  const port = freePortNear(8100);
+  const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const proc = await startProc({ ...make(port), url: `${base}/trivial`, timeoutMs: 120_000 });
   return cpuServer(name, proc, base, children);

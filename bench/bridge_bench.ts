@@ -6,6 +6,7 @@
  */
 import type { PyProxy } from "pyodide/ffi";
 import { parseConfig } from "../src/config/load.ts";
+import { freePort } from "../harness/launch.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import type { BridgeRequest } from "../workers/bridge/bridge.ts";
@@ -37,7 +38,7 @@ def straightforward(d):
 );
 // Built as a worker builds a generation (workers/generation/generation.ts).
 const { context } = buildGeneration({
-  config: parseConfig("script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n", {
+  config: parseConfig(`script: app.py\nservers:\n  - listen: 127.0.0.1:${freePort()}\n`, {
     file: `${dir}/http.yaml`,
     dir,
     env: {},

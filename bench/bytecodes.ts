@@ -18,6 +18,7 @@
  */
 import { join } from "node:path";
 import { loadConfig } from "../src/config/files.ts";
+import { freePort } from "../harness/launch.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { loadPython } from "../src/snapshot/restore.ts";
@@ -33,9 +34,16 @@ const asgi = Deno.env.get("BENCH_APP") === "starlette";
 const project = asgi ? asgiProject() : null;
 const config = project
   ? await loadConfig(join(project, "http.yaml"), {
-    env: { PORT: "8090", WORKERS: "1", ADMIN_PORT: "9091", METRICS: "false" },
+    env: {
+      PORT: String(freePort()),
+      WORKERS: "1",
+      ADMIN_PORT: String(freePort()),
+      METRICS: "false",
+    },
   })
-  : await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), { env: { PORT: "8090" } });
+  : await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), {
+    env: { PORT: String(freePort()) },
+  });
 // The handler's side: the script, or an app's module folder and its installed packages.
 const handlerFiles = project ? [project + "/", `${config.python.site}/`] : [config.script];
 const log = createLogger({ level: "warning" });
@@ -46,7 +54,7 @@ const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
   completed: Promise.resolve(),
 } as unknown as Deno.ServeHandlerInfo;
-const base = "http://127.0.0.1:8090";
+const base = `http://${config.servers[0].listen.text}`; // in process: nothing listens
 const ROUTES = {
   trivial: () => new Request(`${base}/trivial`),
   realistic: () => realisticRequest(base),

@@ -12,7 +12,7 @@
  * BENCH_BASELINE (another checkout of siphon-deno, e.g. a `git worktree` of an older commit:
  * it runs beside the others, so a change is measured before and after in one run).
  */
-import { V8_FLAGS } from "../harness/launch.ts";
+import { freePort, V8_FLAGS } from "../harness/launch.ts";
 import { BASELINE, baselineServer } from "./_baseline.ts";
 import {
   type CpuServer,
@@ -23,7 +23,6 @@ import {
   runRounds,
   writeSamples,
 } from "./_cpu_rounds.ts";
-import { freePortNear } from "./_ports.ts";
 import { siphonCommand, startProc, toolArgs, uvicornCommand } from "./_proc.ts";
 
 const { rounds, duration, connections } = RUN;
@@ -31,10 +30,9 @@ type Server = CpuServer;
 
 async function start(
   name: string,
-  portHint: number,
   make: (port: number) => Parameters<typeof startProc>[0],
 ): Promise<Server> {
-  const port = freePortNear(portHint);
+  const port = freePort();
   return cpuServer(name, await startProc(make(port)), `http://127.0.0.1:${port}`);
 }
 
@@ -43,19 +41,19 @@ const baseline = BASELINE;
 try {
   const siphon = siphonCommand("bench/app/http.yaml");
   servers.push(
-    await start("siphon-deno, 1 worker", 8090, (port) => ({
+    await start("siphon-deno, 1 worker", (port) => ({
       cmd: siphon.cmd,
       env: { ...siphon.env, PORT: String(port), WORKERS: "1", METRICS: "false" },
       url: `http://127.0.0.1:${port}/trivial`,
     })),
-    await start("uvicorn+starlette, 1 process", 8092, (port) => ({
+    await start("uvicorn+starlette, 1 process", (port) => ({
       cmd: uvicornCommand(port, 1),
       url: `http://127.0.0.1:${port}/trivial`,
     })),
   );
   if (baseline) {
     servers.push(
-      await start("siphon-deno (baseline checkout), 1 worker", 8096, (port) => ({
+      await start("siphon-deno (baseline checkout), 1 worker", (port) => ({
         ...baselineServer(
           { ...siphon.env, PORT: String(port), WORKERS: "1", METRICS: "false" },
           V8_FLAGS,
@@ -65,11 +63,11 @@ try {
     );
   }
   servers.push(
-    await start("the floor: Deno.serve + Pyodide, direct call", 8097, (port) => ({
+    await start("the floor: Deno.serve + Pyodide, direct call", (port) => ({
       cmd: toolArgs("serve", "bench/peers/floor.ts", [String(port)]),
       url: `http://127.0.0.1:${port}/trivial`,
     })),
-    await start("plain Deno.serve, same logic in JS", 8095, (port) => ({
+    await start("plain Deno.serve, same logic in JS", (port) => ({
       cmd: toolArgs("serve", "bench/peers/plain_logic.ts", [String(port)]),
       url: `http://127.0.0.1:${port}/trivial`,
     })),

@@ -3,12 +3,12 @@
  * `deno run -P=measure bench/driver_vs_wrk.ts` (needs Debian's wrk). Env: BENCH_DURATION (5s),
  * BENCH_CONNECTIONS (64), MOCK_THREADS (1).
  */
-import { freePortNear } from "./_ports.ts";
 import { driveJson, startProc, toolArgs, wrk } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 const duration = Deno.env.get("BENCH_DURATION") ?? "5s";
 const connections = Deno.env.get("BENCH_CONNECTIONS") ?? "64";
-const port = freePortNear(8096);
+const port = freePort();
 const mock = await startProc({
   cmd: toolArgs("drive", "harness/main.ts", [
     ...["serve", "--port", String(port)],

@@ -8,7 +8,6 @@
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (5s), BENCH_LOAD (0.5: the share of uvicorn's capacity),
  * PYTHON (uvicorn's interpreter).
  */
-import { freePortNear } from "./_ports.ts";
 import {
   type DriveJson,
   driveJson,
@@ -21,6 +20,7 @@ import {
 import { join } from "node:path";
 import { ROOT } from "./_proc.ts";
 import { REALISTIC_BODY, REALISTIC_HEADERS, REALISTIC_PATH } from "./_realistic.ts";
+import { freePort } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const duration = Deno.env.get("BENCH_DURATION") ?? "5s";
@@ -30,9 +30,9 @@ const [PATH, HEADERS, BODY] = [REALISTIC_PATH, REALISTIC_HEADERS, REALISTIC_BODY
 const servers: { name: string; proc: Proc; url: string; runs: DriveJson[] }[] = [];
 let rate = 0;
 try {
-  const sPort = freePortNear(8090);
+  const sPort = freePort();
   const siphon = siphonCommand("bench/app/http.yaml");
-  const uPort = freePortNear(8092);
+  const uPort = freePort();
   servers.push(
     {
       name: "siphon-deno, 1 worker",

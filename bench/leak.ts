@@ -11,7 +11,7 @@ import { loadConfig } from "../src/config/files.ts";
 import { createLogger } from "../src/log.ts";
 import type { WorkerStats } from "../src/protocol.ts";
 import { Supervisor } from "../src/supervisor/supervisor.ts";
-import { freePortNear } from "./_ports.ts";
+import { freePort } from "../harness/launch.ts";
 
 /**
  * Growth allowed per worker from the first checkpoint (after warm-up and a quarter of the run)
@@ -28,13 +28,13 @@ const LIMITS = {
 
 const requests = Number(Deno.env.get("LEAK_REQUESTS") ?? 200000);
 const warmup = Number(Deno.env.get("LEAK_WARMUP") ?? 20000);
-const port = freePortNear(8098);
+const port = freePort();
 const log = createLogger({ level: "warning" });
 const config = await loadConfig("bench/app/http.yaml", {
   env: {
     ...Deno.env.toObject(),
     PORT: String(port),
-    ADMIN_PORT: String(freePortNear(0)),
+    ADMIN_PORT: String(freePort()),
     WORKERS: Deno.env.get("WORKERS") ?? "2",
   },
 });

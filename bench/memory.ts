@@ -3,8 +3,8 @@
  * `deno task bench:memory`. Launches like `deno task serve` (GLIBC_TUNABLES set); with
  * MEMORY_STOCK=1 it also measures without the glibc tunable for comparison.
  */
-import { freePortNear } from "./_ports.ts";
 import { rssMiB, siphonCommand, startProc, wrk } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 const counts = (Deno.env.get("WORKER_COUNTS") ?? "1,2,4").split(",").map(Number);
 const target = Number(Deno.env.get("REQUESTS") ?? 100000);
@@ -18,7 +18,7 @@ interface Sample {
 }
 
 async function measure(workers: number, tunable: boolean): Promise<Sample> {
-  const port = freePortNear(8094);
+  const port = freePort();
   const { cmd, env } = siphonCommand("bench/app/http.yaml");
   const proc = await startProc({
     cmd,

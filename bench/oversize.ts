@@ -12,9 +12,9 @@
  *
  * @module
  */
-import { freePortNear } from "./_ports.ts";
 import { peakGrowth, rssMiB, siphonCommand, startProc, toolArgs, uvicornCommand } from "./_proc.ts";
 import { handshakeRequest } from "../harness/ws_raw.ts";
+import { freePort } from "../harness/launch.ts";
 
 const counts = (Deno.env.get("BENCH_CLIENTS") ?? "1,10,40").split(",").map(Number);
 const frameMiB = Number(Deno.env.get("BENCH_FRAME_MB") ?? 60);
@@ -103,7 +103,7 @@ const payload = new Uint8Array(frameMiB << 20).fill(97);
 const rows: string[] = [];
 for (const peer of peers) {
   for (const k of counts) {
-    const port = freePortNear(8090);
+    const port = freePort();
     const spec = peer.start(port);
     const proc = await startProc({ ...spec, url: `http://127.0.0.1:${port}/trivial` });
     try {

@@ -5,9 +5,9 @@
  * in turns (RUNS rounds, default 3) and compares the medians.
  */
 import { reloadSoak } from "../harness/reload_soak.ts";
-import { freePortNear } from "./_ports.ts";
 import { median } from "./_startup.ts";
 import { BASELINE, checkouts, runIn } from "./_baseline.ts";
+import { freePort } from "../harness/launch.ts";
 
 const runs = Number(Deno.env.get("RUNS") ?? (BASELINE ? 3 : 1));
 if (BASELINE) await compare();
@@ -16,7 +16,7 @@ else {
 }
 
 async function once(run: number): Promise<void> {
-  const { edits, load } = await reloadSoak({ port: freePortNear(8097) });
+  const { edits, load } = await reloadSoak({ port: freePort() });
   const good = edits.filter((e) => e.good).map((e) => e.ms).sort((a, b) => a - b);
   const p50 = good[Math.floor((good.length - 1) / 2)];
   console.log(`\n## Hot reload under load, run ${run} (2 workers, 32 connections on /ping)\n`);

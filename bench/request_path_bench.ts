@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { loadConfig } from "../src/config/files.ts";
+import { freePort } from "../harness/launch.ts";
 import { createLogger } from "../src/log.ts";
 import { readSiphonPackage } from "../src/pyodide/assets.ts";
 import { buildGeneration } from "../workers/generation/generation.ts";
@@ -17,7 +18,7 @@ import type { Config } from "../src/config/load.ts";
 import { realisticRequest } from "./_realistic.ts";
 
 const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), {
-  env: { PORT: "8090" },
+  env: { PORT: String(freePort()) },
 });
 const log = createLogger({ level: "warning" });
 const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });
@@ -46,7 +47,7 @@ const info = {
   remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 50000 },
   completed: Promise.resolve(),
 } as unknown as Deno.ServeHandlerInfo;
-const base = "http://127.0.0.1:8090";
+const base = `http://${config.servers[0].listen.text}`; // in process: nothing listens
 
 async function serve(req: Request, want: number, via = handle): Promise<void> {
   const res = await via(req, info);

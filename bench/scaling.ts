@@ -16,7 +16,6 @@
  * interpreter (default /usr/bin/python3).
  */
 import { parseArgs } from "node:util";
-import { freePortNear } from "./_ports.ts";
 import {
   alternate,
   driveJson,
@@ -27,6 +26,7 @@ import {
   type Variant,
   wrk,
 } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -85,7 +85,7 @@ async function measure(
 
 const rows: Row[] = [];
 {
-  const port = freePortNear(8091);
+  const port = freePort();
   const cmd = plainCommand(port);
   rows.push(
     ...await measure(
@@ -97,7 +97,7 @@ const rows: Row[] = [];
 }
 /** siphon-deno with `n` workers and the given switches (env of bench/app/http.yaml). */
 async function siphon(label: string, n: number, switches: Record<string, string>) {
-  const port = freePortNear(8090);
+  const port = freePort();
   const { cmd, env } = siphonCommand("bench/app/http.yaml");
   rows.push(
     ...await measure(
@@ -116,7 +116,7 @@ async function siphon(label: string, n: number, switches: Record<string, string>
 for (const n of counts) await siphon("siphon-deno", n, {});
 if (!values["no-peer"]) {
   for (const n of counts) {
-    const port = freePortNear(8092);
+    const port = freePort();
     const cmd = uvicornCommand(port, n);
     rows.push(
       ...await measure(

@@ -12,9 +12,8 @@
  * Env: BENCH_ROUNDS (5), BENCH_DURATION (3s), BENCH_CONNECTIONS (64).
  */
 import { join } from "node:path";
-import { freePortNear } from "./_ports.ts";
 import { cpuSeconds, type Proc, ROOT, startProc, toolArgs, wrk } from "./_proc.ts";
-import { SERVE_FLAGS, V8_FLAGS } from "../harness/launch.ts";
+import { freePort, SERVE_FLAGS, V8_FLAGS } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const duration = Deno.env.get("BENCH_DURATION") ?? "3s";
@@ -30,7 +29,7 @@ type Route = keyof typeof ROUTES;
 const procs: { stage: string; proc: Proc; base: string; cpu: Record<Route, number[]> }[] = [];
 try {
   for (const stage of STAGES) {
-    const port = freePortNear(8120 + procs.length);
+    const port = freePort();
     procs.push({
       stage,
       proc: await startProc({
@@ -51,7 +50,7 @@ try {
       cpu: { trivial: [], realistic: [] },
     });
   }
-  const floorPort = freePortNear(8130);
+  const floorPort = freePort();
   procs.push({
     stage: "floor",
     proc: await startProc({

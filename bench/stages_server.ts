@@ -38,7 +38,7 @@ if (stage === "wire") {
   });
 } else {
   const config = await loadConfig(join(import.meta.dirname!, "app", "http.yaml"), {
-    env: { PORT: "8090" },
+    env: { PORT: String(port) },
   });
   const log = createLogger({ level: "warning" });
   const { py } = await loadPython({ files: await readSiphonPackage(), env: {}, log });

@@ -13,10 +13,10 @@
  * PYTHON (uvicorn's interpreter), BENCH_JSON (write every sample there), BENCH_BASELINE (an older
  * checkout: its server joins the rounds with 1 and 2 workers, snapshot cached, as b1c and b2c).
  */
-import { freePortNear } from "./_ports.ts";
 import { plainCommand, ROOT, siphonCommand, uvicornCommand } from "./_proc.ts";
 import { BASELINE } from "./_baseline.ts";
 import { median, type Phases, phasesOf, startOnce } from "./_startup.ts";
+import { freePort } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const cached = Deno.makeTempDirSync({ prefix: "siphon-startup-" });
@@ -92,7 +92,7 @@ const cases = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
 
 // Fill the cache for the "cached" cases (and warm the file cache for everyone).
 for (const first of [siphon(1, "cached"), ...BASELINE ? [baseline(1)] : []]) {
-  const port = freePortNear(8093);
+  const port = freePort();
   await startOnce({ ...first.make(port), port }).catch((e) => {
     console.error(`warm-up start failed: ${e.message}`);
     Deno.exit(1);
@@ -103,7 +103,7 @@ const ready = new Map<string, number[]>(cases.map((c) => [c.id, []]));
 const phases = new Map<string, Phases[]>(cases.map((c) => [c.id, []]));
 for (let r = 0; r < rounds; r++) {
   for (const c of cases) {
-    const port = freePortNear(8093);
+    const port = freePort();
     const sample = await startOnce({ ...c.make(port), port });
     ready.get(c.id)!.push(sample.readyMs);
     if (c.marks) phases.get(c.id)!.push(phasesOf(sample));

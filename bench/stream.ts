@@ -10,8 +10,8 @@
  *   deno task bench:stream [--size-mb 200] [--rounds 5]
  */
 import { parseArgs } from "node:util";
-import { freePortNear } from "./_ports.ts";
 import { alternate, peakGrowth, type Proc, siphonCommand, startProc, toolArgs } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -64,14 +64,14 @@ async function streams(name: string, proc: Proc, base: string) {
   return out;
 }
 
-const sPort = freePortNear(8090);
+const sPort = freePort();
 const { cmd, env } = siphonCommand("bench/app/http.yaml");
 const siphon = await startProc({
   cmd,
   env: { ...env, PORT: String(sPort) },
   url: `http://127.0.0.1:${sPort}/trivial`,
 });
-const pPort = freePortNear(8094);
+const pPort = freePort();
 const plain = await startProc({
   cmd: toolArgs("serve", "bench/peers/plain_stream.ts", [String(pPort)]),
   url: `http://127.0.0.1:${pPort}/stream/download/0`,

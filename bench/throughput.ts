@@ -7,7 +7,6 @@
  * of a 2-core box), SIPHON_WORKERS (list, default "1,2"), UVICORN_WORKERS (list, default "1,2").
  */
 import { join } from "node:path";
-import { freePortNear } from "./_ports.ts";
 import {
   plainCommand,
   ROOT,
@@ -17,6 +16,7 @@ import {
   wrk,
   type WrkResult,
 } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 const duration = Deno.env.get("BENCH_DURATION") ?? "10s";
 const connections = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 64);
@@ -60,7 +60,7 @@ async function measure(
 
 const rows: Row[] = [];
 for (const workers of [0, ...list("SIPHON_WORKERS", "1,2").filter((n) => n > 1)]) {
-  const port = freePortNear(8091);
+  const port = freePort();
   const name = workers
     ? `plain Deno.serve "ok", ${workers} reusePort workers`
     : `plain Deno.serve "ok" (1 thread)`;
@@ -75,7 +75,7 @@ for (const workers of [0, ...list("SIPHON_WORKERS", "1,2").filter((n) => n > 1)]
   );
 }
 for (const workers of list("SIPHON_WORKERS", "1,2")) {
-  const port = freePortNear(8090);
+  const port = freePort();
   const { cmd, env } = siphonCommand("bench/app/http.yaml");
   rows.push(
     await measure(`siphon-deno, ${workers} worker(s)`, `http://127.0.0.1:${port}`, () =>
@@ -87,7 +87,7 @@ for (const workers of list("SIPHON_WORKERS", "1,2")) {
   );
 }
 for (const workers of list("UVICORN_WORKERS", "1,2")) {
-  const port = freePortNear(8092);
+  const port = freePort();
   const cmd = uvicornCommand(port, workers);
   rows.push(
     await measure(

@@ -6,8 +6,8 @@
  *
  * Env: BENCH_ROUNDS (10), BENCH_DURATION (2s), BENCH_CONNECTIONS (64).
  */
-import { freePortNear } from "./_ports.ts";
 import { cpuSeconds, type Proc, startProc, toolArgs, wrk } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 10);
 const duration = Deno.env.get("BENCH_DURATION") ?? "2s";
@@ -26,7 +26,7 @@ const VARIANTS = [
 const servers: { variant: string; proc: Proc; url: string; cpu: number[] }[] = [];
 try {
   for (const variant of VARIANTS) {
-    const port = freePortNear(8140 + servers.length);
+    const port = freePort();
     const url = `http://127.0.0.1:${port}/`;
     const proc = await startProc({
       cmd: toolArgs("serve", "bench/peers/wire_costs.ts", [variant, String(port)]),

@@ -14,7 +14,6 @@
  * @module
  */
 import { BASELINE, baselineServer } from "./_baseline.ts";
-import { freePortNear } from "./_ports.ts";
 import {
   cpuSeconds,
   type Proc,
@@ -24,7 +23,7 @@ import {
   toolArgs,
   uvicornCommand,
 } from "./_proc.ts";
-import { V8_FLAGS } from "../harness/launch.ts";
+import { freePort, V8_FLAGS } from "../harness/launch.ts";
 
 const rounds = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const seconds = Number(Deno.env.get("BENCH_DURATION") ?? 5);
@@ -91,7 +90,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function start(
   name: string,
-  hint: number,
   cmd: (port: number) => {
     cmd: string[];
     cwd?: string;
@@ -99,7 +97,7 @@ async function start(
   },
   children: boolean,
 ): Promise<Server> {
-  const port = freePortNear(hint);
+  const port = freePort();
   const spec = cmd(port);
   const proc = await startProc({ ...spec, url: `http://127.0.0.1:${port}/trivial` });
   return {
@@ -116,23 +114,22 @@ const servers: Server[] = [];
 try {
   const siphon = siphonCommand("bench/app/http.yaml");
   servers.push(
-    await start("siphon-deno, 2 workers", 8090, (port) => ({
+    await start("siphon-deno, 2 workers", (port) => ({
       cmd: siphon.cmd,
       env: { ...siphon.env, PORT: String(port), WORKERS: "2", METRICS: "false" },
     }), false),
     await start(
       "uvicorn+starlette (websockets), 2 processes",
-      8092,
       (port) => ({ cmd: uvicornCommand(port, 2) }),
       true,
     ),
-    await start("plain Deno.serve, 2 workers, echo in JS", 8097, (port) => ({
+    await start("plain Deno.serve, 2 workers, echo in JS", (port) => ({
       cmd: toolArgs("serve", "bench/peers/plain_ws.ts", [String(port), "2"]),
     }), false),
   );
   if (BASELINE) {
     servers.push(
-      await start("siphon-deno (baseline checkout), 2 workers", 8096, (port) =>
+      await start("siphon-deno (baseline checkout), 2 workers", (port) =>
         baselineServer(
           { ...siphon.env, PORT: String(port), WORKERS: "2", METRICS: "false" },
           V8_FLAGS,

@@ -158,7 +158,15 @@ function spawn(options: RunOptions) {
   return new Deno.Command(limited ? "sh" : cmd, {
     args: limited ?? args,
     cwd,
-    env: { ...env, INIT_CWD: cwd, SIPHON_CACHE_DIR: CACHE_DIR, ...options.env },
+    // ADMIN_PORT: a free port for configs that read it (every example does), unless the test
+    // names its own.
+    env: {
+      ...env,
+      INIT_CWD: cwd,
+      SIPHON_CACHE_DIR: CACHE_DIR,
+      ADMIN_PORT: String(freePort()),
+      ...options.env,
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -5,16 +5,24 @@
  *
  * @module
  */
-import { fromUser, parseCommandLine, userFolder } from "./cli_args.ts";
+import {
+  adminArgument,
+  configArgument,
+  fromUser,
+  parseCommandLine,
+  userFolder,
+} from "./cli_args.ts";
+import { DEFAULT_ADMIN_TEXT } from "./config/admin_default.ts";
 import {
   type Config,
   ConfigError,
+  type ConfigOverrides,
   formatProblem,
   type LogOverrides,
   withLogOverrides,
 } from "./config/load.ts";
 import { loadConfig } from "./config/files.ts";
-import { createLogger, LogBudget, type Logger } from "./log.ts";
+import { createLogger, LogBudget, type Logger, plural } from "./log.ts";
 import { Supervisor } from "./supervisor/supervisor.ts";
 import { checkScript } from "./supervisor/check.ts";
 import { basename } from "node:path";
@@ -29,14 +37,16 @@ import { copyStubs } from "./pyodide/stubs.ts";
 const USAGE = `siphon-deno ${VERSION}: serve Python (siphon-http API) handlers on every core
 
 Usage:
-  siphon-deno serve [--config http.yaml] [--app module:attribute] [--no-watch]
+  siphon-deno serve [CONFIG | --config CONFIG] [--app module:attribute]
+                    [--admin HOST:PORT|off] [--no-watch]
                     [--log-format pretty|json] [--log-level debug|info|warning|error]
                     [--access-log]
-                                           start the server (default config: ./http.yaml);
-                                           reloads on file changes (unless --no-watch) and SIGHUP;
-                                           --app and the log flags win over http.yaml's app:
-                                           and log:
-  siphon-deno check [--config http.yaml] [--app module:attribute]
+                                           start the server (CONFIG: an http.yaml or a
+                                           siphon.yaml; default ./http.yaml); reloads on file
+                                           changes (unless --no-watch) and SIGHUP; --app,
+                                           --admin and the log flags win over http.yaml's app:,
+                                           admin: and log:
+  siphon-deno check [CONFIG | --config CONFIG] [--app module:attribute]
                                            refuse what serve would refuse, without serving: the
                                            config, the script's import and its routes
                                            (on_startup hooks are not run), and imports that
@@ -47,10 +57,13 @@ Usage:
                                            EXPR (words, and/or/not); ends with "N passed, M failed"
   siphon-deno stubs [--out typings]        write .pyi stubs of siphon and siphon_sdk for IDEs
                                            (default: ./typings in the folder you run it in)
-  siphon-deno health [--url http://127.0.0.1:9091/healthz]
-                                           exit 0 when the admin listener answers 200
+  siphon-deno health [--url URL] [--admin HOST:PORT]
+                                           exit 0 when the admin listener answers 200 (default
+                                           http://HOST:PORT/healthz of --admin, else
+                                           SIPHON_ADMIN, else ${DEFAULT_ADMIN_TEXT})
   siphon-deno --version | --help
 
+Environment: SIPHON_ADMIN=HOST:PORT|off sets the admin listener as --admin does (the flag wins).
 Relative paths are taken from the folder you run the command in (also under deno task).
 `;
 
@@ -82,22 +95,43 @@ export async function main(args: string[], signals: Signals, head?: HeadStart): 
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (command === "health") return await health(values.url!);
+  if (command === "health") return await health(values.url ?? healthUrl(values));
   if (command === "test") return await scriptTests(positionals.slice(1), values.keyword ?? null);
   if (command === "stubs") return await writeStubs(fromUser(values.out!));
   if (command !== "serve" && command !== "check") {
     console.error(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  return await withConfig(command, values, signals, head);
+  let configPath: string;
+  try {
+    configPath = configArgument(values, positionals);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (configPath.endsWith(".py")) {
+    console.error(
+      `${configPath} is a Python script; ${command} takes its config, an http.yaml (with ` +
+        "script: or app:) or a siphon.yaml — see docs/configuration.md",
+    );
+    return 2;
+  }
+  return await withConfig(command, { ...values, config: configPath }, signals, head);
+}
+
+/** `health`'s default URL: the admin address of --admin or SIPHON_ADMIN, else the default. */
+function healthUrl(values: { admin?: string }): string {
+  const given = adminArgument(values, Deno.env)?.value;
+  return `http://${given && given !== "off" ? given : DEFAULT_ADMIN_TEXT}/healthz`;
 }
 
 /** `serve` and `check`: both start from the config, with the log flags applied. */
 async function withConfig(
   command: "serve" | "check",
   values: {
-    config?: string;
+    config: string;
     app?: string;
+    admin?: string;
     "no-watch"?: boolean;
     "log-format"?: string;
     "log-level"?: string;
@@ -111,11 +145,15 @@ async function withConfig(
     console.error(`${overrides}\n\n${USAGE}`);
     return 2;
   }
-  const configFile = fromUser(values.config!);
+  const configFile = fromUser(values.config);
+  const configOverrides: ConfigOverrides = {
+    app: values.app,
+    admin: adminArgument(values, Deno.env),
+  };
   let config;
   try {
     config = withLogOverrides(
-      await loadConfig(configFile, { app: values.app }),
+      await loadConfig(configFile, { overrides: configOverrides }),
       overrides,
     );
     mark("config loaded");
@@ -126,9 +164,12 @@ async function withConfig(
     }
     throw e;
   }
-  if (command === "check") return await check(config, values.config!);
+  if (command === "check") return await check(config, values.config);
   const watch = !values["no-watch"] && config.watch;
-  return await serve({ config, configFile, overrides, app: values.app, watch, head }, signals);
+  return await serve(
+    { config, configFile, overrides, configOverrides, watch, head },
+    signals,
+  );
 }
 
 /**
@@ -140,7 +181,7 @@ async function serve(
     config: Config;
     configFile: string;
     overrides: LogOverrides;
-    app: string | undefined;
+    configOverrides: ConfigOverrides;
     watch: boolean;
     head: HeadStart | undefined;
   },
@@ -149,7 +190,7 @@ async function serve(
   const { config, configFile } = options;
   const log = supervisorLog(config);
   log.info(
-    `starting siphon-deno ${VERSION} (pid ${Deno.pid}): ${config.workers} workers, ` +
+    `starting siphon-deno ${VERSION} (pid ${Deno.pid}): ${plural(config.workers, "worker")}, ` +
       `config ${configFile}`,
   );
   for (const w of config.warnings) log.warning(formatProblem(w));
@@ -175,7 +216,7 @@ async function serve(
       log,
       configFile,
       logOverrides: options.overrides,
-      appOverride: options.app,
+      configOverrides: options.configOverrides,
       headStart: options.head,
     });
   } catch (e) {

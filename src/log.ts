@@ -295,3 +295,14 @@ export function createHeldLogger(): HeldLogger {
     },
   };
 }
+
+/**
+ * A count and its noun for a log line: `1 worker`, `2 workers`.
+ *
+ * @param n the count
+ * @param noun the singular noun (plural by an added "s")
+ * @returns the phrase
+ */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}

@@ -6,8 +6,9 @@
 import { loadPyodide } from "pyodide";
 import type { PyCallable } from "pyodide/ffi";
 import { PYODIDE_DIR } from "../../src/pyodide/assets.ts";
+import { portArgument } from "./_port.ts";
 
-const port = Number(Deno.args[0] ?? 8097);
+const port = portArgument();
 const inWorker =
   typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
 

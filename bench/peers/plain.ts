@@ -1,7 +1,8 @@
 // The baseline: plain Deno.serve answering "ok". `plain.ts PORT` serves on the main thread;
 // `plain.ts PORT N` serves from N workers with reusePort, the layout siphon-deno uses, which
 // shows the ceiling of that layout on this machine with no Python at all.
-const port = Number(Deno.args[0] ?? 8091);
+import { portArgument } from "./_port.ts";
+const port = portArgument();
 const workers = Number(Deno.args[1] ?? 0);
 const serve = () =>
   Deno.serve(

@@ -1,7 +1,8 @@
 // The physical limit of siphon-deno's wire path: plain Deno.serve doing what bench/app/app.py's
 // handlers do, in JS — /trivial answers "ok", /realistic/{id} parses the JSON body and answers
 // the same JSON reply. `plain_logic.ts PORT` serves on the main thread.
-const port = Number(Deno.args[0] ?? 8095);
+import { portArgument } from "./_port.ts";
+const port = portArgument();
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
   const url = new URL(req.url);
   if (url.pathname === "/trivial") return new Response("ok");

@@ -1,6 +1,7 @@
 // The baseline for bench/stream.ts: plain Deno.serve moving the same bytes with no Python —
 // POST /stream/upload counts the body, GET /stream/download/N sends N MiB in 64 KiB chunks.
-const port = Number(Deno.args[0] ?? 8094);
+import { portArgument } from "./_port.ts";
+const port = portArgument();
 const chunk = new Uint8Array(65536).fill(120);
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
   const path = new URL(req.url).pathname;

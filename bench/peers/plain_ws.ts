@@ -2,7 +2,8 @@
 // workers with reusePort (siphon-deno's layout, no Python). `plain_ws.ts PORT N [MAX_BYTES]`:
 // a message over MAX_BYTES closes its socket with 1009 (bench/oversize.ts); any other request
 // gets "ok" (what the bench polls until the server is up).
-const port = Number(Deno.args[0] ?? 8097);
+import { portArgument } from "./_port.ts";
+const port = portArgument();
 const workers = Number(Deno.args[1] ?? 2);
 const maxBytes = Number(Deno.args[2] ?? Infinity);
 const inWorker =

@@ -1,4 +1,4 @@
-"""Tests for the hello example: `deno task test:script examples/hello`."""
+"""Tests for the hello example: `npx -y deno@2.9.6 task test:script examples/hello`."""
 from siphon_sdk.http_testing import HttpTestHarness
 
 

@@ -1,4 +1,4 @@
-"""Tests for the proxy example: `deno task test:script examples/proxy`."""
+"""Tests for the proxy example: `npx -y deno@2.9.6 task test:script examples/proxy`."""
 import pytest
 
 from siphon_sdk.http import MockResponse

@@ -1,4 +1,4 @@
-"""Tests for the REST example: `deno task test:script examples/rest`."""
+"""Tests for the REST example: `npx -y deno@2.9.6 task test:script examples/rest`."""
 import pytest
 
 from siphon_sdk.http_testing import HttpTestHarness

@@ -1,4 +1,4 @@
-"""Tests for the SSE example: `deno task test:script examples/sse`. (The client going away is
+"""Tests for the SSE example: `npx -y deno@2.9.6 task test:script examples/sse`. (The client going away is
 tested against a running server in tests/e2e/stream_test.ts.)"""
 import json
 

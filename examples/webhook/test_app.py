@@ -1,4 +1,4 @@
-"""Tests for the webhook example: `deno task test:script examples/webhook`."""
+"""Tests for the webhook example: `npx -y deno@2.9.6 task test:script examples/webhook`."""
 import hashlib
 import hmac
 import json

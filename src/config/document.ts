@@ -292,9 +292,22 @@ export async function readConfigText(
   try {
     return await Deno.readTextFile(file);
   } catch (e) {
+    const missing = e instanceof Deno.errors.NotFound;
+    const top = where.line === 1 && where.path === "";
     throw new ConfigError([{
       ...where,
-      message: `Cannot read the config file ${file}: ${(e as Error).message}`,
+      // the file named by the command line: its path once, and what to do
+      ...(top ? { line: 0, col: 0 } : {}),
+      message: missing
+        ? (top ? "" : `${file}: `) +
+          "no such config file; name one with --config path/to/http.yaml (or siphon.yaml), " +
+          "or run the command in the folder that has http.yaml"
+        : `cannot read the config file${top ? "" : ` ${file}`}: ${errorText(e)}`,
     }]);
   }
+}
+
+/** An error's message without Deno's trailing `: readfile '/path'` (the path is said already). */
+function errorText(e: unknown): string {
+  return (e as Error).message.replace(/: \w+ '[^']*'$/, "");
 }

@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { defaultCacheDir } from "../pyodide/assets.ts";
 import { installPackages } from "../packages/packages.ts";
 import { readConfigText } from "./document.ts";
-import { type Config, ConfigError, parseConfig } from "./load.ts";
+import { type Config, ConfigError, type ConfigOverrides, parseConfig } from "./load.ts";
 import { isSiphonYaml, loadSiphonYaml } from "./siphon_yaml.ts";
 
 /** What {@link loadConfig} may be given besides the file. */
@@ -22,15 +22,15 @@ export interface LoadConfigOptions {
   /** Installs `python.packages` into the cache (the script-test thread, which may not write
    * the cache, asks the main thread to). @default installPackages */
   install?: (config: Config, cacheDir: string) => Promise<Config>;
-  /** The command line's `--app`, replacing the file's `app:`. */
-  app?: string;
+  /** What the command line and environment set over the file (`--app`, `--admin`). */
+  overrides?: ConfigOverrides;
 }
 
 /**
  * Reads and validates a config file: an http.yaml, or a siphon.yaml with its addon config.
  *
  * @param file path to the file
- * @param options environment, folder, installer and `--app`
+ * @param options environment, folder, installer and the command line's overrides
  * @returns the validated config
  * @throws {ConfigError} listing every problem with its position
  * @example
@@ -41,11 +41,17 @@ export interface LoadConfigOptions {
 export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<Config> {
   const env = options.env ?? Deno.env.toObject();
   const cwd = options.cwd ?? (Deno.env.get("INIT_CWD") || Deno.cwd());
-  const { install = installPackages, app } = options;
+  const { install = installPackages, overrides } = options;
   const text = await readConfigText(file);
   const config = looksLikeSiphonYaml(text)
-    ? await loadSiphonYaml(file, text, { env, cwd, app })
-    : parseConfig(text, { file, dir: resolve(file, ".."), env, sources: [resolve(file)], app });
+    ? await loadSiphonYaml(file, text, { env, cwd, overrides })
+    : parseConfig(text, {
+      file,
+      dir: resolve(file, ".."),
+      env,
+      sources: [resolve(file)],
+      overrides,
+    });
   const installed = await install(config, defaultCacheDir(env));
   return { ...installed, code: await readCode(installed) };
 }

@@ -21,7 +21,7 @@ import {
 } from "./document.ts";
 import type { Config } from "./config_type.ts";
 import { type CacheSettings, configSchema, knownKeysAt, type RawConfig } from "./schema.ts";
-import { checkSemantics } from "./semantics.ts";
+import { checkRouteTable, checkSemantics } from "./semantics.ts";
 
 export {
   type At,
@@ -48,8 +48,22 @@ export interface ParseOptions {
   sources?: string[];
   /** When this is the http addon config of a siphon.yaml: what the siphon.yaml sets. */
   addon?: AddonContext;
-  /** The command line's `--app`: replaces the file's `app:`; its problems name `--app`. */
+  /** What the command line and environment set over the file (`--app`, `--admin`). */
+  overrides?: ConfigOverrides;
+}
+
+/**
+ * Settings given outside http.yaml that replace the file's, on start and on every reload; their
+ * problems name where they were given instead of a line of the file.
+ */
+export interface ConfigOverrides {
+  /** `--app module:attribute`: replaces `app:`. */
   app?: string;
+  /**
+   * `--admin HOST:PORT|off` or `SIPHON_ADMIN`: the admin listener's address (kept with the
+   * file's other `admin:` settings), or `off` for none. `from` names it in messages.
+   */
+  admin?: { value: string; from: string };
 }
 
 /** What a siphon.yaml gives its http addon config (siphon-http's `extensions.http`). */
@@ -102,20 +116,43 @@ export function withLogOverrides(config: Config, overrides: LogOverrides): Confi
  * @throws {ConfigError} listing every problem with its position
  */
 export function parseConfig(text: string, options: ParseOptions): Config {
+  const { app, admin } = options.overrides ?? {};
   try {
     return parseWith(text, options);
   } catch (e) {
-    if (options.app === undefined || !(e instanceof ConfigError)) throw e;
-    // a problem with the app is the command line's, not the file's
-    throw new ConfigError(
-      e.problems.map((p) => p.path === "app" ? { ...p, file: "--app", line: 0, col: 0 } : p),
-    );
+    if ((app === undefined && admin === undefined) || !(e instanceof ConfigError)) throw e;
+    // a problem with an override is the command line's (or the environment's), not the file's
+    const from = (path: string) =>
+      path === "app" && app !== undefined
+        ? "--app"
+        : path.startsWith("admin") && admin !== undefined
+        ? admin.from
+        : null;
+    throw new ConfigError(e.problems.map((p) => {
+      const file = from(p.path);
+      return file ? { ...p, file, line: 0, col: 0 } : p;
+    }));
   }
+}
+
+/** `input` with the overrides applied: `--app` replaces `app:`, `--admin` the admin address. */
+function applyOverrides(input: Record<string, unknown>, overrides: ConfigOverrides): void {
+  if (overrides.app !== undefined) input.app = overrides.app;
+  const admin = overrides.admin?.value.trim();
+  if (admin === undefined) return;
+  if (admin === "off") {
+    input.admin = false;
+    return;
+  }
+  const kept = input.admin && typeof input.admin === "object" && !Array.isArray(input.admin)
+    ? input.admin
+    : {};
+  input.admin = { ...kept, listen: admin };
 }
 
 function parseWith(text: string, options: ParseOptions): Config {
   const { doc, input, at, nodeAt } = readDocument(text, options.file, options.env);
-  if (options.app !== undefined) input.app = options.app;
+  applyOverrides(input, options.overrides ?? {});
   const problems: ConfigProblem[] = [];
   if (options.addon) {
     fromSiphonYaml(input, options.addon, (path) => keyOffset(doc, path), at, problems);
@@ -125,6 +162,12 @@ function parseWith(text: string, options: ParseOptions): Config {
   if (!result.success) {
     for (const issue of result.error.issues) {
       problems.push(...describeIssue(issue, input, doc, nodeAt, at, knownKeysAt));
+    }
+    // the route table, when it is well-formed on its own, is checked in the same pass
+    const routes = configSchema.shape.routes.safeParse(input.routes);
+    if (routes.success && !result.error.issues.some((i) => i.path[0] === "routes")) {
+      const table = routes.data.map((r) => ({ ...r, source: "" }));
+      checkRouteTable(options.file, table, nodeAt, at, problems);
     }
     throw new ConfigError(sortProblems(problems));
   }
@@ -139,7 +182,7 @@ function parseWith(text: string, options: ParseOptions): Config {
   const config = resolvePaths(result.data, options);
   const { wheels } = checkSemantics(config, nodeAt, at, problems);
   if (problems.length) throw new ConfigError(sortProblems(problems));
-  if (options.app !== undefined && config.app) config.app.source = "--app";
+  if (options.overrides?.app !== undefined && config.app) config.app.source = "--app";
   return { ...config, python: { ...config.python, wheels } };
 }
 

@@ -8,6 +8,14 @@ Deno.mkdirSync(`${dir}/data`);
 const parse = (text: string, env: Record<string, string> = { PORT: "9000" }) =>
   parseConfig(text, { file: "http.yaml", dir, env, cores: 3 });
 
+Deno.test('parseConfig() takes one method as a string, as @http.route(methods="POST") does', () => {
+  const c = parse(
+    "script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n" +
+      "routes:\n  - path: /u\n    methods: post\n    handler: a\n",
+  );
+  assert.deepEqual(c.routes[0].methods, ["POST"]);
+});
+
 Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
   const c = parse(
     'script: app.py\nservers:\n  - listen: 127.0.0.1:${PORT}\n  - listen: "[::1]:${P2:-81}"\n' +
@@ -131,6 +139,10 @@ const malformed: [string, string][] = [
   [
     'script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: /u\n    methods: ["GET /"]\n    handler: a\n',
     'http.yaml:6:15: routes[0].methods[0]: expected an HTTP method like GET, got "GET /"',
+  ],
+  [
+    'script: app.py\nservers:\n  - listen: 127.0.0.1:8080\nroutes:\n  - path: /u\n    methods: "GET /"\n    handler: a\n',
+    'http.yaml:6:14: routes[0].methods: expected an HTTP method like GET, got "GET /"',
   ],
   [
     "script: missing.py\nservers:\n  - listen: 127.0.0.1:8080\n",
@@ -303,6 +315,43 @@ Deno.test("parseConfig() reports every problem, one line each, in file order", (
       return true;
     },
   );
+});
+
+/** The http.yaml of the error example in README.md and docs/configuration.md. */
+const DOCS_ERROR_EXAMPLE = [
+  "script: app.py",
+  "workers: 2",
+  "servers:",
+  '  - listen: "8080"',
+  "    max_inflight: 100",
+  "    request_timeout_ms: 1000",
+  "    max_body_byte: 1",
+  "routes:",
+  "  - path: /u/{id}",
+  "    handler: a",
+  "    methods: [GET]",
+  "  - path: /u/{name}",
+  "    handler: b",
+  "",
+].join("\n");
+
+Deno.test("parseConfig() reports a route clash together with schema problems, as the docs show", () => {
+  assert.throws(() => parse(DOCS_ERROR_EXAMPLE), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    const lines = e.message.split("\n");
+    assert.deepEqual(lines, [
+      'http.yaml:4:13: servers[0].listen: expected "host:port" with a port from 1 to 65535, got "8080"',
+      'http.yaml:7:5: servers[0].max_body_byte: unknown key "max_body_byte"; did you mean "max_body_bytes"?',
+      "http.yaml:12:11: routes[1].path: Cannot add route GET /u/{name} (http.yaml:12:5): it can " +
+      "never be told apart from GET /u/{id} (http.yaml:9:5); change one path or method",
+    ]);
+    for (const page of ["README.md", "docs/configuration.md"]) {
+      const shown = Deno.readTextFileSync(new URL(`../../${page}`, import.meta.url));
+      assert.ok(shown.includes("```yaml\n" + DOCS_ERROR_EXAMPLE + "```"), `${page} shows the file`);
+      assert.ok(shown.includes("```text\n" + lines.join("\n") + "\n```"), `${page}: the lines`);
+    }
+    return true;
+  });
 });
 
 Deno.test("python.packages: names checked at their place; the wheelhouse from the config's folder or embedded", () => {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { DEFAULT_ADMIN, DEFAULT_ADMIN_TEXT } from "./admin_default.ts";
 import { z } from "zod";
 import { MAX_BYTES_PER_SEC, MAX_LINE_BYTES } from "../log.ts";
 import { CHANNEL_BYTES } from "../cache/channel.ts";
@@ -51,18 +52,25 @@ const flag = z.unknown().transform((v, ctx) => {
 const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** `host:port`, with `[v6]:port` for IPv6. Port 0 is refused: every worker binds the same port. */
-const listen = z.string().transform((v, ctx) => {
-  const m = LISTEN.exec(v);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    ctx.addIssue({
-      code: "custom",
-      message: `expected "host:port" with a port from 1 to 65535, got ${show(v)}`,
-    });
-    return z.NEVER;
-  }
-  return { text: v, hostname: m[1].replace(/^\[|\]$/g, ""), port };
-});
+/** `host:port` with a port from `lowest` to 65535. */
+const listenFrom = (lowest: 0 | 1) =>
+  z.string().transform((v, ctx) => {
+    const m = LISTEN.exec(v);
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || port < lowest || port > 65535) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected "host:port" with a port from ${lowest} to 65535, got ${show(v)}`,
+      });
+      return z.NEVER;
+    }
+    return { text: v, hostname: m[1].replace(/^\[|\]$/g, ""), port };
+  });
+
+/** A server's address: every worker binds it (port 0 would give each worker its own). */
+const listen = listenFrom(1);
+/** The admin listener's address: one listener, so port 0 (any free port, logged) is fine. */
+const adminListen = listenFrom(0);
 
 const METHOD = /^[A-Za-z]+$/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -93,10 +101,28 @@ const server = z.strictObject({
   ws_max_unread_bytes: wholeNumber(1).default(64 << 20),
 });
 
+const methodList = z.array(z.string().regex(METHOD, { error: "expected an HTTP method like GET" }))
+  .min(1).transform((ms) => [...new Set(ms.map((m) => m.toUpperCase()))]);
+
+/** A list of methods, or one as a string (`methods: post`), as `@http.route(methods="POST")`. */
+const routeMethods = z.unknown().transform((v, ctx): string[] => {
+  if (typeof v === "string") {
+    if (METHOD.test(v)) return [v.toUpperCase()];
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an HTTP method like GET, got ${JSON.stringify(v)}`,
+    });
+    return z.NEVER;
+  }
+  const list = methodList.safeParse(v);
+  if (list.success) return list.data;
+  for (const issue of list.error.issues) ctx.addIssue({ ...issue, input: undefined });
+  return z.NEVER;
+});
+
 const route = z.strictObject({
   path: z.string(),
-  methods: z.array(z.string().regex(METHOD, { error: "expected an HTTP method like GET" }))
-    .min(1).transform((ms) => [...new Set(ms.map((m) => m.toUpperCase()))]).default(["GET"]),
+  methods: routeMethods.default(["GET"]),
   handler: z.string().regex(IDENT, {
     error: "expected the name of a function in the script, like get_user",
   }),
@@ -148,8 +174,6 @@ const mount = z.strictObject({
   mode: z.enum(["ro", "rw"]).default("ro"),
 });
 
-const DEFAULT_ADMIN = "127.0.0.1:9091";
-
 /** Methods besides the standard ones and the route table's that /metrics counts by name. */
 const metricsMethods = z.array(
   z.string().regex(METHOD, { error: "expected HTTP methods like PURGE" }),
@@ -175,7 +199,7 @@ const admin = z.unknown().transform((v, ctx) => {
     });
     return z.NEVER;
   }
-  const parsed = listen.safeParse(given?.listen ?? DEFAULT_ADMIN);
+  const parsed = adminListen.safeParse(given?.listen ?? DEFAULT_ADMIN_TEXT);
   if (!parsed.success) {
     ctx.addIssue({ code: "custom", message: parsed.error.issues[0].message });
     return z.NEVER;
@@ -200,7 +224,7 @@ const admin = z.unknown().transform((v, ctx) => {
     metricsMethods: methods.data,
   };
 }).default({
-  listen: { text: DEFAULT_ADMIN, hostname: "127.0.0.1", port: 9091 },
+  listen: { text: DEFAULT_ADMIN_TEXT, ...DEFAULT_ADMIN },
   explicit: false,
   metrics: true,
   metricsMethods: [],

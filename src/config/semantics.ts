@@ -49,6 +49,28 @@ export function checkSemantics(
   return { wheels };
 }
 
+/**
+ * The route table's problems alone (templates that do not parse, routes that clash), for a
+ * document whose other parts the schema refused: they are reported together, in one pass.
+ *
+ * @param file the config file's name, for the routes' sources
+ * @param routes `routes:` as the schema parsed it on its own
+ * @param nodeAt the document's node at a field path
+ * @param at makes a problem at an offset of the document
+ * @param problems where problems go
+ */
+export function checkRouteTable(
+  file: string,
+  routes: Config["routes"],
+  nodeAt: NodeAt,
+  at: At,
+  problems: ConfigProblem[],
+): void {
+  const report: Report = (path, message, extra = 0) =>
+    problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
+  checkRoutes({ file, routes }, nodeAt, at, report);
+}
+
 function isFile(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
@@ -179,7 +201,12 @@ function checkCaches(config: Config, report: Report): void {
 }
 
 /** Route templates parse and never clash; each route learns where it was declared. */
-function checkRoutes(config: Config, nodeAt: NodeAt, at: At, report: Report): void {
+function checkRoutes(
+  config: Pick<Config, "file" | "routes">,
+  nodeAt: NodeAt,
+  at: At,
+  report: Report,
+): void {
   let broken = false;
   config.routes.forEach((r, i) => {
     const node = nodeAt(["routes", i]);

@@ -23,7 +23,7 @@ import {
   readDocument,
   sortProblems,
 } from "./document.ts";
-import { type Config, parseConfig } from "./load.ts";
+import { type Config, type ConfigOverrides, parseConfig } from "./load.ts";
 import { type CacheSettings, knownKeysAt, type RawConfig, wholeNumber } from "./schema.ts";
 
 /** The siphon core's top-level settings, which an HTTP server has no use for. */
@@ -117,14 +117,14 @@ export function isSiphonYaml(data: unknown): boolean {
  * @param file the siphon.yaml as the user named it
  * @param text its contents
  * @param options environment for `${VAR}`, the working folder relative paths start from, and
- *   the command line's `--app`
+ *   the command line's overrides (`--app`, `--admin`)
  * @returns the config, with a warning per siphon setting that is accepted and not used
  * @throws {ConfigError} listing every problem of either file with its position
  */
 export async function loadSiphonYaml(
   file: string,
   text: string,
-  options: { env: Readonly<Record<string, string>>; cwd: string; app?: string },
+  options: { env: Readonly<Record<string, string>>; cwd: string; overrides?: ConfigOverrides },
 ): Promise<Config> {
   const { doc, input, at, nodeAt } = readDocument(text, file, options.env);
   const problem = (path: PropertyKey[], message: string): ConfigProblem =>
@@ -168,7 +168,7 @@ export async function loadSiphonYaml(
     env: options.env,
     sources: [resolve(options.cwd, file), addonFile],
     addon: { from: file, script, cache, log: translateLog(siphon.log) },
-    app: options.app,
+    overrides: options.overrides,
   });
   const warnings = unusedKeys(input, siphon)
     .map(([path, why]) => at(keyOffset(doc, path), formatPath(path), why));

@@ -14,7 +14,7 @@ import { preparePython, type PythonStart } from "../snapshot/build.ts";
 import { type Spawned, spawnWorker } from "../supervisor/spawn.ts";
 import { lastStart } from "./start_hint.ts";
 import type { WorkerPermissions } from "../supervisor/permissions.ts";
-import { fromUser, parseCommandLine } from "../cli_args.ts";
+import { configArgument, fromUser, parseCommandLine } from "../cli_args.ts";
 
 /** Work begun before the config was read. */
 export interface HeadStart {
@@ -74,7 +74,7 @@ export function serveConfig(args: string[]): string | null {
   try {
     const { values, positionals } = parseCommandLine(args);
     if (positionals[0] !== "serve" || values.help || values.version) return null;
-    return fromUser(values.config);
+    return fromUser(configArgument(values, positionals));
   } catch {
     return null;
   }

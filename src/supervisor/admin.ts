@@ -21,8 +21,9 @@ export interface AdminOptions {
 }
 
 /**
- * Starts the admin listener. An address given in http.yaml must bind; the default address
- * (127.0.0.1:9091) only warns when it is taken, so several servers can share a host.
+ * Starts the admin listener. An address given in http.yaml, by `--admin` or by SIPHON_ADMIN must
+ * bind; the default address (127.0.0.1:9091) only warns when it is taken, so several servers can
+ * share a host. Port 0 binds a free port, which the log line names.
  *
  * @param options address, readiness and metrics sources
  * @returns the server (kept accepting), or null when there is none or the default address was taken
@@ -48,13 +49,17 @@ export async function startAdmin(options: AdminOptions): Promise<KeptServer | nu
     }
     return text(404, "Not Found: the admin listener serves /healthz, /readyz and /metrics\n");
   };
+  let address = listen.text; // as bound: port 0 takes whatever the system gives
   const start = async () => {
     let bound!: () => void;
     const listening = new Promise<void>((resolve) => bound = resolve);
     const server = Deno.serve({
       hostname: listen.hostname,
       port: listen.port,
-      onListen: () => bound(),
+      onListen: ({ hostname, port }) => {
+        address = `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+        bound();
+      },
       onError: (e) => {
         options.log.error(`admin listener: ${(e as Error).message}`);
         return text(500, "Internal Server Error\n");
@@ -73,12 +78,13 @@ export async function startAdmin(options: AdminOptions): Promise<KeptServer | nu
     });
   } catch (e) {
     const message = `admin listener ${listen.text}: ${(e as Error).message}`;
-    if (explicit) throw new Error(`${message}; change admin.listen or set admin: false`);
-    options.log.warning(
-      `${message}; running without it (set admin.listen to pick another address)`,
-    );
+    const elsewhere = "admin.listen in http.yaml, --admin HOST:PORT or SIPHON_ADMIN=HOST:PORT";
+    if (explicit) {
+      throw new Error(`${message}; pick another address (${elsewhere}) or turn it off (off)`);
+    }
+    options.log.warning(`${message}; running without it (set ${elsewhere})`);
     return null;
   }
-  options.log.info(`admin listener on http://${listen.text} (/healthz /readyz /metrics)`);
+  options.log.info(`admin listener on http://${address} (/healthz /readyz /metrics)`);
   return kept;
 }

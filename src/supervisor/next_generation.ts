@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { type Config, ConfigError, type LogOverrides, withLogOverrides } from "../config/load.ts";
+import {
+  type Config,
+  ConfigError,
+  type ConfigOverrides,
+  type LogOverrides,
+  withLogOverrides,
+} from "../config/load.ts";
 import { loadConfig } from "../config/files.ts";
 import type { Logger } from "../log.ts";
 import { AddressInUseError, assertAddressesFree } from "./ports.ts";
@@ -20,8 +26,8 @@ export interface NextOptions {
   env: Record<string, string>;
   /** Command-line log settings (`--log-level` …), over the file's. @default {} */
   logOverrides?: LogOverrides;
-  /** The command line's `--app`, over the file's `app:`. */
-  appOverride?: string;
+  /** The command line's `--app` and `--admin` (or SIPHON_ADMIN), over the file's. */
+  configOverrides?: ConfigOverrides;
   /** The serving config. */
   current: Config;
   /** The serving interpreter start. */
@@ -45,7 +51,10 @@ export async function nextGeneration(
   let config: Config;
   try {
     config = withLogOverrides(
-      await loadConfig(options.configFile, { env: options.env, app: options.appOverride }),
+      await loadConfig(options.configFile, {
+        env: options.env,
+        overrides: options.configOverrides,
+      }),
       options.logOverrides ?? {},
     );
     assertAddressesFree(config, new Set(current.servers.map((s) => s.listen.text)));

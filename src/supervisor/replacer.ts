@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Logger } from "../log.ts";
+import { type Logger, plural } from "../log.ts";
 import type { FromWorker } from "../protocol.ts";
 import type { Slot } from "./ask.ts";
 import { drain } from "./drain.ts";
@@ -155,7 +155,7 @@ export class Replacer {
       const delayMs = Math.min(60_000, 1000 * 2 ** attempt);
       host.log.error(
         `cannot start a replacement for worker ${id} (${(e as Error).message}); serving with ` +
-          `${host.slots.length} workers (/readyz 503); trying again in ${delayMs} ms`,
+          `${plural(host.slots.length, "worker")} (/readyz 503); trying again in ${delayMs} ms`,
       );
       const timer = setTimeout(() => {
         this.#retries.delete(timer);

@@ -9,7 +9,7 @@
  * @module
  */
 import { type Config, listenUrls } from "../config/load.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, plural } from "../log.ts";
 import type { FromWorker, WorkerStats } from "../protocol.ts";
 import { Caches } from "../cache/caches.ts";
 import { startAdmin } from "./admin.ts";
@@ -35,7 +35,7 @@ import { Watchdog } from "./watchdog.ts";
 import { logMarks, mark } from "../start/marks.ts";
 
 /** Options for {@link Supervisor.start}; the command-line overrides hold on every reload. */
-export interface SupervisorOptions extends Pick<NextOptions, "logOverrides" | "appOverride"> {
+export interface SupervisorOptions extends Pick<NextOptions, "logOverrides" | "configOverrides"> {
   config: Config;
   log: Logger;
   /** The config file, re-read on reload. @default config.file */
@@ -187,7 +187,7 @@ export class Supervisor {
     logMarks(log, { last: true });
     const modes = new Set(prepared.map((m) => m.type === "prepared" ? m.python : ""));
     log.info(
-      `serving ${listenUrls(config)} with ${slots.length} workers (python from ` +
+      `serving ${listenUrls(config)} with ${plural(slots.length, "worker")} (python from ` +
         `${[...modes].join("+")}, ready in ${Math.round(performance.now() - t0)} ms)`,
     );
     return supervisor;

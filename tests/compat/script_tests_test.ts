@@ -29,6 +29,18 @@ Deno.test("siphon-deno test: every example's tests pass", async () => {
   assert.ok(out.trimEnd().endsWith("passed, 0 failed"), "the summary is the last line");
 });
 
+Deno.test("siphon-deno test: run from another project's folder, a test loads the app.py beside it", async () => {
+  const other = Deno.makeTempDirSync({ prefix: "siphon-other-project-" });
+  Deno.writeTextFileSync(
+    join(other, "app.py"),
+    'from siphon import http\n\n@http.route("/")\ndef index(req):\n' +
+      '    return http.Response(200, None, "the other project")\n',
+  );
+  const { code, out, err } = await cliIn(other, "test", join(ROOT, "examples", "hello"));
+  assert.equal(code, 0, out + err);
+  assert.match(out, /^PASS .*examples\/hello\/test_app\.py::test_index$/m);
+});
+
 Deno.test("siphon-deno test: siphon-http's SDK idioms and layout (tests/python beside examples/)", async () => {
   // install() at import, the script reached through ../../examples and through the working
   // folder, fixtures in a class, harness.cache.set_data, harness.log.messages, a client name

@@ -24,6 +24,7 @@ Deno.test("check accepts a siphon.yaml and its addon config, warning once per un
     command: "check",
     config: "siphon.yaml",
     cwd: FIXTURE,
+    env: { PORT: String(freePort()) },
   });
   assert.equal(code, 0, output);
   const warnings = output.split("\n").filter((l) => l.startsWith("warning: "));
@@ -47,6 +48,7 @@ Deno.test("siphon.yaml paths resolve against the working folder, as siphon-http'
     command: "check",
     config: join(FIXTURE, "siphon.yaml"),
     cwd: elsewhere,
+    env: { PORT: String(freePort()) },
   });
   assert.equal(code, 2, output);
   assert.match(
@@ -83,7 +85,12 @@ Deno.test("unknown keys in either file are errors naming the closest known key",
   ];
   for (const [edit, expected] of cases) {
     const dir = copyFixture(edit);
-    const { code, output } = await runToExit({ command: "check", config: "siphon.yaml", cwd: dir });
+    const { code, output } = await runToExit({
+      command: "check",
+      config: "siphon.yaml",
+      cwd: dir,
+      env: { PORT: String(freePort()) },
+    });
     assert.equal(code, 2, output);
     assert.match(output, expected);
   }

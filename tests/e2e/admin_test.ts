@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { freePort, fresh, runToExit, startServer, waitFor } from "../../harness/launch.ts";
+import {
+  freePort,
+  fresh,
+  ROOT,
+  runToExit,
+  siphonCommand,
+  startServer,
+  waitFor,
+} from "../../harness/launch.ts";
 
 function project(adminPort: number, port: number, metrics = true): string {
   const dir = Deno.makeTempDirSync({ prefix: "siphon-admin-" });
@@ -79,7 +87,7 @@ Deno.test("an explicitly configured admin address that is taken stops the start"
     assert.equal(code, 1);
     assert.match(
       output,
-      /Cannot start: admin listener 127\.0\.0\.1:\d+: .*; change admin\.listen or set admin: false/,
+      /Cannot start: admin listener 127\.0\.0\.1:\d+: .*; pick another address \(admin\.listen in http\.yaml, --admin HOST:PORT or SIPHON_ADMIN=HOST:PORT\) or turn it off/,
     );
   } finally {
     taken.close();
@@ -163,3 +171,114 @@ Deno.test("boot: a worker accepts as soon as it is ready; /readyz waits for ever
     await gate.shutdown();
   }
 });
+
+Deno.test("two examples side by side, no file edited: PORT and ADMIN_PORT apart", async () => {
+  const hello = join(ROOT, "examples", "hello", "http.yaml");
+  const rest = join(ROOT, "examples", "rest", "http.yaml");
+  const [a, b] = [freePort(), freePort()];
+  const [adminA, adminB] = [freePort(), freePort()];
+  const first = await startServer({
+    config: hello,
+    env: { PORT: String(a), ADMIN_PORT: String(adminA), WORKERS: "1" },
+  });
+  const second = await startServer({
+    config: rest,
+    env: { PORT: String(b), ADMIN_PORT: String(adminB) },
+  });
+  try {
+    assert.equal((await fresh(`http://127.0.0.1:${a}/`)).text, "hello from siphon-deno\n");
+    assert.equal((await fresh(`http://127.0.0.1:${b}/items/1`)).status, 404);
+    for (const admin of [adminA, adminB]) {
+      await waitFor(
+        async () => (await fresh(`http://127.0.0.1:${admin}/readyz`)).status === 200,
+        `/readyz on ${admin}`,
+      );
+    }
+  } finally {
+    assert.equal((await first.stop()).code, 0);
+    assert.equal((await second.stop()).code, 0);
+  }
+});
+
+Deno.test("--admin and SIPHON_ADMIN move the admin listener or turn it off", async (t) => {
+  const [adminPort, port] = [freePort(), freePort()];
+  const config = project(adminPort, port);
+  await t.step("--admin wins over http.yaml's address and keeps its other settings", async () => {
+    const moved = freePort();
+    const server = await startServer({ config, args: ["--admin", `127.0.0.1:${moved}`] });
+    try {
+      await server.waitForLog(new RegExp(`admin listener on http://127\\.0\\.0\\.1:${moved} `));
+      assert.equal((await fresh(`http://127.0.0.1:${moved}/healthz`)).status, 200);
+      assert.match((await fresh(`http://127.0.0.1:${moved}/metrics`)).text, /siphon_/);
+      const old = await fetch(`http://127.0.0.1:${adminPort}/healthz`).then(
+        () => "answered",
+        () => "refused",
+      );
+      assert.equal(old, "refused", "the file's address is not bound");
+      assert.equal(
+        (await runHealth(["--admin", `127.0.0.1:${moved}`])).code,
+        0,
+        "health finds the listener by --admin",
+      );
+    } finally {
+      assert.equal((await server.stop()).code, 0);
+    }
+  });
+  await t.step(
+    "SIPHON_ADMIN=127.0.0.1:0 takes any free port and logs it; --admin beats it",
+    async () => {
+      const server = await startServer({ config, env: { SIPHON_ADMIN: "127.0.0.1:0" } });
+      try {
+        const m = await server.waitForLog(/admin listener on http:\/\/127\.0\.0\.1:(\d+) /);
+        assert.notEqual(m[1], "0");
+        assert.equal((await fresh(`http://127.0.0.1:${m[1]}/readyz`)).status, 200);
+      } finally {
+        assert.equal((await server.stop()).code, 0);
+      }
+      const flag = freePort();
+      const both = await startServer({
+        config,
+        env: { SIPHON_ADMIN: "off" },
+        args: ["--admin", `127.0.0.1:${flag}`],
+      });
+      try {
+        assert.equal((await fresh(`http://127.0.0.1:${flag}/healthz`)).status, 200);
+      } finally {
+        assert.equal((await both.stop()).code, 0);
+      }
+    },
+  );
+  await t.step("off: no admin listener, the server still serves", async () => {
+    const server = await startServer({ config, args: ["--admin", "off"] });
+    try {
+      assert.equal((await fresh(`http://127.0.0.1:${port}/users/3`)).text, "3");
+      assert.doesNotMatch(server.logs(), /admin listener/);
+      const admin = await fetch(`http://127.0.0.1:${adminPort}/healthz`).then(
+        () => "answered",
+        () => "refused",
+      );
+      assert.equal(admin, "refused");
+    } finally {
+      assert.equal((await server.stop()).code, 0);
+    }
+  });
+  await t.step("a bad value is refused, naming where it came from", async () => {
+    const flag = await runToExit({ config, command: "check", args: ["--admin", "nowhere:http"] });
+    assert.equal(flag.code, 2);
+    assert.match(
+      flag.output,
+      /^--admin: admin: expected "host:port" with a port from 0 to 65535, got "nowhere:http"/m,
+    );
+    const env = await runToExit({ config, command: "check", env: { SIPHON_ADMIN: "localhost" } });
+    assert.equal(env.code, 2);
+    assert.match(env.output, /^SIPHON_ADMIN: admin: expected "host:port"/m);
+  });
+});
+
+/** `siphon-deno health` with `args`: its exit code. */
+async function runHealth(args: string[]): Promise<{ code: number }> {
+  const { cmd, args: base, env } = siphonCommand(["health", ...args]);
+  const out = await new Deno.Command(cmd, { args: base, env, stdout: "null", stderr: "null" })
+    .output();
+  return { code: out.code };
+}

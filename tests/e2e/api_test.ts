@@ -240,8 +240,12 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
     });
 
     await t.step("504 for `while True: pass`, then the same server answers 200", async () => {
-      const res = await get(`${strict}/spin`);
+      const res = await get(`${strict}/spin`, { headers: { "x-request-id": "spin-504" } });
       assert.equal(res.status, 504);
+      // the server's own line about it carries the request's id and route
+      await server.waitForLog(
+        /WARNING +\[w\d\] GET \/spin: no answer within request_timeout_ms \(\d+ ms\); the handler was interrupted and the client got 504 request_id=spin-504 route=\/spin\n/,
+      );
       for (let i = 0; i < 6; i++) {
         const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
         assert.equal(await fetch(`${strict}/started`, { client }).then((r) => r.text()), "yes");
@@ -255,6 +259,9 @@ Deno.test("end to end: the script API over HTTP with 2 workers", async (t) => {
       async () => {
         assert.equal((await get(`${strict}/sleep`)).status, 504);
         assert.equal((await get(`${strict}/async-forever`)).status, 504);
+        await server.waitForLog(
+          /GET \/async-forever: no answer within request_timeout_ms \(\d+ ms\); the handler was cancelled and the client got 504 request_id=\S+ route=\/async-forever\n/,
+        );
         // An async handler that spins after an await blocks the loop: interrupted like a sync one.
         assert.equal((await get(`${strict}/async-spin`)).status, 504);
         assert.equal((await get(`${strict}/async`)).text, "async done");

@@ -123,6 +123,14 @@ Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, mi
         assert.equal(scope.client_is_local, true);
         assert.equal(scope.query_string, "a=1&b=%20x");
         assert.deepEqual(scope.headers, [["x-tag", "t1"]]);
+        // header bytes as they came: UTF-8 from curl is two bytes, a repeated name is kept
+        const raw = await new Deno.Command("curl", {
+          args: ["-s", "-H", "x-tag: é", "-H", "x-rep: 1", "-H", "x-rep: 2", `${p.base}/scope`],
+        }).output();
+        const sent = new Map(JSON.parse(new TextDecoder().decode(raw.stdout)).headers);
+        const tag = sent.get("x-tag") as string;
+        assert.deepEqual([...tag].map((c) => c.charCodeAt(0)), [0xc3, 0xa9]);
+        assert.equal(sent.get("x-rep"), "1, 2"); // hyper joins a repeated name's values
         const curl = await new Deno.Command("curl", {
           args: ["-s", "--http2-prior-knowledge", `${p.base}/scope`],
         }).output();

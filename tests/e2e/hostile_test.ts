@@ -304,7 +304,7 @@ Deno.test("/readyz is 503 while a worker is missing, and 200 once its replacemen
     await server.waitForLog(
       /cannot start a replacement for worker \d \(@http.on_startup refuse_when_told/,
     );
-    await server.waitForLog(/serving with 1 workers \(\/readyz 503\); trying again in 1000 ms/);
+    await server.waitForLog(/serving with 1 worker \(\/readyz 503\); trying again in 1000 ms/);
     assert.equal(await readyz(), 503);
     const page = await metrics();
     assert.equal(metric(page, "siphon_ready"), 0);

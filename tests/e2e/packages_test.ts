@@ -192,6 +192,26 @@ Deno.test("check reports an import nothing provides, with its line; guarded impo
   assert.doesNotMatch(output, /ujson|helper|greet/, "guarded, beside the script, installed");
 });
 
+Deno.test("an import at module level that nothing provides gets the same hint, from check and serve", async () => {
+  const p = project();
+  Deno.writeTextFileSync(
+    join(p.dir, "app.py"),
+    "from siphon import http\nimport requests\n\n" +
+      '@http.route("/x")\ndef x(req):\n    return http.Response(200, None, "x")\n',
+  );
+  const hint = new RegExp(
+    `${p.dir}/app\\.py:2: import requests: no installed package, standard-library module or ` +
+      "file beside the script provides requests; add its wheel to the wheelhouse and the name " +
+      "to python\\.packages \\(docs/packages\\.md\\)",
+  );
+  for (const command of ["check", "serve"] as const) {
+    const { code, output } = await runToExit({ config: p.config, command });
+    assert.notEqual(code, 0, output);
+    assert.match(output, /ModuleNotFoundError: No module named 'requests'/, command);
+    assert.match(output, hint, command);
+  }
+});
+
 Deno.test("a new wheel in the wheelhouse is a reload: the newer version serves", async () => {
   const p = project();
   const server = await startServer({ config: p.config });

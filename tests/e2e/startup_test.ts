@@ -107,6 +107,17 @@ Deno.test("a yaml route naming a missing function is refused with its position",
     p.config,
     new RegExp(`${p.config}:6:5: routes handler 'nope': no function`),
   );
+  const typo = project(
+    HELLO + "\ndef get_user(req):\n    return None\n",
+    "routes:\n  - path: /x\n    handler: get_usr\n",
+  );
+  await refusedByServeAndCheck(
+    typo.config,
+    new RegExp(
+      `${typo.config}:6:5: routes handler 'get_usr': no function of that name in ` +
+        `${typo.dir}/app\\.py \\(did you mean 'get_user'\\?\\); define it or fix the name`,
+    ),
+  );
 });
 
 Deno.test("on_startup raising stops the start, with the traceback", async () => {

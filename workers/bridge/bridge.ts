@@ -21,6 +21,7 @@ import {
   MARKERS,
   type PackedParts,
   packRequest,
+  STOPPED,
 } from "./contract.ts";
 import { type Accepted, acceptedOf, responseOf } from "./response.ts";
 import { type BodySources, pythonStream } from "./streams.ts";
@@ -37,6 +38,8 @@ export interface BridgeRequest extends PackedParts {
   lazy: (part: string) => string;
   /** The route label Python gave for it (an ASGI app's matched route), if any. */
   label?: string;
+  /** Set when Python answered it 504 because the handler was stopped at its deadline. */
+  stopped?: boolean;
 }
 
 /** A handler that suspended: its result arrives later and it can be cancelled. */
@@ -71,6 +74,7 @@ export interface BridgeOptions {
 
 /** Per call: what the response side needs to know. */
 interface CallState {
+  req: BridgeRequest;
   seq: number;
   timeoutMs: number;
   /** The request body Python may be streaming (0: none); closed once the response is done. */
@@ -124,7 +128,7 @@ export class Bridge {
     const source = req.bodyStream
       ? this.#sources.open(req.bodyStream.stream, req.bodyStream.cap)
       : 0;
-    const state: CallState = { seq: req.seq, timeoutMs: req.timeoutMs, source };
+    const state: CallState = { req, seq: req.seq, timeoutMs: req.timeoutMs, source };
     return this.#dispatchPacked(source ? meta + source : meta, req, state);
   }
 
@@ -190,7 +194,7 @@ export class Bridge {
     }
     if (typeof done !== "string") {
       try {
-        return this.#fromTuple(done, { seq: req.seq, timeoutMs: req.timeoutMs, source: 0 });
+        return this.#fromTuple(done, { req, seq: req.seq, timeoutMs: req.timeoutMs, source: 0 });
       } finally {
         done.destroy();
       }
@@ -198,7 +202,7 @@ export class Bridge {
     // "\0subprotocol\0name\0value…": accepted; anything else is the refusal as an answer
     return done.charCodeAt(0) === 0
       ? acceptedOf(done.slice(1), this.#onLimit)
-      : this.#fromHead(done);
+      : this.#fromHead(done, req);
   }
 
   /**
@@ -248,7 +252,7 @@ export class Bridge {
     }
     if (typeof out === "string") {
       this.#done(state);
-      return this.#fromHead(out);
+      return this.#fromHead(out, req);
     }
     this.#held.set(req.seq, req); // answered later, or streamed: Python may still ask
     return this.#fromProxy(out as PyProxy, state);
@@ -258,8 +262,8 @@ export class Bridge {
    * An answer string: a marker, a head with the body inside it (`status\0t<n>…\0<body>`), or
    * a sync result's head with the body in the output buffer.
    */
-  #fromHead(reply: string): Response {
-    if (reply.charCodeAt(0) === 33) return this.#fromMarker(reply);
+  #fromHead(reply: string, req: BridgeRequest): Response {
+    if (reply.charCodeAt(0) === 33) return this.#fromMarker(reply, req);
     const at = reply.indexOf(ITEM) + 1;
     if (reply.charCodeAt(at) === 116) { // "t": the last n characters are the body
       const end = reply.indexOf(ITEM, at);
@@ -272,9 +276,10 @@ export class Bridge {
   }
 
   /** `"!413"`, `"!500"`, `"!504"`…: Python answered with an error status only. */
-  #fromMarker(marker: string): Response {
+  #fromMarker(marker: string, req: BridgeRequest): Response {
     const limit = MARKER_LIMITS[marker];
     if (limit) this.#onLimit(limit);
+    if (marker === STOPPED) req.stopped = true; // the request path says so in the log
     return answer(MARKERS[marker] ?? "internal");
   }
 
@@ -301,7 +306,7 @@ export class Bridge {
         }
         if (typeof done === "string") {
           this.#done(state);
-          return this.#fromHead(done);
+          return this.#fromHead(done, state.req);
         }
         try {
           return this.#fromTuple(done, state);

@@ -111,6 +111,9 @@ export const MARKERS: Readonly<Record<string, Answer>> = {
   "!504": "timeout",
 };
 
+/** The marker of a handler stopped at its deadline (interrupted or cancelled): 504. */
+export const STOPPED = "!504";
+
 /** The markers that mean a bound refused the response (counted in `/metrics`). */
 export const MARKER_LIMITS: Readonly<Record<string, Limit>> = {
   "!413": "max_body_bytes",

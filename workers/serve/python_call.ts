@@ -53,7 +53,7 @@ function run(x: Admitted): Response | Promise<Response> {
   } finally {
     ctx.clock.leave(earliest);
   }
-  if (out instanceof Response) return out;
+  if (out instanceof Response) return x.call.stopped ? stopped(x, out, "interrupted") : out;
   // Python waits for something: the deadline gets an entry, which expiring cancels the handler.
   const pending = out;
   if (x.call.route === ctx.app) {
@@ -62,37 +62,59 @@ function run(x: Admitted): Response | Promise<Response> {
     x.req.signal.addEventListener("abort", () => ctx.bridge.disconnect(seq), { once: true });
   }
   let expire: (() => void) | undefined;
+  let expired = false; // then the line is said here, not again when Python answers 504
   const token = ctx.clock.begin(x.deadline, () => expire?.());
   const timedOut = new Promise<Response>((resolve) => {
     expire = () => {
-      resolve(answer("timeout"));
+      expired = true;
+      resolve(stopped(x, answer("timeout"), "cancelled"));
       cancel(x, pending);
     };
   });
-  const result = pending.result.catch((e) => failed(x, e));
+  const result = pending.result.then(
+    (res) => x.call.stopped && !expired ? stopped(x, res, "interrupted") : res,
+    (e) => failed(x, e),
+  );
   return Promise.race([result, timedOut]).finally(() => ctx.clock.end(token));
 }
 
 /** A failure of the bridge (not of the handler: Python answers those with markers). */
 function failed(x: Admitted, e: unknown): Response {
   const { ctx, call } = x;
-  ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`, {
-    request_id: call.requestId,
-  });
+  ctx.log.error(`${call.method} ${call.path}: ${(e as Error).message}`, about(x));
   if (e instanceof BridgeFatal) ctx.onFatal(e.message);
   return answer("internal");
 }
 
+/**
+ * The one line about a request stopped at its deadline, with its id and route: Python was
+ * interrupted (the watchdog) or the waiting handler cancelled; either way the client got 504.
+ */
+function stopped(x: Admitted, res: Response, how: "interrupted" | "cancelled"): Response {
+  const { ctx, call } = x;
+  ctx.log.warning(
+    `${call.method} ${call.path}: no answer within request_timeout_ms (${call.timeoutMs} ms); ` +
+      `the handler was ${how} and the client got 504`,
+    about(x),
+  );
+  return res;
+}
+
+/** The fields of the server's own log lines about a request. */
+function about(x: Admitted): Record<string, string> {
+  return x.route
+    ? { request_id: x.call.requestId, route: x.route }
+    : { request_id: x.call.requestId };
+}
+
 function cancel(x: Admitted, pending: Pending): void {
   const { ctx, call } = x;
-  const about = { request_id: call.requestId };
-  ctx.log.warning(`${call.method} ${call.path}: handler cancelled at its deadline`, about);
   try {
     pending.cancel();
   } catch (e) {
     ctx.log.error(
       `${call.method} ${call.path}: cannot cancel the handler: ${(e as Error).message}`,
-      about,
+      about(x),
     );
   }
 }

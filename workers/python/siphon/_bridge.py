@@ -98,7 +98,8 @@ def install(entries, module):
             if not callable(fn):
                 raise LookupError(
                     f"{source}: routes handler {handler!r}: no function of that name in "
-                    f"{module.__file__}; define it or fix the name")
+                    f"{module.__file__}{_did_you_mean(handler, module)}; define it or fix the "
+                    "name")
         if websocket and not inspect.iscoroutinefunction(fn):
             raise TypeError(f"{source}: websocket handler {getattr(fn, '__qualname__', fn)} must "
                             "be a coroutine function: async def handler(ws)")
@@ -146,6 +147,15 @@ def disconnect(seq):
 def abort_socket(socket_id):
     """The upgrade missed its deadline: cancel the socket's handler."""
     _websocket.abort(socket_id)
+
+
+def _did_you_mean(name, module):
+    """`` (did you mean 'x'?)`` for the module's function closest to a misspelled ``name``."""
+    import difflib
+    functions = [n for n, v in vars(module).items()
+                 if inspect.isfunction(v) and not n.startswith("__")]
+    close = difflib.get_close_matches(name, functions, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def dispatch(route_id, meta_len, body_len):

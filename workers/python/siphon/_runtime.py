@@ -100,7 +100,15 @@ def load_script(path, code_json="{}"):
         spec.loader.exec_module(module)
     except BaseException as exc:  # noqa: BLE001 - report any import failure
         sys.modules.pop(name, None)
-        raise ScriptError(f"Cannot import {path}:\n{format_traceback(exc)}") from None
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            top = exc.name.split(".")[0]
+            if importlib.util.find_spec(top) is None:
+                lines = [tb.tb_lineno for tb in _frames(exc.__traceback__)
+                         if tb.tb_frame.f_code.co_filename == path]
+                where = f"{path}:{lines[-1]}" if lines else path
+                hint = f"\n{where}: import {exc.name}: {_not_provided(top)}"
+        raise ScriptError(f"Cannot import {path}:\n{format_traceback(exc)}{hint}") from None
     _module = module
     return json.dumps([[p, m, where, stream, ws] for p, m, _fn, where, stream, ws in http._routes])
 
@@ -142,12 +150,22 @@ def unresolved_imports(path):
             top = name.split(".")[0]
             if top in sys.modules or importlib.util.find_spec(top) is not None:
                 continue
-            missing.append((node.lineno, (
-                f"{path}:{node.lineno}: import {name}: no installed package, standard-library "
-                f"module or file beside the script provides {top}; add its wheel to the "
-                "wheelhouse and the name to python.packages (docs/packages.md)"
-            )))
+            missing.append((node.lineno, f"{path}:{node.lineno}: import {name}: "
+                            f"{_not_provided(top)}"))
     return json.dumps([message for _, message in sorted(set(missing))])
+
+
+def _frames(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def _not_provided(top):
+    """What to do about an import of ``top`` that nothing provides."""
+    return (f"no installed package, standard-library module or file beside the script provides "
+            f"{top}; add its wheel to the wheelhouse and the name to python.packages "
+            "(docs/packages.md)")
 
 
 def _catches_import_error(handler, ast):

@@ -12,7 +12,7 @@ Example::
     def test_user():
         harness = HttpTestHarness()
         harness.add_response(MockResponse(status=200, body=b'{"name": "ada"}'))
-        harness.load_script("app.py")          # the working folder, else beside this test file
+        harness.load_script("app.py")          # beside this test file, else the working folder
         harness.cache.set_data("users", {"42": "ada"})
         resp = harness.request("GET", "/users/42")
         assert resp.status == 200
@@ -122,16 +122,18 @@ class HttpTestHarness:
             os.path.join(_caller_folder(), path))
 
     def _script_path(self, path):
-        """siphon-http's harness resolves against the working folder; a test run from its own
-        folder finds it beside the test file, so that is tried next."""
+        """A relative path is looked for beside the test file first, then in the working folder
+        (where siphon-http's harness looks, and where a test under tests/ finds its project's
+        script): a test run from another project's folder must not load that project's
+        ``app.py``."""
         if os.path.isabs(path):
             return os.path.normpath(path)
-        tried = [os.path.normpath(os.path.join(os.getcwd(), path)), self._resolve(path)]
-        return next((p for p in tried if os.path.exists(p)), tried[0])
+        tried = [self._resolve(path), os.path.normpath(os.path.join(os.getcwd(), path))]
+        return next((p for p in tried if os.path.exists(p)), tried[1])
 
     def load_script(self, path, config=None):
-        """Load the script at ``path`` (absolute, or relative to the working folder, else to
-        the test file) with its routes from decorators and from http.yaml (``config``, or the
+        """Load the script at ``path`` (absolute, or relative to the test file, else to the
+        working folder) with its routes from decorators and from http.yaml (``config``, or the
         one given to the harness, or the http.yaml beside the script that names it). Raises
         :class:`ScriptLoadError` with the position of the problem."""
         global _active
