@@ -214,6 +214,8 @@ export async function driveJson(url: string, options: DriveJsonOptions): Promise
       ...["--port", target.port, "--path", target.pathname + target.search],
       ...["--duration", options.duration, "--concurrency", String(options.connections)],
       ...["--threads", String(options.threads), "--json", json],
+      // the benchmarks read the errors from the summary themselves
+      ...["--max-errors", String(Number.MAX_SAFE_INTEGER)],
       ...options.rate ? ["--rate", String(Math.round(options.rate))] : [],
       ...options.method ? ["--method", options.method] : [],
       ...(options.headers ?? []).flatMap(([k, v]) => ["--header", `${k}: ${v}`]),

@@ -13,6 +13,7 @@
 import * as hdr from "hdr-histogram-js";
 import { MalformedResponse, ResponseParser } from "./http1.ts";
 import type { ClientJob, ClientResult, ClientStop, ErrorKind, FromClient } from "./protocol.ts";
+import { SeriesRecorder } from "./series.ts";
 
 let stopped = false;
 
@@ -43,7 +44,9 @@ async function run(job: ClientJob): Promise<ClientResult> {
     status: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
     errors: { refused: 0, reset: 0, timeout: 0, malformed: 0, other: 0 },
     histogram: "",
+    series: [],
   };
+  const series = new SeriesRecorder(job.startMs);
   let tickets = job.count ?? Infinity;
   const take = () => !stopped && (job.until === null || Date.now() < job.until) && tickets-- > 0;
   /** Open loop: when the next request is due (performance.now() ms). */
@@ -70,6 +73,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
   );
   const fail = (kind: ErrorKind) => {
     result.errors[kind]++;
+    series.error(Date.now());
     done++;
   };
   await Promise.all(slots.map(async (slot) => {
@@ -128,6 +132,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
         continue;
       }
       histogram.recordValue(Math.max(1, elapsedUs));
+      series.response(Date.now(), cls, elapsedUs);
       result.status[cls]++;
       result.responses++;
       done++;
@@ -143,6 +148,7 @@ async function run(job: ClientJob): Promise<ClientResult> {
   clearInterval(watchdog);
   clearInterval(progress);
   result.histogram = hdr.encodeIntoCompressedBase64(histogram);
+  result.series = series.toCounts();
   return result;
 }
 

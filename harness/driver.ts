@@ -7,7 +7,9 @@
  * @module
  */
 import * as hdr from "hdr-histogram-js";
+import { VERSION } from "../src/version.ts";
 import { encodeRequest } from "./http1.ts";
+import { mergeSeries, type SecondPoint } from "./series.ts";
 import {
   type ClientJob,
   type ClientResult,
@@ -48,8 +50,28 @@ export interface DriveOptions {
   signal?: AbortSignal;
 }
 
+/** What was run, for the report: the target and the load's shape. */
+export interface RunParameters {
+  /** `METHOD http://host:port/path`. */
+  target: string;
+  method: string;
+  connections: number;
+  threads: number;
+  /** Open loop's requests per second, or null (closed loop). */
+  rate: number | null;
+  /** `--duration` in seconds, or null when `--count` was given. */
+  duration_s: number | null;
+  /** `--count`, or null when `--duration` was given. */
+  count: number | null;
+  /** When the run started (ISO 8601, UTC). */
+  started: string;
+  /** The driver's version (siphon-deno's). */
+  version: string;
+}
+
 /** The driver's result; this is exactly what `--json` writes. */
 export interface DriveSummary {
+  run: RunParameters;
   /** Responses plus transport errors. */
   requests: number;
   /** 2xx and 3xx responses. */
@@ -62,6 +84,10 @@ export interface DriveSummary {
   latency_ms: { p50: number; p90: number; p99: number; p999: number; max: number };
   status: { "2xx": number; "3xx": number; "4xx": number; "5xx": number };
   error_kinds: Record<ErrorKind, number>;
+  /** Latency (ms) at percentiles from 0 to 100, spaced for a log axis (HdrHistogram's plot). */
+  percentiles: [number, number][];
+  /** Second by second (harness/series.ts). */
+  series: SecondPoint[];
 }
 
 /** A summary plus the merged latency histogram (microseconds), for reports. */
@@ -104,7 +130,8 @@ export async function drive(options: DriveOptions): Promise<DriveOutcome> {
     Math.min(options.threads ?? navigator.hardwareConcurrency, concurrency),
   );
   const start = performance.now();
-  const until = options.durationMs === undefined ? null : Date.now() + options.durationMs;
+  const startMs = Date.now();
+  const until = options.durationMs === undefined ? null : startMs + options.durationMs;
   const progress = new Array<number>(threads).fill(0);
   const results = await Promise.all(Array.from({ length: threads }, (_, t) => {
     const connections = share(concurrency, threads, t);
@@ -118,6 +145,7 @@ export async function drive(options: DriveOptions): Promise<DriveOutcome> {
       count: options.count === undefined ? null : share(options.count, threads, t),
       until,
       timeoutMs: options.timeoutMs ?? 10000,
+      startMs,
       rate: options.rate === undefined ? null : options.rate * connections / concurrency,
     };
     return runWorker(job, options.signal, (done) => {
@@ -126,8 +154,25 @@ export async function drive(options: DriveOptions): Promise<DriveOutcome> {
     });
   }));
   const elapsed = (performance.now() - start) / 1000;
-  return merge(results, elapsed);
+  const run: RunParameters = {
+    target: `${method} http://${options.host}:${options.port}${options.path}`,
+    method,
+    connections: concurrency,
+    threads,
+    rate: options.rate ?? null,
+    duration_s: options.durationMs === undefined ? null : options.durationMs / 1000,
+    count: options.count ?? null,
+    started: new Date(startMs).toISOString(),
+    version: VERSION,
+  };
+  return merge(results, elapsed, run);
 }
+
+/** Percentiles of the report's curve: 0, then ten a decade of 1/(1-p) up to 99.999, then 100. */
+export const CURVE_PERCENTILES: readonly number[] = [
+  ...Array.from({ length: 51 }, (_, k) => Math.round((100 - 100 * 10 ** (-k / 10)) * 1e6) / 1e6),
+  100,
+];
 
 /** Splits `total` over `parts` as evenly as possible; part `i` gets this many. */
 export function share(total: number, parts: number, i: number): number {
@@ -159,7 +204,7 @@ function runWorker(
   });
 }
 
-function merge(results: ClientResult[], elapsed: number): DriveOutcome {
+function merge(results: ClientResult[], elapsed: number, run: RunParameters): DriveOutcome {
   const histogram = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
@@ -184,6 +229,7 @@ function merge(results: ClientResult[], elapsed: number): DriveOutcome {
   const at = (p: number) => (histogram.totalCount ? ms(histogram.getValueAtPercentile(p)) : 0);
   return {
     summary: {
+      run,
       requests,
       ok,
       errors: requests - ok,
@@ -198,6 +244,10 @@ function merge(results: ClientResult[], elapsed: number): DriveOutcome {
       },
       status,
       error_kinds: errorKinds,
+      percentiles: histogram.totalCount
+        ? CURVE_PERCENTILES.map((p) => [p, ms(histogram.getValueAtPercentile(p))])
+        : [],
+      series: mergeSeries(results.map((r) => r.series), elapsed),
     },
     histogram,
   };

@@ -62,6 +62,7 @@ Deno.test("drive() sends exactly --count requests and counts them all", async ()
     );
     assert.ok(s.rps > 0 && s.elapsed_s > 0);
     assert.deepEqual(Object.keys(s), [
+      "run",
       "requests",
       "ok",
       "errors",
@@ -70,8 +71,30 @@ Deno.test("drive() sends exactly --count requests and counts them all", async ()
       "latency_ms",
       "status",
       "error_kinds",
+      "percentiles",
+      "series",
     ]);
     assert.deepEqual(Object.keys(l), ["p50", "p90", "p99", "p999", "max"]);
+    // the series adds up to the totals; the curve rises from p0 to the max
+    assert.equal(s.series.reduce((a, p) => a + p.requests, 0), 1000);
+    assert.equal(s.series.reduce((a, p) => a + p.ok, 0), 1000);
+    assert.equal(s.percentiles.length, 52);
+    assert.deepEqual(s.percentiles.at(-1), [100, l.max]);
+    assert.ok(s.percentiles.every(([, ms], i, all) => i === 0 || ms >= all[i - 1][1]));
+    assert.deepEqual(
+      { ...s.run, started: "" },
+      {
+        target: `GET http://127.0.0.1:${port}/`,
+        method: "GET",
+        connections: 8,
+        threads: 2,
+        rate: null,
+        duration_s: null,
+        count: 1000,
+        started: "",
+        version: s.run.version,
+      },
+    );
   } finally {
     await server.shutdown();
   }

@@ -3,24 +3,33 @@
  *
  *   drive --port P [--host 127.0.0.1] [--path /] (--count N | --duration 10s)
  *         [--concurrency 64] [--rate R] [--threads cores] [--method GET] [--body-file F]
- *         [--header 'k: v']… [--timeout 10s] [--json out.json] [--html report.html]
+ *         [--header 'k: v']… [--timeout 10s] [--max-errors 0] [--json out.json]
+ *         [--html report.html]
+ *   drive --compare a.json b.json… --html report.html [--label A --label B…]
  *   drive serve --port P [--threads 1]      mock server, 200 "ok" for everything
  *   drive selftest [--duration 2s]          mock + drive; exit 1 on any error
  *
- * Exit codes: 0 done, 1 a self-test found errors, 2 bad usage.
+ * Paths are taken from the folder the command was run in (INIT_CWD under `deno task`).
+ * Exit codes: 0 done, 1 more errors than --max-errors (or a self-test found errors), 2 bad
+ * usage.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { drive, type DriveOutcome } from "./driver.ts";
+import { fromUser } from "../src/cli_args.ts";
+import { drive, type DriveOutcome, type DriveSummary } from "./driver.ts";
+import { MAX_SECONDS } from "./series.ts";
 import { serveMock } from "./mock.ts";
 import { formatSummary, htmlReport } from "./report.ts";
 
 const USAGE = `usage:
   drive --port P [--host 127.0.0.1] [--path /] (--count N | --duration 10s) [--concurrency 64]
         [--rate R] [--threads N] [--method GET] [--body-file F] [--header 'k: v']...
-        [--timeout 10s] [--json FILE] [--html FILE] [--allow-remote]
+        [--timeout 10s] [--max-errors 0] [--json FILE] [--html FILE] [--allow-remote]
         --rate R: open loop, R requests/s on a schedule; latency counts from when each was due
+        exits 1 when more requests than --max-errors failed (4xx, 5xx, transport errors)
+  drive --compare A.json B.json... --html FILE [--label A --label B...]
+        one report of earlier --json runs, side by side on the same axes
   drive serve --port P [--threads 1] [--host 127.0.0.1]
   drive selftest [--duration 2s | --count N] [--concurrency 64] [--threads N]`;
 
@@ -66,8 +75,11 @@ const OPTIONS = {
   "body-file": { type: "string" },
   header: { type: "string", multiple: true, default: [] as string[] },
   timeout: { type: "string", default: "10s" },
+  "max-errors": { type: "string", default: "0" },
   json: { type: "string" },
   html: { type: "string" },
+  compare: { type: "boolean", default: false },
+  label: { type: "string", multiple: true, default: [] as string[] },
   "allow-remote": { type: "boolean", default: false },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -78,6 +90,7 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (values.compare) return await compare(positionals, values);
   const command = positionals[0] ?? "drive";
   const threads = int("threads", values.threads, 1);
   if (command === "serve") {
@@ -93,6 +106,14 @@ async function main(args: string[]): Promise<number> {
   if (command !== "drive") throw new UsageError(`unknown command "${command}"`);
   const port = int("port", values.port, 1);
   if (port === undefined) throw new UsageError("--port is required");
+  if ((values.count === undefined) === (values.duration === undefined)) {
+    throw new UsageError(
+      values.count === undefined
+        ? "say how much load: --count N (requests) or --duration 10s"
+        : "give one of --count and --duration, not both",
+    );
+  }
+  const maxErrors = int("max-errors", values["max-errors"], 0)!;
   if (!isLoopback(values.host) && !values["allow-remote"]) {
     throw new UsageError(
       `refusing to load ${values.host}: pass --allow-remote to target a non-loopback host`,
@@ -109,7 +130,7 @@ async function main(args: string[]): Promise<number> {
     path: values.path,
     method: values.method,
     headers,
-    body: values["body-file"] ? await Deno.readFile(values["body-file"]) : undefined,
+    body: values["body-file"] ? await readInput(values["body-file"]) : undefined,
     count: int("count", values.count, 1),
     durationMs: values.duration === undefined ? undefined : parseDuration(values.duration),
     concurrency: int("concurrency", values.concurrency, 1),
@@ -118,12 +139,90 @@ async function main(args: string[]): Promise<number> {
     timeoutMs: parseDuration(values.timeout),
     onProgress: progressLine(),
   });
-  await report(
-    outcome,
-    `${values.method.toUpperCase()} http://${values.host}:${port}${values.path}`,
-    values,
-  );
+  await report(outcome, values);
+  if (outcome.summary.errors > maxErrors) {
+    console.error(
+      `${outcome.summary.errors} of ${outcome.summary.requests} requests failed, more than ` +
+        `--max-errors ${maxErrors}`,
+    );
+    return 1;
+  }
   return 0;
+}
+
+/** A file the user named, read from their folder; a missing one is a usage error. */
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(fromUser(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${fromUser(path)}: ${(e as Error).message}`);
+  }
+}
+
+/** `--compare A.json B.json…`: one HTML report of earlier runs. */
+async function compare(
+  files: string[],
+  values: { html?: string; label: string[] },
+): Promise<number> {
+  if (files.length === 0) throw new UsageError("--compare takes the --json files of the runs");
+  if (!values.html) throw new UsageError("--compare writes a report: give --html FILE");
+  const runs = await Promise.all(files.map(async (file) => {
+    const text = new TextDecoder().decode(await readInput(file));
+    const why = summaryProblem(text);
+    if (why) throw new UsageError(`${fromUser(file)}: ${why}`);
+    return JSON.parse(text) as DriveSummary;
+  }));
+  const labels = files.map((f, i) =>
+    values.label[i] ?? f.replace(/^.*\//, "").replace(/\.json$/, "")
+  );
+  await Deno.writeTextFile(fromUser(values.html), htmlReport(runs, labels));
+  console.log(`${fromUser(values.html)}: ${runs.length} runs compared`);
+  return 0;
+}
+
+/** Why `text` is not a summary `--json` wrote (a file is untrusted input), or null. */
+export function summaryProblem(text: string): string | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return `not JSON (${(e as Error).message})`;
+  }
+  const d = data as Partial<DriveSummary> | null;
+  if (!d || typeof d !== "object" || Array.isArray(d)) return "not a drive --json summary";
+  const missing = [
+    "run",
+    "requests",
+    "latency_ms",
+    "status",
+    "error_kinds",
+    "percentiles",
+    "series",
+  ]
+    .filter((k) => !(k in d));
+  if (missing.length) {
+    return `not a drive --json summary of this version (no ${missing.join(", ")}): run it again`;
+  }
+  const seriesOk = Array.isArray(d.series) && d.series.length <= MAX_SECONDS &&
+    d.series.every((p) =>
+      p && typeof p.t === "number" && typeof p.requests === "number" &&
+      typeof p.span_s === "number" && p.span_s > 0 &&
+      typeof p.errors === "number" && (p.p50_ms === null || typeof p.p50_ms === "number") &&
+      (p.p99_ms === null || typeof p.p99_ms === "number")
+    );
+  const curveOk = Array.isArray(d.percentiles) && d.percentiles.length <= 1000 &&
+    d.percentiles.every((q) =>
+      Array.isArray(q) && q.length === 2 && q.every((v) => typeof v === "number")
+    );
+  if (!seriesOk || !curveOk) return "its series or percentiles are not what drive writes";
+  const counts = [d.status, d.error_kinds, d.latency_ms];
+  if (!counts.every((c) => c && Object.values(c).every((v) => typeof v === "number"))) {
+    return "its counts are not what drive writes";
+  }
+  if (typeof d.run?.target !== "string" || typeof d.run?.started !== "string") {
+    return "its run parameters are not what drive writes";
+  }
+  return null;
 }
 
 function startMock(port: number, hostname: string, threads: number): void {
@@ -157,7 +256,7 @@ async function selftest(
       threads,
       onProgress: progressLine(),
     });
-    await report(outcome, `selftest: GET http://127.0.0.1:${port}/ (mock)`, values);
+    await report(outcome, values, `selftest: GET http://127.0.0.1:${port}/ (mock)`);
     const s = outcome.summary;
     const bad = s.errors > 0 || s.ok !== s.requests || s.requests === 0 ||
       (count !== undefined && s.requests !== count);
@@ -170,17 +269,15 @@ async function selftest(
 
 async function report(
   outcome: DriveOutcome,
-  target: string,
   values: { json?: string; html?: string },
+  target = outcome.summary.run.target,
 ): Promise<void> {
   if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
   console.log(formatSummary(outcome.summary, target));
   if (values.json) {
-    await Deno.writeTextFile(values.json, JSON.stringify(outcome.summary, null, 2) + "\n");
+    await Deno.writeTextFile(fromUser(values.json), JSON.stringify(outcome.summary) + "\n");
   }
-  if (values.html) {
-    await Deno.writeTextFile(values.html, htmlReport(outcome.summary, outcome.histogram, target));
-  }
+  if (values.html) await Deno.writeTextFile(fromUser(values.html), htmlReport([outcome.summary]));
 }
 
 /** A live progress line on a terminal; nothing when stderr is not one. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { SecondCounts } from "./series.ts";
+
 /** Transport-level failures, counted apart from HTTP statuses. */
 export const ERROR_KINDS = ["refused", "reset", "timeout", "malformed", "other"] as const;
 /** One transport-level failure kind. */
@@ -24,6 +26,8 @@ export interface ClientJob {
   until: number | null;
   /** A request without a response for this long is a timeout. */
   timeoutMs: number;
+  /** The run's start, epoch ms, the same in every worker: the series' second 0. */
+  startMs: number;
   /**
    * Open loop: this worker's requests per second, sent on a fixed schedule whatever the server
    * does (at most one in flight per connection; a request that waits for a free connection is
@@ -44,6 +48,8 @@ export interface ClientResult {
   errors: Record<ErrorKind, number>;
   /** HDR histogram of latencies in microseconds, compressed base64. */
   histogram: string;
+  /** The same, second by second (harness/series.ts). */
+  series: SecondCounts[];
 }
 
 /** Client worker → driver. */

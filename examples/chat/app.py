@@ -1,6 +1,6 @@
-"""A chat: open http://127.0.0.1:8080/ in two browser tabs. Each room is a pubsub topic, so a
-message reaches everyone in the room whichever worker (or, with the redis backend, whichever
-replica) holds their socket."""
+"""A chat: open http://127.0.0.1:8080/ (or the PORT you serve it on) in two browser tabs. Each room
+is a pubsub topic, so a message reaches everyone in the room whichever worker (or, with the
+redis backend, whichever replica) holds their socket."""
 import asyncio
 import json
 import os
