@@ -9,6 +9,9 @@
 import { join } from "node:path";
 import { cpuSeconds, type Proc, ROOT, wrk } from "./_proc.ts";
 
+/** What a server is driven on: a path, and wrk's Lua script for it if any, by name. */
+export type Routes = Record<string, { path: string; script?: string }>;
+
 /** The two routes every CPU benchmark drives, as bench/peers/realistic.lua sends them. */
 export const ROUTES = {
   trivial: { path: "/trivial", script: undefined },
@@ -34,7 +37,9 @@ export interface CpuServer {
   base: string;
   /** uvicorn with --workers forks; count its children too. */
   children: boolean;
-  samples: Record<RouteName, Sample[]>;
+  /** What it is driven on. @default ROUTES */
+  routes: Routes;
+  samples: Record<string, Sample[]>;
 }
 
 /** The wrk settings of a run: `BENCH_ROUNDS`, `BENCH_DURATION`, `BENCH_CONNECTIONS`. */
@@ -48,13 +53,21 @@ export const RUN = {
  * A started server with no samples yet.
  *
  * @param children count its child processes' CPU too @default false
+ * @param routes what it is driven on @default ROUTES
  */
-export function cpuServer(name: string, proc: Proc, base: string, children = false): CpuServer {
-  return { name, proc, base, children, samples: { trivial: [], realistic: [] } };
+export function cpuServer(
+  name: string,
+  proc: Proc,
+  base: string,
+  children = false,
+  routes: Routes = ROUTES,
+): CpuServer {
+  const samples = Object.fromEntries(Object.keys(routes).map((r) => [r, [] as Sample[]]));
+  return { name, proc, base, children, routes, samples };
 }
 
-async function sample(server: CpuServer, route: RouteName): Promise<Sample> {
-  const { path, script } = ROUTES[route];
+async function sample(server: CpuServer, route: string): Promise<Sample> {
+  const { path, script } = server.routes[route];
   const pid = server.proc.child.pid;
   const before = await cpuSeconds(pid, { children: server.children });
   const w = await wrk(server.base + path, {
@@ -82,7 +95,7 @@ export async function runRounds(
   short: (name: string) => string,
 ): Promise<void> {
   for (const s of servers) {
-    for (const { path, script } of Object.values(ROUTES)) {
+    for (const { path, script } of Object.values(s.routes)) {
       await wrk(s.base + path, {
         threads: 1,
         connections: RUN.connections,
@@ -92,7 +105,7 @@ export async function runRounds(
     }
   }
   for (let r = 1; r <= RUN.rounds; r++) {
-    for (const route of ROUTE_NAMES) {
+    for (const route of Object.keys(servers[0].routes)) {
       for (const s of r % 2 ? servers : [...servers].reverse()) {
         s.samples[route].push(await sample(s, route));
       }
@@ -100,15 +113,16 @@ export async function runRounds(
     console.error(
       `round ${r}/${RUN.rounds}: ` +
         servers.map((s) =>
-          `${short(s.name)} ${s.samples.trivial.at(-1)!.cpuUs.toFixed(1)}/` +
-          `${s.samples.realistic.at(-1)!.cpuUs.toFixed(1)} µs`
+          `${short(s.name)} ${
+            Object.values(s.samples).map((xs) => xs.at(-1)!.cpuUs.toFixed(1)).join("/")
+          } µs`
         ).join(", "),
     );
   }
 }
 
 /** The median of one figure of a server's samples on a route. */
-export function med(s: CpuServer, route: RouteName, k: keyof Sample): number {
+export function med(s: CpuServer, route: string, k: keyof Sample): number {
   const xs = s.samples[route].map((x) => x[k]).sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)];
 }

@@ -23,8 +23,21 @@ export interface PageVisit {
   value: unknown;
 }
 
+/** An open tab. */
+export interface Page {
+  /** Console errors, uncaught exceptions and error log entries so far. */
+  readonly errors: string[];
+  /** Every URL the page asked for besides its own so far (WebSockets included). */
+  readonly fetched: string[];
+  /** `expression`'s value in the page (JSON-able; a promise is awaited). */
+  evaluate(expression: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
 /** A running headless Chromium. */
 export interface Browser {
+  /** Opens `url` in a new tab and waits for its load event. */
+  open(url: string): Promise<Page>;
   /**
    * Opens `url` in a new tab, waits for its load event, evaluates `expression` there, closes
    * the tab.
@@ -67,14 +80,31 @@ export async function launchChromium(): Promise<Browser> {
   const endpoint = await devtoolsUrl(child.stderr);
   const cdp = await Cdp.connect(endpoint);
   return {
-    visit: (url, expression) => visit(cdp, url, expression),
+    open: (url) => open(cdp, url),
+    async visit(url, expression) {
+      const page = await open(cdp, url);
+      try {
+        const value = await page.evaluate(expression);
+        return { errors: page.errors, fetched: page.fetched, value };
+      } finally {
+        await page.close();
+      }
+    },
     async close() {
       cdp.close();
       try {
         child.kill("SIGTERM");
       } catch { /* gone */ }
       await child.status;
-      Deno.removeSync(profile, { recursive: true });
+      // Chromium's helper processes may still be writing into the profile for a moment
+      for (let i = 0; i < 20; i++) {
+        try {
+          Deno.removeSync(profile, { recursive: true });
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     },
   };
 }
@@ -156,7 +186,7 @@ class Cdp {
   }
 }
 
-async function visit(cdp: Cdp, url: string, expression: string): Promise<PageVisit> {
+async function open(cdp: Cdp, url: string): Promise<Page> {
   const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
   const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true });
   const errors: string[] = [];
@@ -174,23 +204,34 @@ async function visit(cdp: Cdp, url: string, expression: string): Promise<PageVis
       errors.push(p.entry.text);
     } else if (m.method === "Network.requestWillBeSent" && p.request.url !== url) {
       fetched.push(p.request.url);
+    } else if (m.method === "Network.webSocketCreated") {
+      fetched.push(p.url);
     } else if (m.method === "Page.loadEventFired") loaded();
   });
-  try {
-    for (const domain of ["Runtime", "Log", "Network", "Page"]) {
-      await cdp.send(`${domain}.enable`, {}, sessionId);
-    }
-    await cdp.send("Page.navigate", { url }, sessionId);
-    await load;
-    const { result, exceptionDetails } = await cdp.send(
-      "Runtime.evaluate",
-      { expression, returnByValue: true },
-      sessionId,
-    );
-    if (exceptionDetails) throw new Error(`in the page: ${exceptionDetails.text}`);
-    return { errors, fetched, value: result.value };
-  } finally {
-    stop();
-    await cdp.send("Target.closeTarget", { targetId });
+  for (const domain of ["Runtime", "Log", "Network", "Page"]) {
+    await cdp.send(`${domain}.enable`, {}, sessionId);
   }
+  await cdp.send("Page.navigate", { url }, sessionId);
+  await load;
+  return {
+    errors,
+    fetched,
+    async evaluate(expression) {
+      const { result, exceptionDetails } = await cdp.send(
+        "Runtime.evaluate",
+        { expression, returnByValue: true, awaitPromise: true },
+        sessionId,
+      );
+      if (exceptionDetails) {
+        throw new Error(
+          `in the page: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`,
+        );
+      }
+      return result.value;
+    },
+    async close() {
+      stop();
+      await cdp.send("Target.closeTarget", { targetId });
+    },
+  };
 }

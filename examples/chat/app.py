@@ -1,18 +1,11 @@
 """A chat: open http://127.0.0.1:8080/ (or the PORT you serve it on) in two browser tabs. Each room
 is a pubsub topic, so a message reaches everyone in the room whichever worker (or, with the
-redis backend, whichever replica) holds their socket."""
+redis backend, whichever replica) holds their socket. The page itself is public/index.html,
+served by Deno as a static file (`static:` in http.yaml), never by this script."""
 import asyncio
 import json
-import os
 
 from siphon import http, log, pubsub
-
-PAGE = open(os.path.join(os.path.dirname(__file__), "index.html"), "rb").read()
-
-
-@http.route("/")
-def page(req):
-    return http.Response(200, {"content-type": "text/html; charset=utf-8"}, PAGE)
 
 
 @http.middleware

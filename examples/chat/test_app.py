@@ -8,12 +8,6 @@ def harness():
     return HttpTestHarness().load_script("app.py")
 
 
-def test_page_is_served():
-    resp = harness().request("GET", "/")
-    assert resp.status == 200
-    assert b"new WebSocket" in resp.body
-
-
 def test_a_socket_without_a_name_is_refused_by_the_guard():
     session = harness().websocket("/chat/lobby")
     assert not session.accepted

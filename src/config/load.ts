@@ -250,18 +250,19 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     workers: raw.workers === "auto"
       ? (options.cores ?? navigator.hardwareConcurrency)
       : raw.workers,
-    servers: raw.servers.map((s) =>
-      s.tls
-        ? {
-          ...s,
-          tls: {
-            cert_path: abs(s.tls.cert_path),
-            key_path: abs(s.tls.key_path),
-            client_ca: s.tls.client_ca && abs(s.tls.client_ca),
-          },
-        }
-        : s
-    ),
+    static: raw.static.map((m) => ({ ...m, dir: abs(m.dir) })),
+    servers: raw.servers.map((s) => ({
+      ...s,
+      // the listener's own folders first, then the config's: each listener serves this list
+      static: [...s.static, ...raw.static].map((m) => ({ ...m, dir: abs(m.dir) })),
+      ...s.tls && {
+        tls: {
+          cert_path: abs(s.tls.cert_path),
+          key_path: abs(s.tls.key_path),
+          client_ca: s.tls.client_ca && abs(s.tls.client_ca),
+        },
+      },
+    })),
     routes: raw.routes.map((r) => ({ ...r, source: "" })),
     clients: Object.fromEntries(
       Object.entries(raw.clients).map(([name, c]) => [name, {

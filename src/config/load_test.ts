@@ -44,6 +44,7 @@ Deno.test("parseConfig() fills defaults and expands ${VAR:-default}", () => {
     ws_max_connections: 10000,
     ws_close_timeout_ms: 5000,
     ws_max_unread_bytes: 67108864,
+    static: [],
   });
   assert.deepEqual(c.servers[1].listen, { text: "[::1]:81", hostname: "::1", port: 81 });
   assert.deepEqual(c.routes, [{
@@ -352,6 +353,48 @@ Deno.test("parseConfig() reports a route clash together with schema problems, as
     }
     return true;
   });
+});
+
+Deno.test("parseConfig() reads static: folders, per listener first, and checks them in place", () => {
+  Deno.mkdirSync(`${dir}/public`, { recursive: true });
+  Deno.mkdirSync(`${dir}/admin_ui`, { recursive: true });
+  const c = parse(
+    "script: app.py\nstatic:\n  - path: /assets\n    dir: public\n" +
+      '    cache_control: "public, max-age=60"\n' +
+      "servers:\n  - listen: 127.0.0.1:8080\n    static:\n      - { path: /ui, dir: admin_ui }\n" +
+      "  - listen: 127.0.0.1:8081\n",
+  );
+  assert.deepEqual(c.servers[0].static, [
+    { path: "/ui", dir: `${dir}/admin_ui`, listing: false },
+    { path: "/assets", dir: `${dir}/public`, cache_control: "public, max-age=60", listing: false },
+  ]);
+  assert.deepEqual(c.servers[1].static.map((m) => m.path), ["/assets"]);
+  const bad = (text: string) => {
+    try {
+      parse("script: app.py\nservers:\n  - listen: 127.0.0.1:8080\n" + text);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "accepted";
+  };
+  assert.equal(
+    bad("static:\n  - { path: assets/, dir: public }\n"),
+    'http.yaml:5:13: static[0].path: expected a URL prefix like "/assets" (a leading /, no ' +
+      'trailing / except for "/"), got "assets/"',
+  );
+  assert.equal(
+    bad("static:\n  - { path: /a, dir: nowhere }\n"),
+    `http.yaml:5:22: static[0].dir: folder not found: ${dir}/nowhere (relative paths resolve against ${dir})`,
+  );
+  assert.equal(
+    bad("static:\n  - { path: /a, dir: public }\n  - { path: /a, dir: admin_ui }\n"),
+    `http.yaml:6:13: static[1].path: /a is already served from ${dir}/public on 127.0.0.1:8080; ` +
+      "give each folder its own prefix",
+  );
+  assert.match(
+    bad("static:\n  - { path: /a, dir: public, listin: true }\n"),
+    /did you mean "listing"/,
+  );
 });
 
 Deno.test("python.packages: names checked at their place; the wheelhouse from the config's folder or embedded", () => {

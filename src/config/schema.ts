@@ -82,8 +82,30 @@ const tls = z.strictObject({
   client_ca: z.string().min(1).optional(),
 });
 
+/** A URL prefix for static files: `/` or `/a/b`, no trailing slash, no template syntax. */
+const STATIC_PREFIX = /^\/$|^(\/[A-Za-z0-9._~!$&'()+,;=:@-]+)+$/;
+
+/**
+ * A folder served as static files under a URL prefix, by Deno, without Python
+ * (workers/serve/static_files.ts).
+ */
+const staticMount = z.strictObject({
+  path: z.string().regex(STATIC_PREFIX, {
+    error: 'expected a URL prefix like "/assets" (a leading /, no trailing / except for "/")',
+  }),
+  dir: z.string().min(1),
+  /** The Cache-Control of every file served (and of its 304s). @default none */
+  cache_control: z.string().regex(/^[\x20-\x7e]+$/, {
+    error: 'expected a Cache-Control value like "public, max-age=3600"',
+  }).optional(),
+  /** A folder without index.html is listed (else 404). */
+  listing: flag.default(false),
+});
+
 const server = z.strictObject({
   listen,
+  /** Static folders of this listener, tried before the config's top-level `static:`. */
+  static: z.array(staticMount).max(64).default([]),
   max_body_bytes: wholeNumber(0).default(1048576),
   request_timeout_ms: wholeNumber(1).default(30000),
   max_inflight: wholeNumber(1).default(1024),
@@ -275,6 +297,8 @@ export const configSchema = z.strictObject({
     max_bytes_per_sec: MAX_BYTES_PER_SEC,
   }),
   servers: z.array(server).min(1),
+  /** Static folders every listener serves. */
+  static: z.array(staticMount).max(64).default([]),
   routes: z.array(route).default([]),
   clients: z.record(z.string().min(1), client).default({}),
   python: z.strictObject({

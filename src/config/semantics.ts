@@ -71,6 +71,38 @@ export function checkRouteTable(
   checkRoutes({ file, routes }, nodeAt, at, report);
 }
 
+/**
+ * Static folders exist, and no listener serves one URL prefix twice. A listener's list is its
+ * own `static:` followed by the config's (load.ts), reported where each was written.
+ */
+function checkStatic(
+  config: Config,
+  report: Report,
+  mustExist: (path: PropertyKey[], file: string, kind: "folder") => void,
+): void {
+  config.static.forEach((m, i) => mustExist(["static", i, "dir"], m.dir, "folder"));
+  const said = new Set<string>(); // a clash in the shared list is said once, not per listener
+  config.servers.forEach((s, i) => {
+    const own = s.static.length - config.static.length;
+    const where = (j: number): PropertyKey[] =>
+      j < own ? ["servers", i, "static", j] : ["static", j - own];
+    s.static.slice(0, own).forEach((m, j) => mustExist([...where(j), "dir"], m.dir, "folder"));
+    const seen = new Map<string, number>();
+    s.static.forEach((m, j) => {
+      const first = seen.get(m.path);
+      if (first === undefined) seen.set(m.path, j);
+      else if (!said.has(formatPath(where(j)))) {
+        said.add(formatPath(where(j)));
+        report(
+          [...where(j), "path"],
+          `${m.path} is already served from ${s.static[first].dir} on ${s.listen.text}; ` +
+            "give each folder its own prefix",
+        );
+      }
+    });
+  });
+}
+
 function isFile(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
@@ -107,6 +139,7 @@ function checkFiles(config: Config, report: Report): void {
       report(["script"], `expected a .py file, got ${config.script}`);
     }
   }
+  checkStatic(config, report, mustExist);
   config.servers.forEach((s, i) => {
     mustExist(["servers", i, "tls", "cert_path"], s.tls?.cert_path, "file");
     mustExist(["servers", i, "tls", "key_path"], s.tls?.key_path, "file");

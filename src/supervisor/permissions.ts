@@ -7,8 +7,8 @@
  * reach a file, a host or a variable its config does not grant.
  *
  * - read: Pyodide's assets and the siphon package, the cache folder (snapshots, installed
- *   packages), the script's folder, `python.mounts`, the TLS files of the listeners and the
- *   clients;
+ *   packages), the script's folder, `python.mounts`, the `static:` folders (public anyway), the
+ *   TLS files of the listeners and the clients;
  * - write: the `rw` mounts only — never the script's folder (which holds the script and usually
  *   the config: a script must not rewrite what grants it), never the caches later workers load;
  * - net: the listeners (serving only), the configured clients' hosts, Redis, `python.allow_net`;
@@ -75,6 +75,8 @@ export function workerPermissions(
     }
     for (const s of config.servers) {
       if (options.role === "serve") net.add(hostPort(s.listen.hostname, s.listen.port));
+      // static folders are public: served as they are, so Python may read them too
+      for (const m of s.static) for (const dir of both(m.dir)) read.add(dir);
       for (const f of [s.tls?.cert_path, s.tls?.key_path, s.tls?.client_ca]) if (f) read.add(f);
     }
     for (const c of Object.values(config.clients)) {

@@ -48,3 +48,37 @@ Deno.test("deno task stubs writes ./typings into the folder it is run in", async
   assert.match(out, new RegExp(`wrote 9 stub files under ${dir}/typings/`));
   assert.ok(Deno.statSync(join(dir, "typings", "siphon", "http.pyi")).isFile);
 });
+
+Deno.test("the command line: a positional config, a script as config, a missing file, two configs", async () => {
+  const hello = join(ROOT, "examples", "hello");
+  const positional = await task(hello, "check", "http.yaml");
+  assert.equal(positional.code, 0, positional.out + positional.err);
+  assert.match(positional.out, /^http\.yaml: ok /m);
+
+  /** stderr without deno task's own "Task …" line */
+  const said = (err: string) =>
+    err.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l && !l.startsWith("Task "));
+  const script = await task(hello, "check", "--config", "app.py");
+  assert.equal(script.code, 2);
+  assert.equal(
+    said(script.err).join("\n"),
+    "app.py is a Python script; check takes its config, an http.yaml (with script: or app:) " +
+      "or a siphon.yaml — see docs/configuration.md",
+  );
+
+  const missing = await task(hello, "check", "nope.yaml");
+  assert.equal(missing.code, 2);
+  const lines = said(missing.err);
+  assert.deepEqual(lines, [
+    `${hello}/nope.yaml: no such config file; name one with --config path/to/http.yaml (or ` +
+    "siphon.yaml), or run the command in the folder that has http.yaml",
+  ]);
+  assert.equal(lines[0].split("nope.yaml").length - 1, 1, "the path once");
+
+  const twice = await task(hello, "check", "a.yaml", "--config", "b.yaml");
+  assert.equal(twice.code, 2);
+  assert.match(
+    said(twice.err)[0],
+    /^the config is named twice \("a\.yaml" and --config b\.yaml\); give one/,
+  );
+});

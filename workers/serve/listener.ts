@@ -14,6 +14,7 @@ import { answer } from "../../src/http/errors.ts";
 import type { RequestContext } from "./context.ts";
 import type { RunningListener } from "./mtls.ts";
 import { type Listener, requestHandler } from "./request_path.ts";
+import { StaticFiles } from "./static_files.ts";
 
 export type { Listener };
 type ServerConfig = Config["servers"][number];
@@ -29,10 +30,12 @@ type ServerConfig = Config["servers"][number];
 export function listenerFor(server: ServerConfig, ctx: RequestContext, into?: Listener): Listener {
   const trusted = parseTrusted(server.trusted_proxies);
   if ("error" in trusted) throw new TypeError(trusted.error); // the config loader checked it
-  if (!into) return { server, ctx, trusted };
+  const statics = server.static.length ? new StaticFiles(server.static) : null;
+  if (!into) return { server, ctx, trusted, statics };
   into.server = server;
   into.ctx = ctx;
   into.trusted = trusted;
+  into.statics = statics;
   return into;
 }
 

@@ -20,6 +20,7 @@ import type { Exchange, RequestContext, ServerConfig } from "./context.ts";
 import { clientFor, observe } from "./observe.ts";
 import { callPython } from "./python_call.ts";
 import { requestId } from "./request_id.ts";
+import type { StaticFiles } from "./static_files.ts";
 
 /**
  * A listener's settings and request context. A reload swaps the fields in place; each request
@@ -30,6 +31,8 @@ export interface Listener {
   ctx: RequestContext;
   /** `server.trusted_proxies`, parsed; set with `server`. */
   trusted: Trusted;
+  /** The listener's static folders (`static:`), or null; set with `server`. */
+  statics: StaticFiles | null;
 }
 
 /** A request handler as Deno.serve (and the mutual-TLS listener) call it. */
@@ -51,7 +54,7 @@ type Routed = Exchange & { call: BridgeRequest };
 export function requestHandler(listener: Listener): Handler {
   const limits = { inflight: 0 };
   return (req, info, clientCert = "") => {
-    const { ctx, trusted, server } = listener;
+    const { ctx, trusted, server, statics } = listener;
     // performance.now() costs ~80 ns: two calls for a synchronous answer, none when unused.
     const timed = ctx.metrics || ctx.access;
     const t0 = timed ? performance.now() : 0;
@@ -71,7 +74,7 @@ export function requestHandler(listener: Listener): Handler {
       inflight: false,
       t0,
     };
-    const out = route(x, limits);
+    const out = route(x, limits, statics);
     const t1 = timed ? performance.now() : 0;
     if (ctx.metrics) ctx.life.metrics.busyMs += t1 - t0;
     if (out instanceof Response) {
@@ -95,14 +98,29 @@ function release(x: Exchange, limits: { inflight: number }): void {
   x.ctx.life.metrics.inflight--;
 }
 
-/** Routes the request and applies the listener's limits; hands the rest to {@link admit}. */
-function route(x: Exchange, limits: { inflight: number }): Response | Promise<Response> {
+/**
+ * Routes the request and applies the listener's limits; hands the rest to {@link admit}. A path
+ * no route matched goes to a static folder whose prefix it falls under, then to the ASGI app.
+ */
+function route(
+  x: Exchange,
+  limits: { inflight: number },
+  statics: StaticFiles | null,
+): Response | Promise<Response> {
   const { req, ctx, server, url } = x;
   const pathStart = url.indexOf("/", url.indexOf("//") + 2);
   const q = url.indexOf("?", pathStart);
   const path = q === -1 ? url.slice(pathStart) : url.slice(pathStart, q);
   let match = ctx.router.match(req.method, path);
   if (match.status !== 200) {
+    const file = match.status === 404 ? statics?.match(path) : null;
+    if (file) {
+      x.route = file.label;
+      return file.serve(req).catch((e) => {
+        ctx.log.error(`${req.method} ${path}: static file: ${(e as Error).message}`);
+        return answer("internal");
+      });
+    }
     if (ctx.app < 0 || match.status === 400) return refuse(match);
     match = { status: 200, route: ctx.app, params: [] }; // no route took it: the ASGI app
   }
