@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { CACHE_DIR, ROOT } from "../../harness/launch.ts";
 
 /** `deno task …` run from `cwd`, with a clean INIT_CWD (deno task sets it to `cwd`). */
@@ -57,7 +58,7 @@ Deno.test("the command line: a positional config, a script as config, a missing 
 
   /** stderr without deno task's own "Task …" line */
   const said = (err: string) =>
-    err.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter((l) => l && !l.startsWith("Task "));
+    stripVTControlCharacters(err).split("\n").filter((l) => l && !l.startsWith("Task "));
   const script = await task(hello, "check", "--config", "app.py");
   assert.equal(script.code, 2);
   assert.equal(
