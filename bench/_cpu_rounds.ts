@@ -7,7 +7,8 @@
  * @module
  */
 import { join } from "node:path";
-import { cpuSeconds, type Proc, ROOT, wrk } from "./_proc.ts";
+import { freePort } from "../harness/launch.ts";
+import { cpuSeconds, type Proc, ROOT, startProc, wrk } from "./_proc.ts";
 
 /** What a server is driven on: a path, and wrk's Lua script for it if any, by name. */
 export type Routes = Record<string, { path: string; script?: string }>;
@@ -64,6 +65,27 @@ export function cpuServer(
 ): CpuServer {
   const samples = Object.fromEntries(Object.keys(routes).map((r) => [r, [] as Sample[]]));
   return { name, proc, base, children, routes, samples };
+}
+
+/**
+ * Starts a server on a free port and waits until its first route answers 200.
+ *
+ * @param name its name in the table
+ * @param make its command line (and environment) for a port
+ * @param options `children`: count its child processes' CPU too; `routes`: what it is driven on
+ * @returns the server, no samples yet
+ */
+export async function startCpuServer(
+  name: string,
+  make: (port: number) => { cmd: string[]; env?: Record<string, string> },
+  options: { children?: boolean; routes?: Routes } = {},
+): Promise<CpuServer> {
+  const routes = options.routes ?? ROUTES;
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const first = Object.values(routes)[0].path;
+  const proc = await startProc({ ...make(port), url: base + first, timeoutMs: 120_000 });
+  return cpuServer(name, proc, base, options.children ?? false, routes);
 }
 
 async function sample(server: CpuServer, route: string): Promise<Sample> {

@@ -19,29 +19,23 @@ import { join } from "node:path";
 import { asgiProject } from "./_asgi_project.ts";
 import {
   type CpuServer,
-  cpuServer,
   med,
   ROUTE_NAMES,
   type RouteName,
   RUN,
   runRounds,
+  startCpuServer,
   writeSamples,
 } from "./_cpu_rounds.ts";
-import { ROOT, siphonCommand, startProc, uvicornCommand } from "./_proc.ts";
-import { freePort } from "../harness/launch.ts";
+import { ROOT, siphonCommand, uvicornCommand } from "./_proc.ts";
 
 type Server = CpuServer;
 
-async function start(
+const start = (
   name: string,
   make: (port: number) => { cmd: string[]; env?: Record<string, string> },
   children = false,
-): Promise<Server> {
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = await startProc({ ...make(port), url: `${base}/trivial`, timeoutMs: 120_000 });
-  return cpuServer(name, proc, base, children);
-}
+) => startCpuServer(name, make, { children });
 
 /** siphon-deno serving `config` with `workers` and no metrics (as bench:cpu), on `port`. */
 function siphon(config: string, workers: number, port: number) {

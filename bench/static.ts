@@ -10,9 +10,15 @@
  * BENCH_CONNECTIONS (64).
  */
 import { join } from "node:path";
-import { freePort } from "../harness/launch.ts";
-import { type CpuServer, cpuServer, med, RUN, runRounds, writeSamples } from "./_cpu_rounds.ts";
-import { siphonCommand, startProc, toolArgs } from "./_proc.ts";
+import {
+  type CpuServer,
+  med,
+  RUN,
+  runRounds,
+  startCpuServer,
+  writeSamples,
+} from "./_cpu_rounds.ts";
+import { siphonCommand, toolArgs } from "./_proc.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "siphon-bench-static-" });
 Deno.mkdirSync(join(dir, "public"));
@@ -44,16 +50,11 @@ function nginxConfig(port: number): string {
   return conf;
 }
 
-async function start(
+const start = (
   name: string,
   make: (port: number) => { cmd: string[]; env?: Record<string, string> },
   children = false,
-): Promise<CpuServer> {
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = await startProc({ ...make(port), url: base + ROUTE.file.path, timeoutMs: 120_000 });
-  return cpuServer(name, proc, base, children, ROUTE);
-}
+) => startCpuServer(name, make, { children, routes: ROUTE });
 
 const servers: CpuServer[] = [];
 try {

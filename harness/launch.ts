@@ -260,6 +260,29 @@ export async function runCli(args: string[], folder: string = ROOT): Promise<Cli
 }
 
 /**
+ * `deno task …` exactly as a user types it in `cwd` (deno task sets INIT_CWD to it; the test's
+ * own INIT_CWD is removed), with the tests' snapshot cache.
+ *
+ * @param cwd the user's folder
+ * @param args the task and its arguments, e.g. `["check", "http.yaml"]`
+ * @returns exit code, stdout and stderr (`-q`: without deno task's own "Task …" line)
+ */
+export async function runTask(cwd: string, ...args: string[]): Promise<CliRun> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "--config", join(ROOT, "deno.json"), ...args],
+    cwd,
+    env: { ...env, SIPHON_CACHE_DIR: CACHE_DIR },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code: out.code, out: d.decode(out.stdout), err: d.decode(out.stderr) };
+}
+
+/**
  * Runs the CLI to completion (for configs that must be refused).
  *
  * @returns exit code and stderr+stdout

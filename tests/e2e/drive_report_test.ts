@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { launchChromium } from "../../harness/browser.ts";
-import { freePort, ROOT } from "../../harness/launch.ts";
+import { freePort, runTask } from "../../harness/launch.ts";
 import { serveMock } from "../../harness/mock.ts";
 
 /** What the test reads of one chart in the page. */
@@ -36,21 +36,8 @@ const READ_CHARTS = `({
   text: document.body.innerText,
 })`;
 
-/** `deno task drive …` run from `cwd` (deno task sets INIT_CWD to it). */
-async function drive(cwd: string, ...args: string[]) {
-  const env = Deno.env.toObject();
-  delete env.INIT_CWD;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "--config", join(ROOT, "deno.json"), "drive", ...args],
-    cwd,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, out: d.decode(out.stdout), err: d.decode(out.stderr) };
-}
+/** `deno task drive …` run from `cwd`, as a user would. */
+const drive = (cwd: string, ...args: string[]) => runTask(cwd, "drive", ...args);
 
 Deno.test("drive from a user's folder: paths there, usage errors in one line, exit codes", async () => {
   const folder = Deno.makeTempDirSync({ prefix: "siphon-drive-" });

@@ -6,23 +6,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import { CACHE_DIR, ROOT } from "../../harness/launch.ts";
+import { ROOT, runTask } from "../../harness/launch.ts";
 
-/** `deno task …` run from `cwd`, with a clean INIT_CWD (deno task sets it to `cwd`). */
-async function task(cwd: string, ...args: string[]) {
-  const env = Deno.env.toObject();
-  delete env.INIT_CWD;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--config", join(ROOT, "deno.json"), ...args],
-    cwd,
-    env: { ...env, SIPHON_CACHE_DIR: CACHE_DIR },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, out: d.decode(out.stdout), err: d.decode(out.stderr) };
-}
+const task = runTask;
 
 Deno.test("deno task check --config http.yaml from an example's folder", async () => {
   const { code, out, err } = await task(
@@ -56,9 +42,7 @@ Deno.test("the command line: a positional config, a script as config, a missing 
   assert.equal(positional.code, 0, positional.out + positional.err);
   assert.match(positional.out, /^http\.yaml: ok /m);
 
-  /** stderr without deno task's own "Task …" line */
-  const said = (err: string) =>
-    stripVTControlCharacters(err).split("\n").filter((l) => l && !l.startsWith("Task "));
+  const said = (err: string) => stripVTControlCharacters(err).split("\n").filter((l) => l);
   const script = await task(hello, "check", "--config", "app.py");
   assert.equal(script.code, 2);
   assert.equal(
