@@ -43,6 +43,16 @@ function fmt(ms: number): string {
     : `${(ms * 1000).toFixed(0)}µs`;
 }
 
+/**
+ * The seconds a chart shows: all but a last one that lasted under half a second, which holds only
+ * the requests still in flight when the run stopped — a rate from it would mislead (the JSON keeps
+ * it, and the totals count it).
+ */
+function charted(r: DriveSummary): DriveSummary["series"] {
+  const last = r.series.at(-1);
+  return last && r.series.length > 1 && last.span_s < 0.5 ? r.series.slice(0, -1) : r.series;
+}
+
 /** Colours of runs 1, 2, 3 … (then again). */
 const PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2"];
 
@@ -65,19 +75,19 @@ export function htmlReport(runs: DriveSummary[], labels: string[] = []): string 
     runs.map((r, i): Line => ({
       name: names[i],
       color: color(i),
-      points: r.series.map((p) => [p.t + p.span_s / 2, pick(p)]),
+      points: charted(r).map((p) => [p.t + p.span_s / 2, pick(p)]),
     }));
   const latency: Line[] = runs.flatMap((r, i) => [
     {
       name: `${names[i]} p50`,
       color: color(i),
-      points: r.series.map((p): [number, number | null] => [p.t + p.span_s / 2, p.p50_ms]),
+      points: charted(r).map((p): [number, number | null] => [p.t + p.span_s / 2, p.p50_ms]),
     },
     {
       name: `${names[i]} p99`,
       color: color(i),
       dashed: true,
-      points: r.series.map((p): [number, number | null] => [p.t + p.span_s / 2, p.p99_ms]),
+      points: charted(r).map((p): [number, number | null] => [p.t + p.span_s / 2, p.p99_ms]),
     },
   ]);
   const categories = [
