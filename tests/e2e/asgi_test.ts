@@ -157,6 +157,19 @@ Deno.test("app: a Starlette service: routes, mounts, sync endpoints, streams, mi
           `print(r.status_code, r.json()["bytes"], r.headers["x-pure"])`,
       );
       assert.equal(viaHttpx, "200 200000 1");
+      // a small body with a Content-Length is read first and comes in one message; a chunked
+      // one streams in several, the last with more_body false
+      const small = await fresh(`${p.base}/messages/`, { method: "POST", body: "hello" });
+      assert.deepEqual(JSON.parse(small.text), [[5, false]]);
+      const none = await fresh(`${p.base}/messages/`);
+      assert.deepEqual(JSON.parse(none.text), [[0, false]]);
+      const streamed = JSON.parse(
+        (await fresh(`${p.base}/messages/`, { method: "POST", body: chunked(300_000) })).text,
+      ) as [number, boolean][];
+      assert.ok(streamed.length > 1, JSON.stringify(streamed));
+      assert.equal(streamed.reduce((a, [n]) => a + n, 0), 300_000);
+      assert.deepEqual(streamed.at(-1)![1], false);
+      assert.ok(streamed.slice(0, -1).every(([, more]) => more));
     });
     await t.step("a background task runs after the answer", async () => {
       assert.equal((await fresh(`${p.base}/later?tag=bg1`)).text, "queued");
@@ -356,7 +369,7 @@ Deno.test("app: a wrong app: at file:line:col â€” module, attribute, not ASGI â€
     ['"nowhere:app"', /http\.yaml:1:6: app: module nowhere not found/],
     [
       '"shop:missing"',
-      /http\.yaml:1:6: app: shop has no attribute 'missing' \(it has waiter, app\)/,
+      /http\.yaml:1:6: app: shop has no attribute 'missing' \(it has waiter, messages, app\)/,
     ],
     ['"shop:DONE"', /http\.yaml:1:6: app: shop:DONE is a list, not an ASGI 3 application/],
     ['"shop app"', /http\.yaml:1:6: app: expected "module:attribute"/],

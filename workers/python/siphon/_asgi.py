@@ -26,7 +26,7 @@ from . import _asgi_label, log
 from ._asgi_scope import ASGI, header_bytes, scope_base
 from ._contract import host
 from ._request import PayloadTooLarge
-from ._response import Response
+from ._response import Response, _Buffered
 from ._tracebacks import format_traceback
 
 # Response headers the worker sets itself from the body it sends.
@@ -214,7 +214,7 @@ class _Exchange:
     def __init__(self, req):
         loop = asyncio.get_event_loop()
         self.req = req
-        self.body = req.stream().__aiter__()
+        self.body = req.stream()  # _Buffered (read whole) or the streamed body's iterator
         # asyncio's own futures: the loop's (Pyodide's) are Python objects, dearer to make
         self.response = asyncio.Future(loop=loop)
         self.status = None
@@ -283,6 +283,10 @@ class _Exchange:
     async def receive(self):
         body = self.body
         if body is not None:
+            if type(body) is _Buffered:
+                # read whole before the app (APP_WHOLE_BODY_BYTES): one message, not two
+                self.body = None
+                return {"type": "http.request", "body": body._body or b"", "more_body": False}
             try:
                 chunk = await body.__anext__()
             except StopAsyncIteration:
