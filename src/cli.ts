@@ -249,8 +249,9 @@ async function check(config: Config, file: string): Promise<number> {
     return 2;
   }
   console.log(
-    `${file}: ok (${config.servers.length} listener(s), ${routes} route(s) from http.yaml and ` +
-      `${basename(config.script)}, ${config.workers} worker(s); on_startup hooks not run)`,
+    `${file}: ok (${plural(config.servers.length, "listener")}, ${plural(routes, "route")} ` +
+      `from http.yaml and ${basename(config.script)}, ${plural(config.workers, "worker")}; ` +
+      "on_startup hooks not run)",
   );
   return 0;
 }

@@ -39,7 +39,7 @@ Deno.test("check accepts a siphon.yaml and its addon config, warning once per un
     "27:3: extensions.smpp",
   ]);
   assert.match(output, /listen: a siphon SIP-core setting; siphon-deno serves HTTP only/);
-  assert.match(output, /siphon\.yaml: ok \(1 listener\(s\), 2 route\(s\)/);
+  assert.match(output, /siphon\.yaml: ok \(1 listener, 2 routes/);
 });
 
 Deno.test("siphon.yaml paths resolve against the working folder, as siphon-http's do", async () => {

@@ -60,7 +60,7 @@ Deno.test("check validates the config and imports the script, without serving", 
   assert.equal(code, 0, output);
   assert.match(
     output,
-    /: ok \(1 listener\(s\), 2 route\(s\) from http\.yaml and app\.py, 2 worker\(s\); on_startup hooks not run\)/,
+    /: ok \(1 listener, 2 routes from http\.yaml and app\.py, 2 workers; on_startup hooks not run\)/,
   );
   await assertNotListening(p.port);
 });

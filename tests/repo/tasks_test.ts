@@ -18,7 +18,7 @@ Deno.test("deno task check --config http.yaml from an example's folder", async (
     "http.yaml",
   );
   assert.equal(code, 0, out + err);
-  assert.match(out, /^http\.yaml: ok \(1 listener\(s\), 3 route\(s\) from http\.yaml and app\.py/m);
+  assert.match(out, /^http\.yaml: ok \(1 listener, 3 routes from http\.yaml and app\.py/m);
 });
 
 Deno.test("deno task test:script . from an example's folder runs that example's tests", async () => {
