@@ -230,6 +230,8 @@ function existsFile(path: string): boolean {
 
 function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
   const abs = (p: string) => isAbsolute(p) ? p : resolve(options.dir, p);
+  const folder = <M extends { dir: string }>(m: M): M => ({ ...m, dir: abs(m.dir) });
+  const shared = raw.static.map(folder);
   return {
     ...raw,
     file: options.file,
@@ -250,11 +252,11 @@ function resolvePaths(raw: RawConfig, options: ParseOptions): Config {
     workers: raw.workers === "auto"
       ? (options.cores ?? navigator.hardwareConcurrency)
       : raw.workers,
-    static: raw.static.map((m) => ({ ...m, dir: abs(m.dir) })),
+    static: shared,
     servers: raw.servers.map((s) => ({
       ...s,
       // the listener's own folders first, then the config's: each listener serves this list
-      static: [...s.static, ...raw.static].map((m) => ({ ...m, dir: abs(m.dir) })),
+      static: [...s.static.map(folder), ...shared],
       ...s.tls && {
         tls: {
           cert_path: abs(s.tls.cert_path),

@@ -51,8 +51,7 @@ const flag = z.unknown().transform((v, ctx) => {
 
 const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
-/** `host:port`, with `[v6]:port` for IPv6. Port 0 is refused: every worker binds the same port. */
-/** `host:port` with a port from `lowest` to 65535. */
+/** `host:port` (`[v6]:port` for IPv6) with a port from `lowest` to 65535. */
 const listenFrom = (lowest: 0 | 1) =>
   z.string().transform((v, ctx) => {
     const m = LISTEN.exec(v);

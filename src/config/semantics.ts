@@ -35,8 +35,7 @@ export function checkSemantics(
   at: At,
   problems: ConfigProblem[],
 ): { wheels: string[] } {
-  const report: Report = (path, message, extra = 0) =>
-    problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
+  const report = reporter(nodeAt, at, problems);
   if (config.app) {
     const pos = at(nodeAt(["app"])?.range?.[0] ?? 0, "", "");
     config.app.source = `${config.file}:${pos.line}:${pos.col}`;
@@ -66,9 +65,13 @@ export function checkRouteTable(
   at: At,
   problems: ConfigProblem[],
 ): void {
-  const report: Report = (path, message, extra = 0) =>
+  checkRoutes({ file, routes }, nodeAt, at, reporter(nodeAt, at, problems));
+}
+
+/** A {@link Report} that adds a problem at a field path's place in the document. */
+function reporter(nodeAt: NodeAt, at: At, problems: ConfigProblem[]): Report {
+  return (path, message, extra = 0) =>
     problems.push(at((nodeAt(path)?.range?.[0] ?? 0) + extra, formatPath(path), message));
-  checkRoutes({ file, routes }, nodeAt, at, report);
 }
 
 /**

@@ -74,9 +74,8 @@ export interface BridgeOptions {
 
 /** Per call: what the response side needs to know. */
 interface CallState {
+  /** The request (its `seq`, its `timeoutMs` for streamed chunks, where `stopped` is marked). */
   req: BridgeRequest;
-  seq: number;
-  timeoutMs: number;
   /** The request body Python may be streaming (0: none); closed once the response is done. */
   source: number;
 }
@@ -128,7 +127,7 @@ export class Bridge {
     const source = req.bodyStream
       ? this.#sources.open(req.bodyStream.stream, req.bodyStream.cap)
       : 0;
-    const state: CallState = { req, seq: req.seq, timeoutMs: req.timeoutMs, source };
+    const state: CallState = { req, source };
     return this.#dispatchPacked(source ? meta + source : meta, req, state);
   }
 
@@ -194,7 +193,7 @@ export class Bridge {
     }
     if (typeof done !== "string") {
       try {
-        return this.#fromTuple(done, { req, seq: req.seq, timeoutMs: req.timeoutMs, source: 0 });
+        return this.#fromTuple(done, { req, source: 0 });
       } finally {
         done.destroy();
       }
@@ -352,14 +351,14 @@ export class Bridge {
   /** The answer is complete: its body source closes, and Python can no longer ask about it. */
   #done(state: CallState): void {
     this.#sources.close(state.source);
-    this.#held.delete(state.seq);
+    this.#held.delete(state.req.seq);
   }
 
   #streamed(head: string, streamer: PyProxy, state: CallState): Response {
     const body = pythonStream(streamer, {
       clock: this.#options.clock,
       interrupt: this.#options.interrupt,
-      chunkTimeoutMs: state.timeoutMs,
+      chunkTimeoutMs: state.req.timeoutMs,
       onEnd: () => this.#done(state),
     });
     return responseOf(head, () => body, this.#onLimit);

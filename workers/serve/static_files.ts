@@ -26,7 +26,7 @@ import fresh from "fresh";
 import mime from "mime-types";
 import Negotiator from "negotiator";
 import rangeParser from "range-parser";
-import { errorResponse } from "../../src/http/errors.ts";
+import { answer, errorResponse } from "../../src/http/errors.ts";
 import type { ServerConfig } from "./context.ts";
 import { type Found, Kept } from "./static_kept.ts";
 
@@ -89,7 +89,9 @@ export class StaticFiles {
       return {
         label: m.label,
         serve: (req) =>
-          root === null ? Promise.resolve(notFound()) : serve({ req, mount, root, path, rest }),
+          root === null
+            ? Promise.resolve(answer("notFound"))
+            : serve({ req, mount, root, path, rest }),
       };
     }
     return null;
@@ -108,14 +110,14 @@ function realRoot(dir: string): string | null {
 async function serve(ask: Ask): Promise<Response> {
   const { req, root, path, rest } = ask;
   if (req.method !== "GET" && req.method !== "HEAD") {
-    return errorResponse(405, "Method Not Allowed", { allow: "GET, HEAD" });
+    return answer("methodNotAllowed", { allow: "GET, HEAD" });
   }
   const segments = decodeSegments(rest);
   if (segments === null) return errorResponse(400, "Bad Request: malformed static file path");
-  if (segments.some((s) => s.startsWith("."))) return notFound();
+  if (segments.some((s) => s.startsWith("."))) return answer("notFound");
   const wanted = [root, ...segments].join("/");
   const found = kept.open(root, wanted);
-  if (!found) return notFound();
+  if (!found) return answer("notFound");
   if (found.info.isDirectory) {
     if (!path.endsWith("/")) {
       const query = new URL(req.url).search;
@@ -123,9 +125,9 @@ async function serve(ask: Ask): Promise<Response> {
     }
     const index = kept.open(root, `${found.path}/index.html`);
     if (index?.info.isFile) return answerFile(ask, index);
-    return ask.mount.listing ? await listing(req, found.path, segments) : notFound();
+    return ask.mount.listing ? await listing(req, found.path, segments) : answer("notFound");
   }
-  if (!found.info.isFile) return notFound();
+  if (!found.info.isFile) return answer("notFound");
   return answerFile(ask, found);
 }
 
@@ -144,10 +146,6 @@ function decodeSegments(rest: string): string[] | null {
     out.push(seg);
   }
   return out;
-}
-
-function notFound(): Response {
-  return errorResponse(404, "Not Found");
 }
 
 /** A file's answer: the representation (a precompressed sibling?), then {@link answerWith}. */
@@ -188,14 +186,15 @@ function answerWith(ask: Ask, chosen: Found, headers: Headers): Response {
   const stat = { size, mtime, ctime: mtime, ino: 0 } as unknown as Parameters<typeof etag>[0];
   const tag = etag(stat, { weak: true });
   headers.set("etag", tag);
-  headers.set("last-modified", mtime.toUTCString());
+  const modified = mtime.toUTCString();
+  headers.set("last-modified", modified);
   headers.set("accept-ranges", "bytes");
   if (mount.cache_control) headers.set("cache-control", mount.cache_control);
   const conditional = {
     "if-none-match": req.headers.get("if-none-match") ?? undefined,
     "if-modified-since": req.headers.get("if-modified-since") ?? undefined,
   };
-  if (fresh(conditional, { etag: tag, "last-modified": headers.get("last-modified")! })) {
+  if (fresh(conditional, { etag: tag, "last-modified": modified })) {
     for (const h of ["content-type", "accept-ranges", "content-encoding"]) headers.delete(h);
     return new Response(null, { status: 304, headers });
   }

@@ -8,6 +8,7 @@ import os
 import random
 import sys
 import time
+import traceback
 
 import pyodide.webloop
 
@@ -104,8 +105,8 @@ def load_script(path, code_json="{}"):
         if isinstance(exc, ModuleNotFoundError) and exc.name:
             top = exc.name.split(".")[0]
             if importlib.util.find_spec(top) is None:
-                lines = [tb.tb_lineno for tb in _frames(exc.__traceback__)
-                         if tb.tb_frame.f_code.co_filename == path]
+                lines = [line for frame, line in traceback.walk_tb(exc.__traceback__)
+                         if frame.f_code.co_filename == path]
                 where = f"{path}:{lines[-1]}" if lines else path
                 hint = f"\n{where}: import {exc.name}: {_not_provided(top)}"
         raise ScriptError(f"Cannot import {path}:\n{format_traceback(exc)}{hint}") from None
@@ -153,12 +154,6 @@ def unresolved_imports(path):
             missing.append((node.lineno, f"{path}:{node.lineno}: import {name}: "
                             f"{_not_provided(top)}"))
     return json.dumps([message for _, message in sorted(set(missing))])
-
-
-def _frames(tb):
-    while tb is not None:
-        yield tb
-        tb = tb.tb_next
 
 
 def _not_provided(top):
